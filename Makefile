@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything is installed into .venv from PyPI; nothing else is needed on the machine.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install demo serve test bench worker lint format messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Install, then compile the Japanese catalogue (with polib: no GNU gettext needed).
+install: $(STAMP)
+	$(PY) manage.py compile_catalogues
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench
+
+# A worker with an embedded beat scheduler, against REDIS_URL. In production run
+# beat as its own single process instead (see README).
+worker: install
+	@test -n "$$REDIS_URL" || (echo "REDIS_URL is not set" >&2; exit 2)
+	$(BIN)/celery -A config worker --beat --loglevel=info
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py compile_catalogues --check
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Re-extract strings after changing user-facing text (needs GNU gettext's xgettext).
+messages: install
+	$(PY) manage.py makemessages -l ja --no-location -i .venv -i tests -i bench -i var
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

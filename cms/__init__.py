@@ -1,0 +1,1 @@
+"""Wagtail pages: home, district associations, events, news, proposal calls."""

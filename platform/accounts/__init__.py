@@ -1,0 +1,1 @@
+"""The one user model, districts, roles, allauth adapters and the back-office MFA policy."""

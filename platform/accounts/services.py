@@ -1,0 +1,87 @@
+"""Writes on users and roles.
+
+Every function is keyword-only, runs in one database transaction and raises
+``accounts.exceptions`` errors for rule breaches.
+"""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+
+from accounts.exceptions import EmailInUse
+from accounts.models import BACK_OFFICE_ROLES, Role, User
+
+
+@transaction.atomic
+def user_create_without_login(
+    *,
+    full_name: str,
+    full_name_kana: str,
+    phone: str = "",
+    roles: tuple[Role, ...] = (Role.RESIDENT,),
+) -> User:
+    """Register someone who has no smartphone (a coordinator does this for them).
+
+    The user has no email and no usable password, so nobody can sign in as them until
+    an email is attached and verified (see :func:`user_attach_email`).
+    """
+    user = User(full_name=full_name, full_name_kana=full_name_kana, phone=phone)
+    user.full_clean(exclude=["password"])
+    user.set_unusable_password()
+    user.save()
+    user_grant_roles(user=user, roles=roles)
+    return user
+
+
+@transaction.atomic
+def user_attach_email(*, user: User, email: str) -> EmailAddress:
+    """Attach ``email`` to ``user`` as their unverified primary address.
+
+    Sign-in stays impossible until the address is verified (allauth's mandatory
+    verification). Raises :class:`EmailInUse` if another user already has it.
+    """
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+        raise EmailInUse(field="email")
+    user.email = email
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email"])
+    except IntegrityError as exc:  # lost a race with another registration
+        raise EmailInUse(field="email") from exc
+    EmailAddress.objects.filter(user=user).update(primary=False)
+    address, _ = EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"primary": True, "verified": False}
+    )
+    return address
+
+
+@transaction.atomic
+def user_grant_roles(*, user: User, roles: tuple[Role, ...] | list[Role]) -> None:
+    """Add ``user`` to the role groups (idempotent; other roles are kept)."""
+    groups = Group.objects.filter(name__in=[str(role) for role in roles])
+    missing = {str(r) for r in roles} - {g.name for g in groups}
+    if missing:
+        raise ValueError(f"Role groups missing (run migrate): {sorted(missing)}")
+    user.groups.add(*groups)
+
+
+def role_groups_sync(*, apps=None) -> None:
+    """Create any missing role group and give back-office roles Wagtail admin access.
+
+    Idempotent. Called by the data migration (with the historical ``apps``) and by
+    ``seed_demo``, so a flushed database (or a new role) is repaired the same way.
+    """
+    if apps is None:
+        from django.apps import apps
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    access_admin = permission_model.objects.get(
+        content_type__app_label="wagtailadmin", codename="access_admin"
+    )
+    for role in Role:
+        group, _ = group_model.objects.get_or_create(name=role.value)
+        if role in BACK_OFFICE_ROLES:
+            group.permissions.add(access_admin)

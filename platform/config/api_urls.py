@@ -1,0 +1,7 @@
+"""The versioned REST API: each app contributes its own ``api/urls.py``."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+]

@@ -1,0 +1,22 @@
+"""The Celery application.
+
+Tasks are thin (take ids, call a service) and configured from Django settings under the
+``CELERY_`` namespace. Without ``REDIS_URL`` tasks run eagerly in the calling process,
+which is what ``make demo`` uses; ``make worker`` starts a worker with beat.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("ikiiki")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.task(name="config.ping")
+def ping(value: str = "pong") -> str:
+    """Round-trip check used by health probes and the worker test."""
+    return value

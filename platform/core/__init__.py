@@ -1,0 +1,1 @@
+"""Shared platform code: domain-error base, API glue, base templates, catalogue tools."""

@@ -1,0 +1,1 @@
+"""The ikiiki points ledger: double-entry books, earning rules, vouchers, shops, settlement."""

@@ -1,0 +1,91 @@
+"""Shared fixtures.
+
+Tests that need PostgreSQL or Redis use the ``postgres`` / ``redis_url`` fixtures: they
+skip when the service is not configured, and fail instead when ``REQUIRE_SERVICES=1``
+(as in ``.ci/run``), so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.cache import cache
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need_service(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(settings):
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        need_service("this test needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def redis_url(settings) -> str:
+    if not settings.REDIS_URL:
+        need_service("this test needs Redis (set REDIS_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL).ping()
+    except redis.ConnectionError as exc:
+        need_service(f"Redis at REDIS_URL is not answering: {exc}")
+    return settings.REDIS_URL
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_and_fast_hashing(settings):
+    """Tasks run in-process unless a test starts a real worker; cheap password hashing
+    keeps the suite fast (hashing itself is Django's, not ours to test)."""
+    from config.celery import app
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and TOTP replay guards live in the cache: start every test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def user_factory(db):
+    return factories.UserFactory
+
+
+@pytest.fixture
+def volunteer(db):
+    return factories.UserFactory(roles=["volunteer"])
+
+
+@pytest.fixture
+def coordinator(db):
+    return factories.UserFactory(roles=["coordinator"])
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Data that migrations create (role groups, the home page and site), restored for
+    transactional tests: their flush empties every table, and pytest-django's
+    serialized rollback is unreliable next to live_server (pytest-django #1117)."""
+    from accounts.services import role_groups_sync
+    from cms.services import site_home_ensure
+
+    role_groups_sync()
+    site_home_ensure()

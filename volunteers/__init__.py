@@ -1,0 +1,1 @@
+"""The mutual-aid centre: residents, help requests, volunteers, matching, QR activity."""
