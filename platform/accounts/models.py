@@ -105,6 +105,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Reading in katakana, used for sorting and search."),
     )
     phone = PhoneNumberField(_("phone number"), region="JP", blank=True)
+    birth_date = models.DateField(
+        _("date of birth"),
+        null=True,
+        blank=True,
+        help_text=_("Some schemes only credit points from a minimum age."),
+    )
     preferred_language = models.CharField(
         _("preferred language"),
         max_length=8,
@@ -166,6 +172,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def has_role(self, role: Role | str) -> bool:
         return any(g.name == str(role) for g in self.groups.all())
+
+    def age_on(self, day) -> int | None:
+        """Age in whole years on ``day`` (None when the birth date is unknown)."""
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
     @property
     def can_sign_in(self) -> bool:
