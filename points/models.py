@@ -139,6 +139,17 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
 
+    @property
+    def reason(self) -> str:
+        """Why the points moved, in words a volunteer understands."""
+        if self.kind == TransactionKind.EARN and self.rule_id:
+            return self.rule.name
+        if self.kind in {TransactionKind.ADJUST, TransactionKind.TRANSFER} and self.memo:
+            return f"{self.get_kind_display()}: {self.memo}"
+        if self.kind == TransactionKind.REVERSAL and self.reverses_id:
+            return _("Reversal of #%(number)s") % {"number": self.reverses_id}
+        return str(self.get_kind_display())
+
 
 class Entry(models.Model):
     """One leg of a transaction: a signed number of points on one account."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet, Sum, Window
+from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
@@ -22,14 +22,11 @@ def wallet_balance(user: User) -> int:
 
 
 def wallet_entries(user: User) -> QuerySet[Entry]:
-    """The user's wallet entries, newest first, each with its transaction and the
-    running balance after it (``running_balance``)."""
+    """The user's wallet entries, newest first, with their transactions (pair a page of
+    them with :func:`with_running_balance`)."""
     return (
         Entry.objects.filter(account__owner=user, account__kind=AccountKind.WALLET)
         .select_related("transaction", "transaction__rule")
-        .annotate(
-            running_balance=Window(Sum("amount"), order_by=F("id").asc()),
-        )
         .order_by("-id")
     )
 
@@ -86,3 +83,19 @@ def audit_ledger() -> AuditReport:
     )
     report.total_balance = Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"]
     return report
+
+
+def with_running_balance(entries: list[Entry], user: User) -> list[Entry]:
+    """Set ``running_balance`` (the wallet balance just after each entry) on a page of
+    the user's entries sorted newest first, whatever the pagination: one query for the
+    sum of everything newer than the page."""
+    if not entries:
+        return entries
+    newer = Entry.objects.filter(
+        account__owner=user, account__kind=AccountKind.WALLET, id__gt=entries[0].id
+    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    running = wallet_balance(user) - newer
+    for entry in entries:
+        entry.running_balance = running
+        running -= entry.amount
+    return entries

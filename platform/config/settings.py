@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -179,7 +180,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "points-expire": {
+        "task": "points.expire_points",
+        "schedule": crontab(hour=0, minute=15),
+    },
+}
 
 # --- Accounts -----------------------------------------------------------------------
 
@@ -348,4 +354,4 @@ LOGGING = {
 # --- Demo ---------------------------------------------------------------------------
 
 # seed_demo runs these in order; each app appends its own seeder.
-DEMO_SEEDERS = ["accounts.demo.seed", "cms.demo.seed"]
+DEMO_SEEDERS = ["accounts.demo.seed", "points.demo.seed", "cms.demo.seed"]

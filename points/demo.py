@@ -1,0 +1,113 @@
+"""Demo data for the points ledger: two real-world earning rules and a believable
+history for the demo volunteers. Idempotent (history is added once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import user_grant_roles
+from points.models import EarningRule, Transaction
+from points.selectors import wallet_balance
+from points.services import points_adjust, points_award
+
+RULES = [
+    {
+        "activity_kind": "salon",
+        "name": "ふれあい・いきいきサロンの運営協力",
+        "basis": EarningRule.Basis.PER_HOUR,
+        "points": 100,
+        "rounding_minutes": 30,
+        "min_age": 18,
+        "yearly_cap": 8000,
+        "year_basis": EarningRule.YearBasis.FISCAL,
+    },
+    {
+        "activity_kind": "care-facility",
+        "name": "介護施設でのボランティア",
+        "basis": EarningRule.Basis.PER_VISIT,
+        "points": 200,
+        "min_minutes": 30,
+        "daily_cap": 200,
+        "yearly_cap": 8000,
+        "year_basis": EarningRule.YearBasis.FISCAL,
+    },
+]
+
+VOLUNTEERS = [
+    ("volunteer@demo.example.jp", "佐藤 健一", "サトウ ケンイチ", dt.date(1956, 5, 12)),
+    ("kimura@demo.example.jp", "木村 和子", "キムラ カズコ", dt.date(1951, 9, 3)),
+    ("nakamura@demo.example.jp", "中村 翔太", "ナカムラ ショウタ", dt.date(1998, 2, 20)),
+    ("kobayashi@demo.example.jp", "小林 良子", "コバヤシ リョウコ", dt.date(1960, 12, 1)),
+]
+
+
+@transaction.atomic
+def seed(out) -> None:
+    rules = {}
+    for values in RULES:
+        rule, _ = EarningRule.objects.update_or_create(
+            activity_kind=values["activity_kind"], defaults=values
+        )
+        rules[rule.activity_kind] = rule
+    out.write(f"earning rules: {', '.join(r.name for r in rules.values())}")
+
+    volunteers = []
+    for email, name, kana, born in VOLUNTEERS:
+        user, created = User.objects.update_or_create(
+            email=email,
+            defaults={"full_name": name, "full_name_kana": kana, "birth_date": born},
+        )
+        if created:  # the extra volunteers are records only; they do not sign in
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        user_grant_roles(user=user, roles=[Role.VOLUNTEER])
+        volunteers.append(user)
+
+    if not Transaction.objects.filter(reference__startswith="demo:").exists():
+        _history(volunteers, rules)
+    for user in volunteers:
+        out.write(f"  {user.full_name}: {wallet_balance(user):,} pt")
+
+
+def _history(volunteers: list[User], rules: dict[str, EarningRule]) -> None:
+    """About four months of weekly salon help and fortnightly care-facility visits."""
+    today = timezone.localdate()
+    city = User.objects.filter(groups__name=Role.CITY_STAFF).first()
+    for number, user in enumerate(volunteers):
+        for week in range(16, 0, -1):
+            day = today - dt.timedelta(weeks=week, days=number)
+            points_award(
+                user=user,
+                rule=rules["salon"],
+                activity_date=day,
+                duration_minutes=120 + 30 * (week % 3),
+                idempotency_key=f"demo:salon:{user.pk}:{day}",
+                reference=f"demo:salon:{day}",
+            )
+            if week % 2 == 0:
+                for visit in range(2 if week % 4 == 0 else 1):
+                    # A second visit on the same day shows the daily limit at work.
+                    points_award(
+                        user=user,
+                        rule=rules["care-facility"],
+                        activity_date=day,
+                        duration_minutes=60,
+                        idempotency_key=f"demo:care:{user.pk}:{day}:{visit}",
+                        reference=f"demo:care:{day}",
+                    )
+        if city is not None and number == 0:
+            points_adjust(
+                user=user,
+                amount=300,
+                reason="紙の記録用紙から転記（10月分）",
+                actor=city,
+                idempotency_key=f"demo:adjust:{user.pk}",
+            )

@@ -1,0 +1,200 @@
+"""The ledger's interfaces: /me/points/, the API, the back office and the beat task."""
+
+import csv
+import datetime as dt
+import io
+import uuid
+
+import openpyxl
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+from config.celery import app as celery_app
+from points.models import EarningRule, Transaction, TransactionKind
+from points.selectors import wallet_balance
+from points.services import points_award, transaction_reverse
+from tests.factories import UserFactory
+from tests.platform.totp import totp_now
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rule():
+    return EarningRule.objects.create(
+        activity_kind="salon",
+        name="サロン運営",
+        basis=EarningRule.Basis.PER_HOUR,
+        points=100,
+        daily_cap=200,
+    )
+
+
+@pytest.fixture
+def history(volunteer, rule):
+    """Three awards on one day: 200, then 100 capped to 0, then a reversal."""
+    day = dt.date(2026, 10, 5)
+    first = points_award(
+        user=volunteer, rule=rule, activity_date=day, duration_minutes=120, idempotency_key="a"
+    )
+    points_award(
+        user=volunteer, rule=rule, activity_date=day, duration_minutes=60, idempotency_key="b"
+    )
+    points_award(
+        user=volunteer,
+        rule=rule,
+        activity_date=day + dt.timedelta(days=1),
+        duration_minutes=90,
+        idempotency_key="c",
+    )
+    return first
+
+
+def signed_in_back_office(client, user):
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    client.post(
+        "/accounts/login/", {"login": user.email, "password": "correct horse battery staple"}
+    )
+    client.post("/accounts/2fa/authenticate/", {"code": totp_now(secret)})
+    return client
+
+
+def download(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+# --- Volunteer page -----------------------------------------------------------------
+
+
+def test_my_points_page_shows_balance_running_balance_and_capped_reason(client, volunteer, history):
+    client.force_login(volunteer)
+    html = client.get("/me/points/").content.decode()
+    assert '<strong data-testid="balance">300</strong>' in html
+    # Newest first with running balances 300, 200, 200.
+    assert html.index(">300</td>") < html.index(">200</td>")
+    assert "100 pt は付与されませんでした" in html and "1日の上限" in html
+    assert "サロン運営" in html
+
+
+def test_my_points_page_requires_sign_in(client):
+    response = client.get("/me/points/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_my_points_page_is_paginated(client, volunteer, rule):
+    for day in range(25):
+        points_award(
+            user=volunteer,
+            rule=EarningRule.objects.get(pk=rule.pk),
+            activity_date=dt.date(2026, 4, 1) + dt.timedelta(days=day),
+            duration_minutes=60,
+            idempotency_key=f"p{day}",
+        )
+    client.force_login(volunteer)
+    first = client.get("/me/points/").content.decode()
+    second = client.get("/me/points/?page=2").content.decode()
+    assert first.count('<td class="num">+100</td>') == 20
+    assert second.count('<td class="num">+100</td>') == 5
+    # The oldest entry, at the bottom of page 2, leaves a running balance of 100.
+    assert second.rstrip().rfind(">100</td>") > second.rfind(">200</td>")
+
+
+# --- API ----------------------------------------------------------------------------
+
+
+def test_api_balance_and_entries_with_running_balance(client, volunteer, history):
+    client.force_login(volunteer)
+    assert client.get("/api/v1/points/balance/").json() == {"balance": 300}
+    body = client.get("/api/v1/points/entries/?page_size=2").json()
+    assert [e["points"] for e in body["results"]] == [100, 0]
+    assert [e["running_balance"] for e in body["results"]] == [300, 200]
+    capped = body["results"][1]
+    assert (capped["capped_points"], capped["cap_reason"], capped["points_before_limits"]) == (
+        100,
+        "daily",
+        100,
+    )
+    following = client.get(body["next"]).json()
+    assert [e["running_balance"] for e in following["results"]] == [200]
+    previous = client.get(following["previous"]).json()
+    assert [e["running_balance"] for e in previous["results"]] == [300, 200]
+
+
+def test_api_shows_only_the_callers_own_wallet(client, volunteer, history):
+    other = UserFactory(roles=["volunteer"])
+    client.force_login(other)
+    assert client.get("/api/v1/points/balance/").json() == {"balance": 0}
+    assert client.get("/api/v1/points/entries/").json()["results"] == []
+
+
+def test_api_requires_authentication(client):
+    for url in ("/api/v1/points/balance/", "/api/v1/points/entries/"):
+        response = client.get(url)
+        assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+# --- Back office --------------------------------------------------------------------
+
+
+def test_ledger_report_is_for_city_staff_and_exports(client, history):
+    city = UserFactory(roles=["city_staff"])
+    signed_in_back_office(client, city)
+    page = client.get("/admin/points/ledger/")
+    assert page.status_code == 200
+    assert "サロン運営" in page.content.decode()
+
+    rows = list(csv.reader(io.StringIO(download(client, "/admin/points/ledger/?export=csv"))))
+    assert len(rows) == 1 + 2 * Transaction.objects.count()
+    xlsx = client.get("/admin/points/ledger/?export=xlsx")
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx.streaming_content)))
+    assert workbook.active.max_row == len(rows)
+
+    filtered = download(client, "/admin/points/ledger/?export=csv&account_kind=wallet")
+    assert len(list(csv.reader(io.StringIO(filtered)))) == 1 + Transaction.objects.count()
+
+
+def test_ledger_report_is_refused_to_coordinators(client, history):
+    coordinator = UserFactory(roles=["coordinator"])
+    signed_in_back_office(client, coordinator)
+    assert client.get("/admin/points/ledger/").status_code in {302, 403}
+    assert client.get("/admin/points/adjust/").status_code in {302, 403}
+
+
+def test_adjustment_by_city_staff_needs_a_reason_and_posts_once(client, volunteer):
+    city = UserFactory(roles=["city_staff"])
+    signed_in_back_office(client, city)
+    request_id = str(uuid.uuid4())
+    form = {"user": volunteer.pk, "amount": 250, "reason": "", "request_id": request_id}
+    response = client.post("/admin/points/adjust/", form)
+    assert response.status_code == 200 and wallet_balance(volunteer) == 0
+
+    form["reason"] = "紙の記録から転記"
+    assert client.post("/admin/points/adjust/", form).status_code == 302
+    assert client.post("/admin/points/adjust/", form).status_code == 302  # double submit
+    adjustment = Transaction.objects.get(kind=TransactionKind.ADJUST)
+    assert (adjustment.actor, adjustment.memo) == (city, "紙の記録から転記")
+    assert wallet_balance(volunteer) == 250
+
+
+def test_earning_rules_are_editable_in_the_admin(client, rule):
+    city = UserFactory(roles=["city_staff"])
+    signed_in_back_office(client, city)
+    assert client.get("/admin/earning_rules/").status_code == 200
+    assert client.get(f"/admin/earning_rules/edit/{rule.pk}/").status_code == 200
+
+
+# --- Beat task ----------------------------------------------------------------------
+
+
+def test_expiry_task_is_scheduled_and_idempotent(settings, volunteer, rule, history):
+    assert settings.CELERY_BEAT_SCHEDULE["points-expire"]["task"] == "points.expire_points"
+    transaction_reverse(original=history)  # 200 reversed: 100 left, valid to 2028-03-31
+    celery_app.loader.import_default_modules()  # what a worker does at start
+    task = celery_app.tasks["points.expire_points"]
+    assert task.delay("2028-03-31").get() == 0
+    assert task.delay("2028-04-01").get() == 1
+    assert task.delay("2028-04-01").get() == 0
+    assert wallet_balance(volunteer) == 0
