@@ -15,12 +15,13 @@ ROLE_PERMISSIONS = {
 }
 
 
-def grant_role_permissions(sender, apps, using="default", **kwargs):
+def grant_role_permissions(sender, apps=None, using="default", **kwargs):
     """Give role groups their points permissions (post_migrate is also sent after
     ``flush``). Idempotent."""
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
+    apps = apps or global_apps  # flush sends post_migrate without an apps registry
     # This receiver may run before auth's own: make sure the permissions exist.
     create_permissions(global_apps.get_app_config("points"), verbosity=0, using=using, apps=apps)
     Group = apps.get_model("auth", "Group")
