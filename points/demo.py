@@ -111,3 +111,60 @@ def _history(volunteers: list[User], rules: dict[str, EarningRule]) -> None:
                 actor=city,
                 idempotency_key=f"demo:adjust:{user.pk}",
             )
+
+
+SHOPS = [
+    ("さくら青果店", "サクラセイカテン", "中央1-2-3", "chuo", "grocery"),
+    ("喫茶こもれび", "キッサコモレビ", "桜ヶ丘2-5-1", "sakuragaoka", "restaurant"),
+    ("みどり薬局", "ミドリヤッキョク", "緑町3-1-8", "midoricho", "pharmacy"),
+    ("旭ベーカリー", "アサヒベーカリー", "旭1-10-2", "asahi", "grocery"),
+]
+
+
+@transaction.atomic
+def seed_shops(out) -> None:
+    """Participating shops, the demo shop login as staff of two of them, and vouchers:
+    some used last month (with statements), some used this month, some unused."""
+    from accounts.models import District
+    from points import codes
+    from points.models import Shop, ShopMembership, Voucher
+    from points.services import statement_generate, voucher_exchange, voucher_redeem
+
+    shops = []
+    for name, kana, address, district, category in SHOPS:
+        shop, _ = Shop.objects.update_or_create(
+            name=name,
+            address=address,
+            defaults={
+                "name_kana": kana,
+                "district": District.objects.filter(code=district).first(),
+                "category": category,
+            },
+        )
+        shops.append(shop)
+    staff = User.objects.get(email="shop@demo.example.jp")
+    for shop in shops[:2]:
+        ShopMembership.objects.get_or_create(user=staff, shop=shop)
+    out.write(f"shops: {len(shops)} (shop@demo.example.jp works at {shops[0]}, {shops[1]})")
+
+    volunteer = User.objects.get(email="volunteer@demo.example.jp")
+    _txn, vouchers = voucher_exchange(user=volunteer, count=4, idempotency_key="demo:exchange:1")
+    last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).replace(day=15)
+    for voucher, shop, when in [
+        (vouchers[0], shops[0], last_month),
+        (vouchers[1], shops[1], last_month + dt.timedelta(days=3)),
+        (vouchers[2], shops[0], None),
+    ]:
+        if voucher.status != Voucher.Status.ISSUED:
+            continue
+        used = voucher_redeem(typed_code=codes.unseal(voucher.code_sealed), shop=shop, staff=staff)
+        if when is not None:
+            # Demo only: move the redemption into last month so statements have content.
+            moment = timezone.make_aware(dt.datetime.combine(when, dt.time(14, 30)))
+            Voucher.objects.filter(pk=used.pk).update(redeemed_at=moment)
+            Transaction.objects.filter(pk=used.settled_by_id).update(created_at=moment)
+    for shop in shops[:2]:
+        statement_generate(shop=shop, month=last_month)
+    out.write(
+        f"  {volunteer.full_name}: vouchers {Voucher.objects.filter(owner=volunteer).count()}"
+    )

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
-from points.models import Account, AccountKind, Entry, Transaction
+from points import codes
+from points.models import (
+    Account,
+    AccountKind,
+    Entry,
+    SettlementStatement,
+    Shop,
+    Transaction,
+    TransactionKind,
+    Voucher,
+)
 
 
 def wallet_balance(user: User) -> int:
@@ -50,10 +62,19 @@ class AuditReport:
     mismatched: list[tuple[str, int, int]] = field(default_factory=list)
     negative: list[tuple[str, int]] = field(default_factory=list)
     total_balance: int = 0
+    vouchers_without_redemption: list[int] = field(default_factory=list)
+    liability_gap: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.unbalanced or self.mismatched or self.negative or self.total_balance)
+        return not (
+            self.unbalanced
+            or self.mismatched
+            or self.negative
+            or self.total_balance
+            or self.vouchers_without_redemption
+            or self.liability_gap
+        )
 
 
 def audit_ledger() -> AuditReport:
@@ -82,6 +103,21 @@ def audit_ledger() -> AuditReport:
         .values_list("code", "balance")
     )
     report.total_balance = Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"]
+    # One redemption per voucher: every used voucher points at exactly one redeeming
+    # transaction (the closing key is unique per voucher, so there cannot be two).
+    report.vouchers_without_redemption = list(
+        Voucher.objects.filter(status=Voucher.Status.REDEEMED)
+        .exclude(settled_by__kind=TransactionKind.REDEEM)
+        .values_list("pk", flat=True)
+    )
+    # The voucher liability holds exactly the points of the vouchers not yet used.
+    outstanding = Voucher.objects.filter(status=Voucher.Status.ISSUED).aggregate(
+        total=Coalesce(Sum("points"), 0)
+    )["total"]
+    liability = Account.objects.filter(kind=AccountKind.VOUCHER_LIABILITY).aggregate(
+        total=Coalesce(Sum("balance"), 0)
+    )["total"]
+    report.liability_gap = liability - outstanding
     return report
 
 
@@ -99,3 +135,54 @@ def with_running_balance(entries: list[Entry], user: User) -> list[Entry]:
         entry.running_balance = running
         running -= entry.amount
     return entries
+
+
+def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of ``month`` in the project's time zone, as aware datetimes."""
+    start = month.replace(day=1)
+    following = (start + dt.timedelta(days=32)).replace(day=1)
+    zone = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(start, dt.time.min, tzinfo=zone),
+        dt.datetime.combine(following, dt.time.min, tzinfo=zone),
+    )
+
+
+# --- Vouchers and shops -------------------------------------------------------------
+
+
+def voucher_code(voucher: Voucher) -> str:
+    """The voucher's code for display to its owner (``XXXX-XXXX-XXXX-XXXX-X``)."""
+    return codes.display(codes.unseal(voucher.code_sealed))
+
+
+def vouchers_of(user: User) -> QuerySet[Voucher]:
+    return Voucher.objects.filter(owner=user).select_related("shop").order_by("-issued_at", "-pk")
+
+
+def shops_of(user: User) -> QuerySet[Shop]:
+    """Active shops where ``user`` is staff."""
+    return Shop.objects.filter(memberships__user=user, active=True).order_by("name_kana", "pk")
+
+
+def redemptions_at(shops: QuerySet[Shop]) -> QuerySet[Voucher]:
+    return (
+        Voucher.objects.filter(shop__in=shops, status=Voucher.Status.REDEEMED)
+        .select_related("shop", "redeemed_by")
+        .order_by("-redeemed_at", "-pk")
+    )
+
+
+def statement_redemptions(statement: SettlementStatement) -> QuerySet[Voucher]:
+    """The redemptions a statement covers (its shop, its month, Asia/Tokyo)."""
+    start, end = month_bounds(statement.month)
+    return (
+        redemptions_at(Shop.objects.filter(pk=statement.shop_id))
+        .filter(redeemed_at__gte=start, redeemed_at__lt=end)
+        .order_by("redeemed_at", "pk")
+    )
+
+
+def statements_for(user: User) -> QuerySet[SettlementStatement]:
+    """Statements of the shops ``user`` works at (a shop sees only its own)."""
+    return SettlementStatement.objects.filter(shop__memberships__user=user).select_related("shop")

@@ -23,20 +23,31 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, Exists, OuterRef, Q, Sum, Value, When
+from django.db.models import BigIntegerField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import NotPermitted
+from points import codes
 from points.exceptions import (
     AlreadyReversed,
     CapReached,
+    ExchangeClosed,
+    ExchangeLimitReached,
     IdempotencyConflict,
     InsufficientPoints,
+    InvalidVoucherCount,
+    MonthNotOver,
     NotReversible,
     ReasonRequired,
     RuleNotApplicable,
     UnbalancedTransaction,
+    VoucherAlreadyRedeemed,
+    VoucherExpired,
+    VoucherMistyped,
+    VoucherUnknown,
+    VoucherVoid,
+    WrongShop,
 )
 from points.models import (
     Account,
@@ -44,9 +55,15 @@ from points.models import (
     CapReason,
     EarningRule,
     Entry,
+    ExchangeSettings,
+    SettlementStatement,
+    Shop,
+    ShopMembership,
     Transaction,
     TransactionKind,
+    Voucher,
 )
+from points.selectors import month_bounds
 
 Lines = list[tuple[int, int]]  # (account id, signed points)
 Builder = Callable[[dict[int, Account]], tuple[Lines, dict[str, Any]]]
@@ -252,7 +269,12 @@ def award_points_for(rule: EarningRule, duration_minutes: int) -> int:
     if rule.basis == EarningRule.Basis.PER_VISIT:
         return rule.points
     counted = duration_minutes // rule.rounding_minutes * rule.rounding_minutes
-    return counted * rule.points // 60
+    points = counted * rule.points // 60
+    if points == 0:  # shorter than one rounding unit: nothing to credit
+        raise RuleNotApplicable(
+            reason="too_short", minimum_minutes=rule.rounding_minutes, field="duration_minutes"
+        )
+    return points
 
 
 def earned_between(wallet: Account, rule: EarningRule, first: dt.date, last: dt.date) -> int:
@@ -291,6 +313,17 @@ def points_award(
     Raises :class:`RuleNotApplicable` (inactive rule, too short, under age or birth
     date unknown), :class:`CapReached`, :class:`IdempotencyConflict`.
     """
+    content = {
+        "user": user.pk,
+        "rule": rule.pk,
+        "date": activity_date.isoformat(),
+        "minutes": duration_minutes,
+        "reference": reference,
+    }
+    # A retry returns the original even if the rule or the person changed since.
+    existing = _replay(idempotency_key, fingerprint({"kind": TransactionKind.EARN, **content}))
+    if existing is not None:
+        return existing
     if not rule.active:
         raise RuleNotApplicable(reason="inactive_rule")
     requested = award_points_for(rule, duration_minutes)
@@ -333,13 +366,7 @@ def points_award(
     return _post(
         kind=TransactionKind.EARN,
         idempotency_key=idempotency_key,
-        content={
-            "user": user.pk,
-            "rule": rule.pk,
-            "date": activity_date.isoformat(),
-            "minutes": duration_minutes,
-            "reference": reference,
-        },
+        content=content,
         account_ids=[wallet.pk, issuance.pk],
         build=build,
         actor=actor,
@@ -487,4 +514,293 @@ def points_expire_due(*, as_of: dt.date | None = None) -> int:
         entries__account=OuterRef("pk"),
     )
     wallets = Account.objects.filter(kind=AccountKind.WALLET, balance__gt=0).filter(Exists(lots))
-    return sum(1 for wallet in wallets.iterator() if wallet_expire(wallet=wallet, as_of=as_of))
+    expired = 0
+    for wallet in wallets.iterator():
+        key = f"expire:{wallet.pk}:{as_of.isoformat()}"
+        already = Transaction.objects.filter(idempotency_key=key).exists()
+        if wallet_expire(wallet=wallet, as_of=as_of) is not None and not already:
+            expired += 1
+    return expired
+
+
+# --- Shops, vouchers and settlement -------------------------------------------------
+
+
+def shop_accounts(shop: Shop) -> tuple[Account, Account]:
+    """The shop's receivable (redeemed, not yet paid) and settled accounts."""
+    receivable, _ = Account.objects.get_or_create(
+        code=f"shop-{shop.pk}-receivable",
+        defaults={"kind": AccountKind.SHOP_RECEIVABLE, "name": f"{shop.name} 未精算"},
+    )
+    settled, _ = Account.objects.get_or_create(
+        code=f"shop-{shop.pk}-settled",
+        defaults={"kind": AccountKind.SHOP_SETTLED, "name": f"{shop.name} 精算済"},
+    )
+    return receivable, settled
+
+
+def _fiscal_year_start(day: dt.date) -> dt.date:
+    return dt.date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+@transaction.atomic
+def voucher_exchange(
+    *, user: User, count: int, idempotency_key: str, actor: User | None = None
+) -> tuple[Transaction, list[Voucher]]:
+    """Turn ``count`` vouchers' worth of points into vouchers, in one transaction:
+    points move wallet → voucher liability and the vouchers are created together.
+
+    Replaying the same key returns the same transaction and vouchers.
+    Raises :class:`InvalidVoucherCount`, :class:`ExchangeClosed`,
+    :class:`ExchangeLimitReached`, :class:`InsufficientPoints`,
+    :class:`IdempotencyConflict`.
+    """
+    config = ExchangeSettings.load()
+    if count < 1 or count > 100:
+        raise InvalidVoucherCount(field="count")
+    today = timezone.localdate()
+    if not config.open_in(today.month):
+        raise ExchangeClosed(months=config.exchange_months)
+    points = count * config.voucher_points
+    wallet, liability = wallet_for(user), system_account(AccountKind.VOUCHER_LIABILITY)
+
+    def build(locked: dict[int, Account]) -> tuple[Lines, dict[str, Any]]:
+        if config.yearly_limit_points is not None:
+            used = (
+                Voucher.objects.filter(
+                    owner=user, issued_at__date__gte=_fiscal_year_start(today)
+                ).aggregate(total=Sum("points"))["total"]
+                or 0
+            )
+            if used + points > config.yearly_limit_points:
+                raise ExchangeLimitReached(
+                    field="count", available=max(0, config.yearly_limit_points - used)
+                )
+        return [(wallet.pk, -points), (liability.pk, points)], {}
+
+    txn = _post(
+        kind=TransactionKind.EXCHANGE,
+        idempotency_key=idempotency_key,
+        content={"user": user.pk, "count": count, "voucher_points": config.voucher_points},
+        account_ids=[wallet.pk, liability.pk],
+        build=build,
+        actor=actor,
+        reference=f"exchange:{user.pk}",
+    )
+    vouchers = list(txn.vouchers.order_by("pk"))
+    if not vouchers:
+        expires_on = today + dt.timedelta(days=config.valid_days)
+        for _ in range(count):
+            code = codes.generate()
+            vouchers.append(
+                Voucher.objects.create(
+                    owner=user,
+                    code_digest=codes.digest(code),
+                    code_sealed=codes.seal(code),
+                    points=config.voucher_points,
+                    face_value_yen=config.face_value_yen,
+                    expires_on=expires_on,
+                    exchange=txn,
+                )
+            )
+    return txn, vouchers
+
+
+def voucher_find(typed_code: str) -> Voucher:
+    """The voucher a typed or scanned code refers to.
+
+    Raises :class:`VoucherMistyped` (a typo the check character caught) or
+    :class:`VoucherUnknown` (well-formed but no such voucher, or not a code at all).
+    """
+    try:
+        canonical = codes.normalize(typed_code)
+    except codes.MistypedCode as exc:
+        raise VoucherMistyped(field="code") from exc
+    except codes.MalformedCode as exc:
+        raise VoucherUnknown(field="code") from exc
+    voucher = Voucher.objects.select_related("shop").filter(code_digest=codes.digest(canonical))
+    found = voucher.first()
+    if found is None:
+        raise VoucherUnknown(field="code")
+    return found
+
+
+def _check_usable(voucher: Voucher, today: dt.date) -> None:
+    if voucher.status == Voucher.Status.REDEEMED:
+        raise VoucherAlreadyRedeemed(
+            redeemed_at=timezone.localtime(voucher.redeemed_at).strftime("%Y-%m-%d %H:%M"),
+            shop=voucher.shop.name,
+        )
+    if voucher.status == Voucher.Status.VOID:
+        raise VoucherVoid()
+    if voucher.status == Voucher.Status.EXPIRED or voucher.expires_on < today:
+        raise VoucherExpired(expires_on=voucher.expires_on.isoformat())
+
+
+def voucher_check(*, typed_code: str, shop: Shop, staff: User) -> Voucher:
+    """What a shop sees before confirming: the voucher, if it can be used here now.
+
+    Raises what :func:`voucher_find` raises, :class:`WrongShop`,
+    :class:`VoucherAlreadyRedeemed`, :class:`VoucherVoid`, :class:`VoucherExpired`.
+    """
+    _check_shop(shop, staff)
+    voucher = voucher_find(typed_code)
+    _check_usable(voucher, timezone.localdate())
+    return voucher
+
+
+def _check_shop(shop: Shop, staff: User) -> None:
+    if not shop.active:
+        raise WrongShop(reason="shop_inactive")
+    if not ShopMembership.objects.filter(user=staff, shop=shop).exists():
+        raise WrongShop(reason="not_staff_of_shop")
+
+
+def voucher_redeem(*, typed_code: str, shop: Shop, staff: User) -> Voucher:
+    """Accept a voucher at ``shop``: exactly once, whatever the concurrency.
+
+    The voucher row is locked first (then the ledger accounts, in key order), so of
+    many simultaneous attempts one succeeds and the rest see it used. Points move
+    voucher liability → the shop's receivable.
+
+    Raises what :func:`voucher_check` raises.
+    """
+    _check_shop(shop, staff)
+    found = voucher_find(typed_code)
+    with transaction.atomic():
+        # No select_related: a row locked after waiting is re-read by PostgreSQL, but a
+        # joined row is not, so the shop must be loaded after the lock.
+        voucher = Voucher.objects.select_for_update().get(pk=found.pk)
+        _check_usable(voucher, timezone.localdate())
+        liability = system_account(AccountKind.VOUCHER_LIABILITY)
+        receivable, _ = shop_accounts(shop)
+        txn = transaction_post(
+            kind=TransactionKind.REDEEM,
+            idempotency_key=f"voucher:{voucher.pk}:close",
+            lines=[(liability, -voucher.points), (receivable, voucher.points)],
+            actor=staff,
+            reference=f"voucher:{voucher.pk}",
+        )
+        voucher.status = Voucher.Status.REDEEMED
+        voucher.redeemed_at = timezone.now()
+        voucher.shop = shop
+        voucher.redeemed_by = staff
+        voucher.settled_by = txn
+        voucher.save(update_fields=["status", "redeemed_at", "shop", "redeemed_by", "settled_by"])
+    return voucher
+
+
+def _voucher_return(voucher: Voucher, status: str, actor: User | None, reason: str) -> Voucher:
+    liability = system_account(AccountKind.VOUCHER_LIABILITY)
+    issuance = system_account(AccountKind.ISSUANCE)
+    txn = transaction_post(
+        kind=TransactionKind.VOUCHER_RETURN,
+        idempotency_key=f"voucher:{voucher.pk}:close",
+        lines=[(liability, -voucher.points), (issuance, voucher.points)],
+        actor=actor,
+        reference=f"voucher:{voucher.pk}",
+        memo=reason,
+    )
+    voucher.status = status
+    voucher.settled_by = txn
+    voucher.void_reason = reason if status == Voucher.Status.VOID else ""
+    voucher.save(update_fields=["status", "settled_by", "void_reason"])
+    return voucher
+
+
+@transaction.atomic
+def voucher_void(*, voucher: Voucher, reason: str, actor: User) -> Voucher:
+    """Cancel an unused voucher (lost, issued by mistake); its value returns to the
+    scheme. Raises :class:`NotPermitted`, :class:`ReasonRequired` and the errors of
+    an unusable voucher."""
+    if not (actor.is_superuser or actor.has_role(Role.CITY_STAFF)):
+        raise NotPermitted()
+    if not (reason or "").strip():
+        raise ReasonRequired(field="reason")
+    locked = Voucher.objects.select_for_update().get(pk=voucher.pk)
+    _check_usable(locked, dt.date.min)
+    return _voucher_return(locked, Voucher.Status.VOID, actor, reason.strip())
+
+
+def vouchers_expire_due(*, as_of: dt.date | None = None) -> int:
+    """Expire unused vouchers whose validity ended before ``as_of`` (default today,
+    Asia/Tokyo) and return their value to the scheme. Idempotent; each voucher is its
+    own transaction. Returns how many expired."""
+    as_of = as_of or timezone.localdate()
+    due = Voucher.objects.filter(status=Voucher.Status.ISSUED, expires_on__lt=as_of)
+    expired = 0
+    for pk in due.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            voucher = Voucher.objects.select_for_update().get(pk=pk)
+            if voucher.status != Voucher.Status.ISSUED:
+                continue  # used or voided meanwhile
+            _voucher_return(voucher, Voucher.Status.EXPIRED, None, "")
+            expired += 1
+    return expired
+
+
+@transaction.atomic
+def statement_generate(*, shop: Shop, month: dt.date) -> SettlementStatement:
+    """Create or refresh the shop's statement for ``month`` (any day in it).
+
+    Deterministic: the redemptions are those whose time falls in the month's
+    half-open interval, so generating twice gives the same statement. A paid
+    statement is never changed. Raises :class:`MonthNotOver` for the current or a
+    future month.
+    """
+    month = month.replace(day=1)
+    start, end = month_bounds(month)
+    if end > timezone.now():
+        raise MonthNotOver(month=month.isoformat())
+    statement, _ = SettlementStatement.objects.select_for_update().get_or_create(
+        shop=shop, month=month
+    )
+    if statement.status == SettlementStatement.Status.PAID:
+        return statement
+    totals = Voucher.objects.filter(
+        shop=shop, status=Voucher.Status.REDEEMED, redeemed_at__gte=start, redeemed_at__lt=end
+    ).aggregate(count=Count("pk"), points=Sum("points"), yen=Sum("face_value_yen"))
+    statement.voucher_count = totals["count"]
+    statement.total_points = totals["points"] or 0
+    statement.total_yen = totals["yen"] or 0
+    statement.generated_at = timezone.now()
+    statement.save(update_fields=["voucher_count", "total_points", "total_yen", "generated_at"])
+    return statement
+
+
+def statements_generate_month(*, month: dt.date) -> int:
+    """Generate ``month``'s statement for every shop with redemptions in it."""
+    start, end = month_bounds(month)
+    shops = Shop.objects.filter(
+        redemptions__redeemed_at__gte=start, redemptions__redeemed_at__lt=end
+    )
+    return sum(1 for shop in shops.distinct() if statement_generate(shop=shop, month=month))
+
+
+@transaction.atomic
+def statement_mark_paid(*, statement: SettlementStatement, actor: User) -> SettlementStatement:
+    """Record that the city paid the shop: receivable → settled in the ledger.
+
+    Idempotent (a paid statement is returned as is). Raises :class:`NotPermitted`
+    unless ``actor`` is city staff.
+    """
+    if not (actor.is_superuser or actor.has_role(Role.CITY_STAFF)):
+        raise NotPermitted()
+    statement = statement_generate(shop=statement.shop, month=statement.month)
+    statement = SettlementStatement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status == SettlementStatement.Status.PAID:
+        return statement
+    if statement.total_points:
+        receivable, settled = shop_accounts(statement.shop)
+        statement.payment = transaction_post(
+            kind=TransactionKind.SETTLE,
+            idempotency_key=f"statement:{statement.pk}:paid",
+            lines=[(receivable, -statement.total_points), (settled, statement.total_points)],
+            actor=actor,
+            reference=f"statement:{statement.pk}",
+        )
+    statement.status = SettlementStatement.Status.PAID
+    statement.paid_at = timezone.now()
+    statement.paid_by = actor
+    statement.save(update_fields=["status", "paid_at", "paid_by", "payment"])
+    return statement

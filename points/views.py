@@ -1,10 +1,40 @@
-"""Volunteer-facing points pages."""
+"""Volunteer and shop pages for points and vouchers. Thin: a form, one service call,
+a template; domain errors become messages on the page, never a 500."""
 
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from points.selectors import wallet_balance, wallet_entries, with_running_balance
+from core.errors import DomainError
+from points import throttle
+from points.exceptions import TooManyAttempts
+from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
+from points.models import ExchangeSettings
+from points.selectors import (
+    redemptions_at,
+    shops_of,
+    statement_redemptions,
+    statements_for,
+    voucher_code,
+    vouchers_of,
+    wallet_balance,
+    wallet_entries,
+    with_running_balance,
+)
+from points.services import voucher_check, voucher_exchange, voucher_redeem
+from points.sheets import render_voucher_sheet, with_codes
 
 PAGE_SIZE = 20
 
@@ -19,3 +49,189 @@ def my_points(request):
         "points/my_points.html",
         {"balance": wallet_balance(request.user), "page": page, "entries": entries},
     )
+
+
+# --- Vouchers (volunteers) ----------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_vouchers(request):
+    config = ExchangeSettings.load()
+    form = ExchangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _txn, vouchers = voucher_exchange(
+                user=request.user,
+                count=form.cleaned_data["count"],
+                idempotency_key=f"exchange:{form.cleaned_data['request_id']}",
+            )
+        except DomainError as error:
+            form.add_error(error.field or "count", str(error.message))
+        else:
+            messages.success(
+                request,
+                _("%(count)s voucher(s) issued. Show the code or QR code at a shop.")
+                % {"count": len(vouchers)},
+            )
+            return redirect("my-vouchers")
+    page = Paginator(vouchers_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "points/my_vouchers.html",
+        {
+            "balance": wallet_balance(request.user),
+            "config": config,
+            "form": form,
+            "page": page,
+            "vouchers": with_codes(request, list(page.object_list)),
+        },
+    )
+
+
+@login_required
+def my_vouchers_print(request):
+    """An A4 sheet of the unused vouchers, for people who keep them on paper."""
+    return render_voucher_sheet(request, request.user)
+
+
+# --- Shops --------------------------------------------------------------------------
+
+
+def _shops_or_403(request):
+    shops = list(shops_of(request.user))
+    if not shops:
+        raise PermissionDenied(_("Your account is not registered as staff of a shop."))
+    return shops
+
+
+def _lookup(request, code: str, shop):
+    return throttle.guarded(
+        request, lambda: voucher_check(typed_code=code, shop=shop, staff=request.user)
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shop_redeem(request):
+    """Type a code (or let the phone camera open the QR's URL, which lands on
+    :func:`shop_redeem_code` directly)."""
+    shops = _shops_or_403(request)
+    form = RedeemCodeForm(request.POST or None, shops=shops)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        shop = next(s for s in shops if s.pk == form.cleaned_data["shop"])
+        try:
+            voucher = _lookup(request, form.cleaned_data["code"], shop)
+        except DomainError as error:
+            form.add_error("code", str(error.message))
+            status = 429 if isinstance(error, TooManyAttempts) else 200
+        else:
+            return redirect("shop-redeem-code", code=voucher_code(voucher))
+    return render(request, "points/shop_redeem.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shop_redeem_code(request, code: str):
+    """Show the voucher's value and ask for confirmation; POST redeems it."""
+    shops = _shops_or_403(request)
+    form = ConfirmRedemptionForm(request.POST or None, shops=shops)
+    shop = shops[0]
+    if form.is_valid():
+        shop = next(s for s in shops if s.pk == form.cleaned_data["shop"])
+    context = {"form": form, "code": code, "shop": shop}
+    try:
+        if request.method == "POST" and form.is_valid():
+            voucher = voucher_redeem(typed_code=code, shop=shop, staff=request.user)
+            return render(request, "points/shop_redeemed.html", {"voucher": voucher, **context})
+        context["voucher"] = _lookup(request, code, shop)
+    except DomainError as error:
+        context["error"] = error
+        return render(
+            request,
+            "points/shop_redeem_confirm.html",
+            context,
+            status=429 if isinstance(error, TooManyAttempts) else 200,
+        )
+    return render(request, "points/shop_redeem_confirm.html", context)
+
+
+@login_required
+def shop_history(request):
+    shops = _shops_or_403(request)
+    page = Paginator(redemptions_at(shops_of(request.user)), 50).get_page(request.GET.get("page"))
+    return render(request, "points/shop_history.html", {"shops": shops, "page": page})
+
+
+@login_required
+def shop_statements(request):
+    _shops_or_403(request)
+    return render(
+        request, "points/shop_statements.html", {"statements": statements_for(request.user)}
+    )
+
+
+STATEMENT_COLUMNS = [
+    _("Used at"),
+    _("Voucher"),
+    _("Points"),
+    _("Amount (yen)"),
+    _("Accepted by"),
+]
+
+
+@login_required
+def shop_statement(request, pk: int, fmt: str = "html"):
+    """One statement: printable page, or CSV / XLSX of its redemptions."""
+    if fmt not in {"html", "csv", "xlsx"}:
+        raise Http404
+    statement = get_object_or_404(statements_for(request.user), pk=pk)
+    redemptions = list(statement_redemptions(statement))
+    if fmt == "html":
+        return render(
+            request,
+            "points/shop_statement.html",
+            {"statement": statement, "redemptions": redemptions},
+        )
+    rows = [
+        [
+            timezone.localtime(v.redeemed_at).strftime("%Y-%m-%d %H:%M:%S"),
+            v.pk,
+            v.points,
+            v.face_value_yen,
+            str(v.redeemed_by or ""),
+        ]
+        for v in redemptions
+    ]
+    name = f"statement-{statement.shop_id}-{statement.month:%Y-%m}"
+    headings = [str(c) for c in STATEMENT_COLUMNS]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(headings)
+        writer.writerows(rows)
+        writer.writerow(
+            [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
+        )
+        response = HttpResponse(
+            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        workbook = openpyxl.Workbook()
+        sheet = workbook.active
+        sheet.title = f"{statement.month:%Y-%m}"
+        sheet.append(headings)
+        for row in rows:
+            sheet.append(row)
+        sheet.append(
+            [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
+        )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response

@@ -2,14 +2,28 @@
 manual adjustments and earning-rule editing."""
 
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.models import Role
-from points.admin_views import AdjustmentView, LedgerReportView
-from points.models import EarningRule
+from core.admin import PermissionMenuItem
+from points.admin_views import (
+    AdjustmentView,
+    ExchangeForVolunteerView,
+    GenerateStatementsView,
+    LedgerReportView,
+    ShopImportView,
+    StatementPayView,
+    StatementReportView,
+    VoidVoucherView,
+    vouchers_print_for,
+)
+from points.models import EarningRule, Shop, ShopMembership, Voucher
 
 
 class EarningRuleViewSet(ModelViewSet):
@@ -37,9 +51,88 @@ class EarningRuleViewSet(ModelViewSet):
     ]
 
 
+class ShopViewSet(ModelViewSet):
+    model = Shop
+    icon = "home"
+    menu_label = _("Shops")
+    list_display = ["name", "address", "district", "category", "active"]
+    list_filter = ["district", "category", "active"]
+    search_fields = ["name", "name_kana", "address"]
+    list_export = ["name", "name_kana", "address", "district", "category", "phone", "active"]
+    form_fields = [
+        "name",
+        "name_kana",
+        "address",
+        "district",
+        "category",
+        "contact_name",
+        "phone",
+        "email",
+        "active",
+    ]
+
+
+class ShopMembershipViewSet(ModelViewSet):
+    model = ShopMembership
+    icon = "group"
+    menu_label = _("Shop staff")
+    list_display = ["user", "shop"]
+    list_filter = ["shop"]
+    form_fields = ["user", "shop"]
+
+
+def _void_link(voucher: Voucher):
+    if voucher.status != Voucher.Status.ISSUED:
+        return ""
+    url = reverse("points_voucher_void", args=[voucher.pk])
+    return format_html('<a href="{}">{}</a>', url, _("Void"))
+
+
+class VoucherViewSet(ModelViewSet):
+    """Read-only for everyone but superusers: vouchers change through services only."""
+
+    model = Voucher
+    icon = "tag"
+    menu_label = _("Vouchers")
+    list_display = [
+        "__str__",
+        "owner",
+        "status",
+        "expires_on",
+        "shop",
+        "redeemed_at",
+        Column("void", label="", accessor=_void_link),
+    ]
+    list_filter = ["status", "shop"]
+    list_export = [
+        "pk",
+        "owner",
+        "points",
+        "face_value_yen",
+        "status",
+        "expires_on",
+        "shop",
+        "redeemed_at",
+    ]
+    form_fields = ["void_reason"]
+    inspect_view_enabled = True
+
+
+class ShopsGroup(ViewSetGroup):
+    menu_label = _("Shops and vouchers")
+    menu_icon = "home"
+    menu_order = 420
+    items = (ShopViewSet("shops"), ShopMembershipViewSet("shop_staff"), VoucherViewSet("vouchers"))
+
+
 @hooks.register("register_admin_viewset")
 def register_earning_rules():
     return EarningRuleViewSet("earning_rules")
+
+
+@hooks.register("register_admin_viewset")
+def register_shops():
+    return ShopsGroup()
 
 
 @hooks.register("register_admin_urls")
@@ -52,6 +145,32 @@ def register_ledger_urls():
             name="points_ledger_results",
         ),
         path("points/adjust/", AdjustmentView.as_view(), name="points_adjust"),
+        path("points/shops/import/", ShopImportView.as_view(), name="points_shop_import"),
+        path("points/exchange/", ExchangeForVolunteerView.as_view(), name="points_exchange_for"),
+        path(
+            "points/vouchers/print/<int:user_id>/",
+            vouchers_print_for,
+            name="points_vouchers_print_for",
+        ),
+        path(
+            "points/vouchers/<int:pk>/void/", VoidVoucherView.as_view(), name="points_voucher_void"
+        ),
+        path("points/statements/", StatementReportView.as_view(), name="points_statements"),
+        path(
+            "points/statements/results/",
+            StatementReportView.as_view(results_only=True),
+            name="points_statements_results",
+        ),
+        path(
+            "points/statements/generate/",
+            GenerateStatementsView.as_view(),
+            name="points_statements_generate",
+        ),
+        path(
+            "points/statements/<int:pk>/pay/",
+            StatementPayView.as_view(),
+            name="points_statement_pay",
+        ),
     ]
 
 
@@ -68,6 +187,56 @@ class AdjustMenuItem(MenuItem):
 @hooks.register("register_reports_menu_item")
 def register_ledger_menu_item():
     return LedgerMenuItem(_("Points ledger"), reverse("points_ledger"), icon_name="list-ul")
+
+
+@hooks.register("register_admin_menu_item")
+def register_statements_menu_item():
+    return PermissionMenuItem(
+        _("Settlement"),
+        reverse("points_statements"),
+        icon_name="doc-full",
+        order=430,
+        permission="points.view_settlementstatement",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_generate_menu_item():
+    return PermissionMenuItem(
+        _("Generate statements"),
+        reverse("points_statements_generate"),
+        icon_name="doc-full",
+        order=431,
+        permission="points.change_settlementstatement",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_menu_item():
+    return PermissionMenuItem(
+        _("Import shops"),
+        reverse("points_shop_import"),
+        icon_name="upload",
+        order=425,
+        permission="points.add_shop",
+    )
+
+
+class ActForVolunteersMenuItem(MenuItem):
+    def is_shown(self, request):
+        from points.admin_views import can_act_for_volunteers
+
+        return can_act_for_volunteers(request.user)
+
+
+@hooks.register("register_admin_menu_item")
+def register_exchange_menu_item():
+    return ActForVolunteersMenuItem(
+        _("Exchange vouchers for a volunteer"),
+        reverse("points_exchange_for"),
+        icon_name="tag",
+        order=415,
+    )
 
 
 @hooks.register("register_admin_menu_item")

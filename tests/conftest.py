@@ -84,12 +84,13 @@ def reference_data(transactional_db):
     """Data that migrations create (role groups, the home page and site), restored for
     transactional tests: their flush empties every table, and pytest-django's
     serialized rollback is unreliable next to live_server (pytest-django #1117)."""
-    from django.apps import apps
-
     from accounts.services import role_groups_sync
     from cms.services import site_home_ensure
-    from points.apps import grant_role_permissions
+    from core.permissions import grant_role_permissions
+    from points.apps import ROLE_PERMISSIONS as POINTS
+    from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS
 
     role_groups_sync()
-    grant_role_permissions(sender=None, apps=apps)
+    grant_role_permissions("points", POINTS)
+    grant_role_permissions("volunteers", VOLUNTEERS)
     site_home_ensure()

@@ -185,6 +185,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "points.expire_points",
         "schedule": crontab(hour=0, minute=15),
     },
+    "vouchers-expire": {
+        "task": "points.expire_vouchers",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    "activities-close-forgotten": {
+        "task": "volunteers.close_forgotten_checkouts",
+        "schedule": crontab(minute="*/30"),
+    },
+    "statements-generate": {
+        "task": "points.generate_statements",
+        "schedule": crontab(day_of_month=1, hour=1, minute=0),
+    },
 }
 
 # --- Accounts -----------------------------------------------------------------------
@@ -351,7 +363,19 @@ LOGGING = {
     },
 }
 
+# --- Points and vouchers ------------------------------------------------------------
+
+# Keys for voucher-code lookup digests and sealing (points.codes); falls back to
+# SECRET_KEY. Keep it stable: changing it makes existing vouchers unreadable.
+VOUCHER_CODE_KEY = env.str("VOUCHER_CODE_KEY", default="")
+
 # --- Demo ---------------------------------------------------------------------------
 
 # seed_demo runs these in order; each app appends its own seeder.
-DEMO_SEEDERS = ["accounts.demo.seed", "points.demo.seed", "cms.demo.seed"]
+DEMO_SEEDERS = [
+    "accounts.demo.seed",
+    "points.demo.seed",
+    "points.demo.seed_shops",
+    "volunteers.demo.seed",
+    "cms.demo.seed",
+]

@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from points.models import CapReason, Entry, TransactionKind
+from points.models import CapReason, Entry, SettlementStatement, TransactionKind, Voucher
+from points.selectors import voucher_code
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -42,3 +43,73 @@ class EntrySerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField())
     def get_running_balance(self, entry: Entry) -> int:
         return entry.running_balance
+
+
+class ExchangeRequestSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=100)
+    request_id = serializers.UUIDField(
+        help_text="A new UUID per exchange; resending it returns the same vouchers."
+    )
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    code = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=Voucher.Status.choices)
+    shop = serializers.CharField(source="shop.name", allow_null=True, default=None)
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "id",
+            "code",
+            "points",
+            "face_value_yen",
+            "status",
+            "issued_at",
+            "expires_on",
+            "redeemed_at",
+            "shop",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_code(self, voucher: Voucher) -> str:
+        return voucher_code(voucher)
+
+
+class ExchangeResultSerializer(serializers.Serializer):
+    transaction = serializers.IntegerField()
+    vouchers = VoucherSerializer(many=True)
+
+
+class RedemptionRequestSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64)
+    shop = serializers.IntegerField(help_text="Id of the shop accepting the voucher.")
+
+
+class RedemptionSerializer(serializers.ModelSerializer):
+    shop = serializers.CharField(source="shop.name")
+
+    class Meta:
+        model = Voucher
+        fields = ["id", "points", "face_value_yen", "redeemed_at", "shop"]
+        read_only_fields = fields
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    shop = serializers.CharField(source="shop.name")
+    status = serializers.ChoiceField(choices=SettlementStatement.Status.choices)
+
+    class Meta:
+        model = SettlementStatement
+        fields = [
+            "id",
+            "shop",
+            "month",
+            "voucher_count",
+            "total_points",
+            "total_yen",
+            "status",
+            "paid_at",
+        ]
+        read_only_fields = fields

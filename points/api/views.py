@@ -1,12 +1,31 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics
+from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from points.api.serializers import BalanceSerializer, EntrySerializer
-from points.selectors import wallet_balance, wallet_entries, with_running_balance
+from points import throttle
+from points.api.serializers import (
+    BalanceSerializer,
+    EntrySerializer,
+    ExchangeRequestSerializer,
+    ExchangeResultSerializer,
+    RedemptionRequestSerializer,
+    RedemptionSerializer,
+    StatementSerializer,
+    VoucherSerializer,
+)
+from points.exceptions import WrongShop
+from points.selectors import (
+    shops_of,
+    statements_for,
+    vouchers_of,
+    wallet_balance,
+    wallet_entries,
+    with_running_balance,
+)
+from points.services import voucher_exchange, voucher_redeem
 
 
 class BalanceView(APIView):
@@ -24,6 +43,16 @@ class EntryCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
 
 
+class VoucherCursorPagination(CursorPagination):
+    ordering = ("-issued_at", "-id")
+    page_size = 50
+
+
+class StatementCursorPagination(CursorPagination):
+    ordering = ("-month", "-id")
+    page_size = 50
+
+
 class EntryListView(generics.ListAPIView):
     """The signed-in user's points history, newest first, with the running balance."""
 
@@ -36,3 +65,68 @@ class EntryListView(generics.ListAPIView):
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
         return with_running_balance(list(page), self.request.user)
+
+
+class ExchangeView(APIView):
+    """Exchange points for vouchers (same rules and error codes as /me/vouchers/)."""
+
+    @extend_schema(
+        request=ExchangeRequestSerializer,
+        responses={201: ExchangeResultSerializer},
+        operation_id="vouchers_exchange",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ExchangeRequestSerializer, request)
+        txn, vouchers = voucher_exchange(
+            user=request.user,
+            count=data["count"],
+            idempotency_key=f"exchange:{data['request_id']}",
+        )
+        body = ExchangeResultSerializer({"transaction": txn.pk, "vouchers": vouchers}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class VoucherListView(generics.ListAPIView):
+    """The signed-in user's vouchers, newest first."""
+
+    serializer_class = VoucherSerializer
+    pagination_class = VoucherCursorPagination
+
+    def get_queryset(self):
+        return vouchers_of(self.request.user)
+
+
+class RedemptionView(APIView):
+    """Accept a voucher by its code at one of the caller's shops (exactly once)."""
+
+    @extend_schema(
+        request=RedemptionRequestSerializer,
+        responses={201: RedemptionSerializer},
+        operation_id="shop_redemptions_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(RedemptionRequestSerializer, request)
+        shop = shops_of(request.user).filter(pk=data["shop"]).first()
+        if shop is None:
+            raise WrongShop(field="shop")
+        voucher = throttle.guarded(
+            request,
+            lambda: voucher_redeem(typed_code=data["code"], shop=shop, staff=request.user),
+        )
+        return Response(RedemptionSerializer(voucher).data, status=status.HTTP_201_CREATED)
+
+
+class StatementListView(generics.ListAPIView):
+    """Monthly statements of the caller's shops only."""
+
+    serializer_class = StatementSerializer
+    pagination_class = StatementCursorPagination
+
+    def get_queryset(self):
+        return statements_for(self.request.user)
+
+
+def validated(serializer_class, request: Request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

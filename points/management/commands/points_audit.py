@@ -19,6 +19,11 @@ class Command(BaseCommand):
             ("cached balance = sum of entries", report.mismatched),
             ("no negative wallet or liability", report.negative),
             ("all balances sum to zero", [report.total_balance] if report.total_balance else []),
+            ("one redemption per used voucher", report.vouchers_without_redemption),
+            (
+                "voucher liability = unused vouchers",
+                [report.liability_gap] if report.liability_gap else [],
+            ),
         ]
         for label, breaches in checks:
             status = "ok" if not breaches else f"BREACH ({len(breaches)}): {breaches[:20]}"

@@ -1,0 +1,41 @@
+"""Small Wagtail admin helpers shared by the apps."""
+
+from django.core.exceptions import PermissionDenied
+from wagtail.admin.menu import MenuItem
+
+
+class PermissionMenuItem(MenuItem):
+    """A menu item shown only to users with ``permission``."""
+
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+class GuardedViewMixin:
+    """Admin views that only some users may open.
+
+    Allowed: holders of ``permission`` (a Django permission string), members of any of
+    ``roles``, and superusers. After the check, :meth:`load` may fetch the object the
+    view works on (so a refused user never learns whether it exists).
+    """
+
+    permission: str | None = None
+    roles: tuple[str, ...] = ()
+
+    def permitted(self, user) -> bool:
+        if user.is_superuser or (self.permission and user.has_perm(self.permission)):
+            return True
+        return any(user.has_role(role) for role in self.roles)
+
+    def load(self, **kwargs) -> None:
+        """Fetch what the view needs from the URL kwargs (after the permission check)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.permitted(request.user):
+            raise PermissionDenied
+        self.load(**kwargs)
+        return super().dispatch(request, *args, **kwargs)

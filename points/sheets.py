@@ -1,0 +1,38 @@
+"""Voucher rendering shared by the volunteer pages and the back office: codes, QR
+codes and the printable A4 sheet."""
+
+from __future__ import annotations
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from points.models import Voucher
+from points.selectors import voucher_code, vouchers_of
+from qr.render import svg
+
+
+def redemption_url(request, code: str) -> str:
+    return request.build_absolute_uri(reverse("shop-redeem-code", args=[code]))
+
+
+def with_codes(request, vouchers):
+    for voucher in vouchers:
+        voucher.code = voucher_code(voucher)
+        if voucher.status == Voucher.Status.ISSUED:
+            voucher.qr = svg(
+                redemption_url(request, voucher.code),
+                title=_("QR code of voucher %(code)s") % {"code": voucher.code},
+            )
+    return vouchers
+
+
+def render_voucher_sheet(request, owner):
+    """The printable sheet of ``owner``'s unused vouchers (also used by coordinators
+    printing for a volunteer without a smartphone)."""
+    unused = vouchers_of(owner).filter(status=Voucher.Status.ISSUED)
+    return render(
+        request,
+        "points/vouchers_print.html",
+        {"owner": owner, "vouchers": with_codes(request, list(unused[:40]))},
+    )

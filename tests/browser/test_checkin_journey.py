@@ -1,0 +1,114 @@
+"""Journey: a volunteer scans a venue poster, checks in and out, and sees the points;
+host staff scan a volunteer's card and the volunteer is credited. The poster's and the
+card's QR codes are decoded from screenshots by an independent decoder."""
+
+import datetime as dt
+import io
+import re
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from points.models import EarningRule
+from points.selectors import wallet_balance
+from tests.factories import PASSWORD, UserFactory
+from volunteers.models import Activity, Place
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+def new_page(chromium, live_server):
+    context = chromium.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+def sign_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Eメール").fill(email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_load_state()
+
+
+def decode(locator) -> str:
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(locator.screenshot())))
+    assert len(results) == 1
+    return results[0].text
+
+
+def backdate_open_activity(volunteer, hours):
+    activity = Activity.objects.get(volunteer=volunteer, status=Activity.Status.OPEN)
+    Activity.objects.filter(pk=activity.pk).update(
+        started_at=activity.started_at - dt.timedelta(hours=hours)
+    )
+
+
+@pytest.fixture
+def place():
+    rule = EarningRule.objects.create(
+        activity_kind="salon", name="サロン運営協力", basis=EarningRule.Basis.PER_HOUR, points=100
+    )
+    return Place.objects.create(
+        name="いきいきサロン桜ヶ丘", kind=Place.Kind.SALON, earning_rule=rule
+    )
+
+
+def test_volunteer_scans_the_poster_and_earns_points(chromium, live_server, place):
+    coordinator = UserFactory(roles=["coordinator"])
+    volunteer = UserFactory(roles=["volunteer"])
+
+    poster_page = new_page(chromium, live_server)
+    sign_in(poster_page, coordinator.email)
+    poster_page.goto(f"/places/{place.pk}/poster/")
+    url = decode(poster_page.locator(".poster-qr"))
+    assert re.fullmatch(rf"{re.escape(live_server.url)}/scan/[^/]+/", url)
+
+    page = new_page(chromium, live_server)
+    page.goto(url)  # the phone camera opens the poster's URL; not signed in yet
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Eメール").fill(volunteer.email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_url(url)
+    page.get_by_role("button", name="チェックイン").click()
+    assert page.get_by_role("heading", name="チェックインしました").is_visible()
+
+    backdate_open_activity(volunteer, hours=2)
+    page.goto(url)
+    assert page.get_by_text("今チェックアウトすると 200 pt").is_visible()
+    page.get_by_role("button", name="チェックアウト").click()
+    assert page.get_by_text("200 pt を付与しました。").is_visible()
+
+    page.get_by_role("link", name="ポイントを見る").click()
+    assert page.get_by_test_id("balance").inner_text() == "200"
+    assert page.get_by_text("サロン運営協力").is_visible()
+
+
+def test_host_staff_scan_a_card_and_the_volunteer_is_credited(chromium, live_server, place):
+    volunteer = UserFactory(roles=["volunteer"], full_name="木村 和子")
+    host = UserFactory()
+    place.hosts.add(host)
+
+    card_page = new_page(chromium, live_server)
+    sign_in(card_page, volunteer.email)
+    card_page.goto("/me/card/")
+    url = decode(card_page.locator(".id-card-qr"))
+
+    staff = new_page(chromium, live_server)
+    sign_in(staff, host.email)
+    staff.goto(url)
+    assert staff.get_by_role("heading", name="木村 和子 さんのカード").is_visible()
+    staff.get_by_role("button", name="チェックイン").click()
+    assert staff.get_by_text("木村 和子 さんが").is_visible()
+
+    backdate_open_activity(volunteer, hours=3)
+    staff.goto(url)
+    staff.get_by_role("button", name="チェックアウト").click()
+    assert staff.get_by_text("300 pt を付与しました。").is_visible()
+    assert wallet_balance(volunteer) == 300
+    activity = Activity.objects.get()
+    assert (activity.method, activity.recorded_by) == ("staff", host)

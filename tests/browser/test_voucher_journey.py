@@ -1,0 +1,74 @@
+"""Journey: a volunteer exchanges points for a voucher; the QR on their page decodes
+(independent decoder) to the redemption URL; shop staff open it, confirm, and the
+voucher is used exactly once."""
+
+import io
+import re
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from points.models import Shop, ShopMembership, Voucher
+from points.services import wallet_for
+from tests.factories import PASSWORD, UserFactory
+from tests.points.support import fund
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+def sign_in(page, email):
+    page.goto("/accounts/login/")
+    page.get_by_label("Eメール").fill(email)
+    page.get_by_label("パスワード").fill(PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_load_state()
+
+
+def test_exchange_scan_and_redeem(chromium, live_server):
+    volunteer = UserFactory(roles=["volunteer"])
+    fund(wallet_for(volunteer), 1200)
+    shop = Shop.objects.create(name="さくら青果店", address="中央1-2-3")
+    clerk = UserFactory(roles=["shop_staff"])
+    ShopMembership.objects.create(user=clerk, shop=shop)
+
+    phone = chromium.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    page = phone.new_page()
+    sign_in(page, volunteer.email)
+    page.goto("/me/vouchers/")
+    page.get_by_label("交換する枚数").fill("2")
+    page.get_by_role("button", name="交換する").click()
+    page.wait_for_url(re.compile(r"/me/vouchers/$"))
+    assert page.get_by_role("status").get_by_text("商品券を 2 枚発行しました").is_visible()
+    assert "ポイント残高：200 pt" in page.content()
+
+    qr = page.locator(".voucher-qr").first
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert len(decoded) == 1
+    url = decoded[0].text
+    shown_code = page.locator(".voucher-code").first.inner_text().split(":")[-1].strip()
+    assert url == f"{live_server.url}/shop/redeem/{shown_code}/"
+
+    counter = chromium.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    staff_page = counter.new_page()
+    staff_page.goto(f"{live_server.url}/accounts/login/")
+    staff_page.get_by_label("Eメール").fill(clerk.email)
+    staff_page.get_by_label("パスワード").fill(PASSWORD)
+    staff_page.get_by_role("button", name="ログイン").click()
+    staff_page.wait_for_load_state()
+    staff_page.goto(url)  # what the phone camera does with the QR
+    assert staff_page.get_by_text("¥500").first.is_visible()
+    staff_page.get_by_role("button", name="この商品券を受け付ける").click()
+    assert staff_page.get_by_role("heading", name="商品券を受け付けました").is_visible()
+
+    staff_page.goto(url)
+    assert (
+        staff_page.get_by_role("alert")
+        .get_by_text("この商品券はすでに使用されています。")
+        .is_visible()
+    )
+    assert Voucher.objects.filter(status=Voucher.Status.REDEEMED, shop=shop).count() == 1
+    phone.close()
+    counter.close()

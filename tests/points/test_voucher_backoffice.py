@@ -1,0 +1,58 @@
+"""Back office for vouchers: a coordinator exchanges and prints for a volunteer without
+a smartphone; city staff void a lost voucher."""
+
+import uuid
+
+import pytest
+
+from points.models import Transaction, TransactionKind, Voucher
+from points.selectors import audit_ledger, voucher_code, wallet_balance
+from points.services import voucher_exchange, wallet_for
+from tests.factories import UserFactory
+from tests.points.support import fund
+from tests.points.test_interfaces import signed_in_back_office
+
+pytestmark = pytest.mark.django_db
+
+
+def test_coordinator_exchanges_and_prints_for_a_volunteer(client, volunteer):
+    fund(wallet_for(volunteer), 1000)
+    coordinator = UserFactory(roles=["coordinator"])
+    signed_in_back_office(client, coordinator)
+    form = {"volunteer": volunteer.pk, "count": 2, "request_id": str(uuid.uuid4())}
+    response = client.post("/admin/points/exchange/", form)
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/points/vouchers/print/{volunteer.pk}/"
+    assert client.post("/admin/points/exchange/", form).status_code == 302  # double submit
+    exchange = Transaction.objects.get(kind=TransactionKind.EXCHANGE)
+    assert exchange.actor == coordinator and wallet_balance(volunteer) == 0
+    sheet = client.get(response["Location"]).content.decode()
+    for voucher in Voucher.objects.filter(owner=volunteer):
+        assert voucher_code(voucher) in sheet
+    assert sheet.count('class="qr"') == 2 and volunteer.full_name in sheet
+
+    too_many = dict(form, request_id=str(uuid.uuid4()))
+    assert (
+        "ポイントが不足しています"
+        in client.post("/admin/points/exchange/", too_many).content.decode()
+    )
+
+
+def test_volunteers_cannot_use_the_back_office_exchange(client, volunteer):
+    client.force_login(volunteer)
+    assert client.get("/admin/points/exchange/").status_code == 403
+    assert client.get(f"/admin/points/vouchers/print/{volunteer.pk}/").status_code == 403
+
+
+def test_city_staff_void_a_voucher_with_a_reason(client, volunteer):
+    fund(wallet_for(volunteer), 500)
+    (voucher,) = voucher_exchange(user=volunteer, count=1, idempotency_key="v")[1]
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    url = f"/admin/points/vouchers/{voucher.pk}/void/"
+    assert client.post(url, {"reason": ""}).status_code == 200
+    assert client.post(url, {"reason": "紛失の届け出"}).status_code == 302
+    voucher.refresh_from_db()
+    assert (voucher.status, voucher.void_reason) == (Voucher.Status.VOID, "紛失の届け出")
+    again = client.post(url, {"reason": "二重"})
+    assert again.status_code == 200 and "無効" in again.content.decode()
+    assert audit_ledger().ok

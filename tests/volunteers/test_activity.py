@@ -1,0 +1,279 @@
+"""QR check-in: tokens, check-in/out, crediting exactly once, review, paper entry."""
+
+import datetime as dt
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from points import codes
+from points.models import EarningRule, Transaction
+from points.selectors import audit_ledger, wallet_balance
+from qr import tokens
+from tests.factories import UserFactory
+from tests.points.support import run_concurrently
+from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotHost
+from volunteers.models import Activity, Place
+from volunteers.services import (
+    activities_close_forgotten,
+    activity_approve,
+    activity_check_in,
+    activity_check_out,
+    activity_record,
+    activity_reject,
+    card_for,
+    card_reissue,
+    card_token,
+    place_reprint,
+    place_token,
+    scan_toggle,
+)
+
+pytestmark = pytest.mark.django_db
+TOKYO = timezone.get_default_timezone()
+
+
+@pytest.fixture
+def rule(db):
+    return EarningRule.objects.create(
+        activity_kind="salon", name="サロン", basis=EarningRule.Basis.PER_HOUR, points=100
+    )
+
+
+@pytest.fixture
+def place(rule):
+    return Place.objects.create(
+        name="いきいきサロン", kind=Place.Kind.SALON, earning_rule=rule, closes_at=dt.time(16, 0)
+    )
+
+
+@pytest.fixture
+def host(place):
+    user = UserFactory()
+    place.hosts.add(user)
+    return user
+
+
+def at(hour, minute=0, day=dt.date(2026, 11, 20)):
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TOKYO)
+
+
+def frozen(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+# --- Tokens and the scan page -------------------------------------------------------
+
+
+def state():
+    return (Activity.objects.count(), Transaction.objects.count())
+
+
+@pytest.mark.parametrize("kind", ["tampered", "revoked", "voucher", "wrong_purpose"])
+def test_bad_codes_are_refused_with_a_reason_and_nothing_written(client, volunteer, place, kind):
+    token = place_token(place)
+    if kind == "tampered":
+        token = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
+    elif kind == "revoked":
+        place_reprint(place=place)
+    elif kind == "voucher":
+        token = codes.display(codes.generate())
+    else:  # a signed token for another purpose than any scan target
+        token = tokens.signing.Signer(salt="ikiiki.qr.other").sign_object([place.pk, 1])
+    client.force_login(volunteer)
+    before = state()
+    for method in (client.get, client.post):
+        response = method(f"/scan/{token}/")
+        assert response.status_code == 400
+    assert state() == before
+    api = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert api.status_code == 400
+    expected = "tampered" if kind == "wrong_purpose" else kind
+    assert api.json()["code"] == "invalid_scan"
+    assert api.json()["details"]["reason"] == expected
+    assert state() == before
+
+
+def test_a_card_token_is_not_a_poster_token():
+    assert tokens.read(tokens.make("card", 5, 1), "card").object_id == 5
+    with pytest.raises(tokens.BadToken) as excinfo:
+        tokens.read(tokens.make("card", 5, 1), "place")
+    assert excinfo.value.reason == "wrong_purpose"
+
+
+def test_reissuing_a_card_revokes_the_old_one(volunteer, host, place):
+    old = card_token(card_for(volunteer))
+    card_reissue(user=volunteer)
+    with pytest.raises(InvalidScan) as excinfo:
+        scan_toggle(token=old, user=host)
+    assert excinfo.value.reason == "revoked"
+    action, _ = scan_toggle(token=card_token(card_for(volunteer)), user=host)
+    assert action == "check_in"
+
+
+def test_anonymous_scan_goes_to_sign_in_and_back(client, place):
+    token = place_token(place)
+    response = client.get(f"/scan/{token}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next=/scan/{token}/"
+
+
+# --- Self check-in/out --------------------------------------------------------------
+
+
+def test_self_check_in_then_out_credits_points_once(client, volunteer, place):
+    token = place_token(place)
+    client.force_login(volunteer)
+    with frozen(at(10)):
+        page = client.get(f"/scan/{token}/").content.decode()
+        assert "チェックイン" in page
+        assert client.post(f"/scan/{token}/").status_code == 200
+    with frozen(at(12, 5)):
+        page = client.get(f"/scan/{token}/").content.decode()
+        assert "125" in page and "200" in page  # minutes so far, points it will earn
+        done = client.post(f"/scan/{token}/").content.decode()
+        assert "200 pt" in done
+    with frozen(at(12, 6)):
+        client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    activity = Activity.objects.get()
+    assert (activity.status, activity.duration_minutes, activity.method) == (
+        "credited",
+        125,
+        "self",
+    )
+    assert wallet_balance(volunteer) == 200
+    assert Transaction.objects.get().idempotency_key == f"activity:{activity.pk}"
+    html = client.get("/me/activity/").content.decode()
+    assert "いきいきサロン" in html and "125" in html
+
+
+def test_second_check_in_while_one_is_open_is_refused(volunteer, place, rule):
+    other = Place.objects.create(name="別の会場", kind=Place.Kind.SALON, earning_rule=rule)
+    activity_check_in(volunteer=volunteer, place=place, method="self", recorded_by=volunteer)
+    with pytest.raises(AlreadyCheckedIn):
+        activity_check_in(volunteer=volunteer, place=other, method="self", recorded_by=volunteer)
+    with pytest.raises(AlreadyCheckedIn):
+        scan_toggle(token=place_token(other), user=volunteer)
+    assert Activity.objects.count() == 1
+
+
+def test_api_scan_toggles_and_lists(client, volunteer, place):
+    client.force_login(volunteer)
+    token = place_token(place)
+    with frozen(at(9)):
+        first = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert first.status_code == 201 and first.json()["action"] == "check_in"
+    with frozen(at(10, 30)):
+        second = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert second.status_code == 200 and second.json()["action"] == "check_out"
+    assert second.json()["activity"]["points"] == 100
+    listed = client.get("/api/v1/activities/").json()["results"]
+    assert [a["status"] for a in listed] == ["credited"]
+
+
+# --- Staff check-in with the personal card ------------------------------------------
+
+
+def test_host_staff_scan_a_card_to_check_a_volunteer_in_and_out(client, volunteer, host, place):
+    token = card_token(card_for(volunteer))
+    client.force_login(host)
+    with frozen(at(13)):
+        assert "チェックイン" in client.get(f"/scan/{token}/").content.decode()
+        client.post(f"/scan/{token}/", {"place": place.pk})
+    with frozen(at(15)):
+        client.post(f"/scan/{token}/", {"place": place.pk})
+    activity = Activity.objects.get()
+    assert (activity.method, activity.recorded_by, activity.status) == ("staff", host, "credited")
+    assert wallet_balance(volunteer) == 200
+
+
+def test_only_host_staff_can_scan_cards(client, volunteer, place):
+    stranger = UserFactory()
+    token = card_token(card_for(volunteer))
+    with pytest.raises(NotHost):
+        scan_toggle(token=token, user=stranger)
+    client.force_login(stranger)
+    assert client.get(f"/scan/{token}/").status_code == 403
+    assert Activity.objects.count() == 0
+
+
+# --- Review: implausible and forgotten ----------------------------------------------
+
+
+def test_too_long_and_overlapping_activities_wait_for_review(volunteer, place):
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(7)
+    )
+    long = activity_check_out(volunteer=volunteer, place=place, at=at(16, 30))
+    assert (long.status, long.review_reason) == ("review", "too_long")
+    coordinator = UserFactory(roles=["coordinator"])
+    overlapping = activity_record(
+        volunteer=volunteer, place=place, started_at=at(9), ended_at=at(10), recorded_by=coordinator
+    )
+    assert (overlapping.status, overlapping.review_reason) == ("review", "overlap")
+    assert wallet_balance(volunteer) == 0
+
+    activity_approve(activity=long, actor=coordinator, ended_at=at(11))
+    activity_reject(activity=overlapping, actor=coordinator, reason="重複")
+    long.refresh_from_db()
+    assert (long.status, long.duration_minutes, long.reviewed_by) == ("credited", 240, coordinator)
+    assert wallet_balance(volunteer) == 400
+    assert audit_ledger().ok
+
+
+def test_forgotten_check_out_is_closed_at_closing_time_and_flagged(volunteer, place):
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(13)
+    )
+    assert activities_close_forgotten(now=at(15, 59)) == 0
+    assert activities_close_forgotten(now=at(18)) == 1
+    assert activities_close_forgotten(now=at(18)) == 0
+    activity = Activity.objects.get()
+    assert (activity.status, activity.auto_closed, activity.ended_at) == ("review", True, at(16))
+    assert wallet_balance(volunteer) == 0
+
+
+def test_coordinator_paper_entry_records_the_actor(volunteer, place):
+    coordinator = UserFactory(roles=["coordinator"])
+    activity = activity_record(
+        volunteer=volunteer,
+        place=place,
+        started_at=at(10),
+        ended_at=at(11, 30),
+        recorded_by=coordinator,
+    )
+    assert (activity.method, activity.recorded_by, activity.status) == (
+        "coordinator",
+        coordinator,
+        "credited",
+    )
+    assert activity.transaction.actor == coordinator
+    assert wallet_balance(volunteer) == 100
+
+
+def test_short_activity_earns_nothing_but_is_logged(volunteer, rule, place):
+    rule.min_minutes = 30
+    rule.save()
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(10)
+    )
+    activity = activity_check_out(volunteer=volunteer, place=place, at=at(10, 20))
+    assert (activity.status, activity.review_reason) == ("no_points", "too_short")
+
+
+# --- Concurrency (PostgreSQL) -------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_check_outs_credit_once(postgres, reference_data, volunteer, place):
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(9)
+    )
+    outcomes = run_concurrently(
+        [lambda: activity_check_out(volunteer=volunteer, place=place, at=at(11))] * 10, threads=10
+    )
+    assert all(isinstance(o, Activity) for o in outcomes), outcomes
+    assert len({o.transaction_id for o in outcomes}) == 1
+    assert Transaction.objects.count() == 1 and wallet_balance(volunteer) == 200
+    call_command("points_audit")

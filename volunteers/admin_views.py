@@ -1,0 +1,178 @@
+"""Back office for the activity log: the review queue and paper sign-in entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView, TemplateView
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.reports import ReportView
+
+from accounts.models import Role, User
+from core.admin import GuardedViewMixin
+from core.errors import DomainError
+from volunteers.models import Activity, Place
+from volunteers.selectors import review_queue
+from volunteers.services import activity_approve, activity_record, activity_reject, place_reprint
+
+REVIEW_REASONS = {
+    "too_long": _("Longer than plausible for the place"),
+    "overlap": _("Overlaps another activity"),
+    "forgotten_checkout": _("Check-out forgotten; closed at closing time"),
+}
+
+
+def _local(value: dt.datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _review_links(activity: Activity):
+    return format_html(
+        '<a class="button button-small" href="{}">{}</a>',
+        reverse("activity_review", args=[activity.pk]),
+        _("Review"),
+    )
+
+
+class ReviewQueueView(ReportView):
+    """Activities waiting for a coordinator before their points are credited."""
+
+    model = Activity
+    permission_required = "change"
+    page_title = _("Activities to review")
+    header_icon = "warning"
+    index_url_name = "activity_review_queue"
+    index_results_url_name = "activity_review_queue_results"
+    columns = [
+        Column("volunteer", label=_("Volunteer")),
+        Column("place", label=_("Place")),
+        Column("started_at", label=_("Checked in"), accessor=lambda a: _local(a.started_at)),
+        Column("ended_at", label=_("Checked out"), accessor=lambda a: _local(a.ended_at)),
+        Column(
+            "reason",
+            label=_("Why"),
+            accessor=lambda a: REVIEW_REASONS.get(a.review_reason, a.review_reason),
+        ),
+        Column("review", label="", accessor=_review_links),
+    ]
+    list_export = ["volunteer", "place", "started_at", "ended_at", "review_reason"]
+
+    def get_queryset(self):
+        return review_queue()
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Credit the points")), ("reject", _("Reject"))],
+        widget=forms.RadioSelect,
+    )
+    ended_at = forms.DateTimeField(
+        label=_("Correct check-out time (optional)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class ReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    form_class = ReviewForm
+    template_name = "volunteers/admin/review.html"
+    page_title = _("Review activity")
+    header_icon = "warning"
+    permission = "volunteers.change_activity"
+
+    def load(self, pk):
+        self.activity = get_object_or_404(Activity, pk=pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            activity=self.activity,
+            reason=REVIEW_REASONS.get(self.activity.review_reason, self.activity.review_reason),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            if data["decision"] == "approve":
+                activity_approve(
+                    activity=self.activity, actor=self.request.user, ended_at=data["ended_at"]
+                )
+            else:
+                activity_reject(
+                    activity=self.activity, actor=self.request.user, reason=data["note"]
+                )
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Review recorded."))
+        return redirect("activity_review_queue")
+
+
+class ManualEntryForm(forms.Form):
+    volunteer = forms.ModelChoiceField(
+        label=_("Volunteer"),
+        queryset=User.objects.filter(groups__name=Role.VOLUNTEER).distinct(),
+    )
+    place = forms.ModelChoiceField(label=_("Place"), queryset=Place.objects.filter(active=True))
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+
+class ManualEntryView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """Coordinators type in activities from paper sign-in sheets (actor recorded)."""
+
+    form_class = ManualEntryForm
+    template_name = "volunteers/admin/form.html"
+    page_title = _("Enter an activity from a sign-in sheet")
+    header_icon = "form"
+    roles = (Role.COORDINATOR,)
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        zone = timezone.get_default_timezone()
+        try:
+            activity = activity_record(
+                volunteer=data["volunteer"],
+                place=data["place"],
+                started_at=dt.datetime.combine(data["day"], data["start"], tzinfo=zone),
+                ended_at=dt.datetime.combine(data["day"], data["end"], tzinfo=zone),
+                recorded_by=self.request.user,
+            )
+        except DomainError as error:
+            form.add_error(None if error.field is None else "end", str(error.message))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Activity recorded: %(status)s.") % {"status": activity.get_status_display()},
+        )
+        return redirect("activity_manual_entry")
+
+
+class ReprintView(GuardedViewMixin, WagtailAdminTemplateMixin, TemplateView):
+    """Revoke a place's printed posters and open the new one for printing."""
+
+    template_name = "volunteers/admin/reprint.html"
+    page_title = _("Reprint poster")
+    header_icon = "doc-full"
+    permission = "volunteers.change_place"
+
+    def load(self, pk):
+        self.place = get_object_or_404(Place, pk=pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(place=self.place, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        place_reprint(place=self.place)
+        return redirect("place-poster", pk=self.place.pk)

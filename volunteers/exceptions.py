@@ -1,0 +1,51 @@
+"""Domain errors of the mutual-aid centre and the activity log, with stable codes."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ConflictError, DomainError
+
+
+class InvalidScan(DomainError):
+    """A scanned QR code that cannot be used; ``reason`` says why."""
+
+    code = "invalid_scan"
+    http_status = 400
+    messages = {
+        "tampered": _("This QR code is not one of ours, or it has been damaged."),
+        "wrong_purpose": _("This QR code is for something else and cannot be used here."),
+        "revoked": _("This QR code has been replaced by a newer print. Scan the current one."),
+        "voucher": _("This is a shop voucher, not a check-in code."),
+        "unknown": _("This QR code refers to something that no longer exists."),
+        "inactive": _("This place is not taking check-ins at the moment."),
+    }
+
+    def __init__(self, reason: str):
+        super().__init__(self.messages.get(reason, self.messages["tampered"]), reason=reason)
+        self.reason = reason
+
+
+class AlreadyCheckedIn(ConflictError):
+    code = "already_checked_in"
+    default_message = _("You are already checked in somewhere. Check out there first.")
+
+
+class NotCheckedIn(ConflictError):
+    code = "not_checked_in"
+    default_message = _("There is no open check-in to close.")
+
+
+class NotHost(DomainError):
+    code = "not_host"
+    http_status = 403
+    default_message = _("Your account is not host staff of a place, so it cannot scan cards.")
+
+
+class InvalidActivityTimes(DomainError):
+    code = "invalid_times"
+    http_status = 400
+    default_message = _("The end must be after the start, and not in the future.")
+
+
+class NotReviewable(ConflictError):
+    code = "not_reviewable"
+    default_message = _("This activity is not waiting for review.")
