@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -118,19 +118,22 @@ def open_activity(volunteer: User) -> Activity | None:
     return Activity.objects.filter(volunteer=volunteer, status=Activity.Status.OPEN).first()
 
 
-def recently_closed(volunteer: User, place: Place) -> Activity | None:
-    """The volunteer's activity at ``place`` that ended within :data:`REPLAY_WINDOW`."""
-    return (
-        Activity.objects.filter(
-            volunteer=volunteer,
-            place=place,
-            ended_at__gte=timezone.now() - REPLAY_WINDOW,
-            auto_closed=False,
+def _open_and_recently_closed(
+    volunteer: User, place: Place
+) -> tuple[Activity | None, Activity | None]:
+    """The open activity anywhere and the activity at ``place`` that ended within
+    :data:`REPLAY_WINDOW`, in one query (what a scan needs to decide)."""
+    rows = list(
+        Activity.objects.filter(volunteer=volunteer)
+        .filter(
+            Q(status=Activity.Status.OPEN)
+            | Q(place=place, ended_at__gte=timezone.now() - REPLAY_WINDOW, auto_closed=False)
         )
-        .exclude(status=Activity.Status.OPEN)
-        .order_by("-ended_at")
-        .first()
+        .order_by(F("ended_at").desc(nulls_first=True))
     )
+    current = next((a for a in rows if a.status == Activity.Status.OPEN), None)
+    just_closed = next((a for a in rows if a.status != Activity.Status.OPEN), None)
+    return current, just_closed
 
 
 def activity_check_in(
@@ -172,6 +175,10 @@ def activity_check_out(*, volunteer: User, place: Place, at: dt.datetime | None 
         )
         if activity is None:
             raise NotCheckedIn()
+        # The same rows the caller holds (the filter matched them): no lazy loads later.
+        activity.place, activity.volunteer = place, volunteer
+        if activity.recorded_by_id == volunteer.pk:
+            activity.recorded_by = volunteer
         if activity.status != Activity.Status.OPEN:
             if activity.ended_at and (at or timezone.now()) - activity.ended_at < REPLAY_WINDOW:
                 return activity  # the same check-out again (double tap, retry)
@@ -186,7 +193,7 @@ def _review_reason(activity: Activity) -> str:
         return "too_long"
     overlapping = (
         Activity.objects.filter(
-            volunteer=activity.volunteer,
+            volunteer_id=activity.volunteer_id,
             started_at__lt=activity.ended_at,
             ended_at__gt=activity.started_at,
         )
@@ -274,13 +281,11 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
         if where is None:
             raise NotHost(field="place")
         volunteer, method = target.volunteer, Activity.Method.STAFF
-    current = open_activity(volunteer)
+    current, just_closed = _open_and_recently_closed(volunteer, where)
     if current is not None and current.place_id == where.pk:
         return "check_out", activity_check_out(volunteer=volunteer, place=where)
-    if current is None:
-        just_closed = recently_closed(volunteer, where)
-        if just_closed is not None:  # a replayed check-out scan, not a new visit
-            return "check_out", just_closed
+    if current is None and just_closed is not None:  # a replayed check-out scan
+        return "check_out", just_closed
     return "check_in", activity_check_in(
         volunteer=volunteer, place=where, method=method, recorded_by=user
     )

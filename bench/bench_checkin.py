@@ -1,0 +1,684 @@
+"""QR check-in/check-out over HTTP, as a ratio to a bare Django view in the same run.
+
+What is measured (successful requests per second, by the same load generator at the
+same concurrency, against one gunicorn started for this run):
+
+* ``POST /api/v1/scans/`` ``{"token": <place poster token>}`` with an allauth headless
+  ``X-Session-Token``: the real API, authentication, service and ledger. Each volunteer
+  is checked in once (201, activity ``open``); then every open activity's
+  ``started_at`` is moved two hours back in the database and each volunteer is checked
+  out once (200, activity ``credited`` with 200 points through ``points_award``: a
+  salon-like rule, 100 points an hour in 30-minute steps, minimum age 18 and a yearly
+  limit). Each client connection owns its own slice of volunteers, so no two requests
+  wait for the same volunteer's rows and no scan is a replay (``REPLAY_WINDOW``).
+* the baseline: ``POST /bench/bare/`` (``bench/checkin_urls.py``) with the same body and
+  headers, a view that returns ``{"ok": true}`` without touching the database, behind the
+  same middleware (``bench/checkin_settings.py`` = the application's settings plus that
+  URL). It is measured before and after the other phases; the baseline is their mean.
+* informational: ``POST /bench/auth/``, a DRF view with the API's default authentication
+  and permission that does nothing else: what the ``X-Session-Token`` lookup alone costs.
+
+Set-up: database ``ikiiki_bench_http`` is dropped, recreated and migrated; 2,400
+volunteers (verified ``EmailAddress``, volunteer role, wallet) get a database session
+each, whose key is their session token, exactly what ``/_allauth/app/v1/auth/login``
+creates. (Logging 2,400 users in through that endpoint is impossible within its rate
+limit of 30 a minute per address; one more volunteer is logged in through it as a check
+that the header path is the real one.) gunicorn runs ``config.wsgi`` with 2 sync workers,
+``DEBUG=0``, ``CELERY_TASK_ALWAYS_EAGER=1`` and no ``REDIS_URL`` (local-memory cache);
+``CONN_MAX_AGE`` is the application's default (0: a new database connection per request)
+unless set in the environment.
+
+Load generator: 8 client processes (``BENCH_CHECKIN_CLIENTS``) on this machine, one
+``http.client`` connection each to 127.0.0.1 (gunicorn's sync workers close it after
+every response, so each request reconnects, for the bare view too). Each phase lasts at
+most ``BENCH_CHECKIN_SECONDS`` (8 s); a scan phase also ends when a client has no
+volunteer left. A phase's rate counts the successful requests completed while every
+client was still busy. Warm-up (untimed): 1 s each of the bare and the no-op view, and a
+check-in/check-out cycle of 64 other volunteers.
+
+Every response is checked (status, action, activity status, points); any failure is
+printed and the benchmark exits non-zero. Afterwards the database must hold exactly the
+activities and credits the clients saw, and ``manage.py points_audit`` must pass. Last,
+a probe (Django's test client, same settings) counts the SQL queries of one request of
+each kind (informational; ``BENCH_CHECKIN_SQL=1`` prints them to stderr).
+
+Findings (2 cores shared with other work, so rates moved by ±30 % between runs): with
+the defaults the combined ratio was 0.02-0.05 (check-in 0.03-0.06, check-out 0.02-0.03);
+the authenticated no-op alone 0.06-0.11. ``CONN_MAX_AGE=0`` (the default) opens a
+PostgreSQL connection per request, which more than halves every database-backed rate;
+allauth's session-token lookup costs 2 queries where 1 does; a check-out lazily reloads
+the place, the earning rule and the volunteer twice. With ``CONN_MAX_AGE=60`` the
+combined ratio was 0.06-0.08; with the query trims as well, 0.08-0.12. A target of 0.5
+against a view without a database is out of reach for any token-authenticated endpoint
+here: each ORM query costs ~0.5 ms of CPU on this machine, the bare view ~1.2 ms in all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+DB = "ikiiki_bench_http"
+SETTINGS = "bench.checkin_settings"
+
+CLIENTS = int(os.environ.get("BENCH_CHECKIN_CLIENTS", "8"))
+SECONDS = float(os.environ.get("BENCH_CHECKIN_SECONDS", "8"))  # longest measured phase
+WORKERS = 2
+USERS = 2400  # more than one phase can scan in SECONDS on a 2-core machine
+WARM_USERS = 64
+PROBE_USERS = 2
+MAX_BARE_REQUESTS = 100_000  # per client: the time bound is the real one
+BACKDATE = "2 hours"
+EXPECTED_POINTS = 200  # 120 minutes at 100 points an hour (30-minute steps)
+PASSWORD = "bench-checkin-password"  # noqa: S105 (throwaway users in a throwaway database)
+LOGIN_EMAIL = "bench-checkin-login@bench.invalid"
+
+SCAN_PATH, BARE_PATH, AUTH_PATH = "/api/v1/scans/", "/bench/bare/", "/bench/auth/"
+PATHS = {"bare": BARE_PATH, "auth": AUTH_PATH, "check_in": SCAN_PATH, "check_out": SCAN_PATH}
+
+
+def fail(message: str) -> None:
+    raise SystemExit(f"bench_checkin: {message}")
+
+
+# --- Orchestration (no Django in this process) --------------------------------------
+
+
+@dataclass
+class Phase:
+    """One measured phase: successful requests while every client was busy."""
+
+    label: str
+    rate: float = 0.0
+    in_window: int = 0
+    seconds: float = 0.0
+    ok: int = 0  # all successful requests of the phase, inside the window or not
+    ok_users: list[int] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+
+
+def admin_connect(dbname: str = "postgres", autocommit: bool = True):
+    import psycopg
+
+    return psycopg.connect(f"{PG_URL}/{dbname}", autocommit=autocommit, connect_timeout=5)
+
+
+def check_prerequisites() -> str:
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a project dependency
+        fail("psycopg is not installed; run `make bench`")
+    try:
+        with admin_connect() as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.OperationalError as exc:
+        fail(
+            f"PostgreSQL is not reachable at {PG_URL} ({str(exc).strip()}). Start it "
+            "(e.g. `pg_ctlcluster 15 main start`) or set BENCH_PG_URL."
+        )
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:  # pragma: no cover - gunicorn is a project dependency
+        fail("gunicorn is not installed; run `make bench`")
+    return version
+
+
+def role_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE=SETTINGS,
+        DATABASE_URL=f"{PG_URL}/{DB}",
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT / "platform"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
+        ),
+        DEBUG="0",
+        CELERY_TASK_ALWAYS_EAGER="1",
+        LOG_LEVEL="WARNING",
+        # One key for the seed, the server and the probe (poster tokens are signed).
+        SECRET_KEY=env.get("BENCH_SECRET_KEY", "bench-checkin-" + "x" * 50),
+    )
+    env.pop("REDIS_URL", None)  # cache and rate limits in local memory
+    return env
+
+
+def run_role(role: str, *args: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_checkin", role, *args],
+        cwd=ROOT,
+        env=role_env(),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        fail(f"{role} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def setup_database() -> dict:
+    with admin_connect() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB}"')
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=role_env(),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        fail(f"migrate failed:\n{done.stderr[-4000:]}")
+    return run_role("seed")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def request(port: int, method: str, path: str, body: dict | None = None, token: str = ""):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["X-Session-Token"] = token
+        conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def gunicorn(log):
+    """Start ``gunicorn config.wsgi`` with 2 workers; stop it on the way out."""
+    port = free_port()
+    command = [
+        *(sys.executable, "-m", "gunicorn", "config.wsgi"),
+        *("--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"),
+        *("--pythonpath", f"{ROOT / 'platform'},{ROOT}"),
+        *("--log-level", "warning", "--error-logfile", "-"),
+    ]
+    proc = subprocess.Popen(command, cwd=ROOT, env=role_env(), stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                log.seek(0)
+                fail(f"gunicorn exited with {proc.returncode}:\n{log.read()[-4000:]}")
+            with contextlib.suppress(OSError):
+                if request(port, "GET", BARE_PATH)[0] == 200:
+                    break
+            if time.monotonic() > deadline:
+                fail("gunicorn did not answer within 60 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def check_real_login(port: int) -> None:
+    """The token path is allauth's: log one volunteer in through the headless API."""
+    status, body = request(
+        port, "POST", "/_allauth/app/v1/auth/login", {"email": LOGIN_EMAIL, "password": PASSWORD}
+    )
+    if status != 200:
+        fail(f"headless login answered {status}: {body[:500]!r}")
+    token = json.loads(body)["meta"]["session_token"]
+    status, body = request(port, "GET", "/api/v1/me/", token=token)
+    if status != 200 or json.loads(body).get("email") != LOGIN_EMAIL:
+        fail(f"GET /api/v1/me/ with the login's session token answered {status}: {body[:500]!r}")
+    status, body = request(port, "POST", SCAN_PATH, {"token": "x"})
+    if status != 401:
+        fail(f"an unauthenticated scan answered {status}, not 401: {body[:500]!r}")
+
+
+def _expect(kind: str, status: int, body: bytes) -> str:
+    """'' when the response is what ``kind`` must answer, else what went wrong."""
+    if kind in ("bare", "auth"):
+        return (
+            "" if status == 200 and json.loads(body) == {"ok": True} else f"{kind}: HTTP {status}"
+        )
+    want = 201 if kind == "check_in" else 200
+    if status != want:
+        return f"{kind}: HTTP {status} {body[:120].decode(errors='replace')}"
+    result = json.loads(body)
+    activity = result["activity"]
+    if result["action"] != kind:
+        return f"{kind}: action {result['action']}"
+    if kind == "check_in" and activity["status"] != "open":
+        return f"check_in: status {activity['status']}"
+    if kind == "check_out" and (
+        activity["status"] != "credited" or activity["points"] != EXPECTED_POINTS
+    ):
+        return f"check_out: status {activity['status']}, {activity['points']} points"
+    return ""
+
+
+def _client(port, kind, items, body, deadline_s, barrier, results, index) -> None:
+    """One connection: send ``items`` (user index, token) in order, or the bare request
+    repeatedly, until done or ``deadline_s`` after the common start."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    path = PATHS[kind]
+    times, ok_users, errors = [], [], Counter()
+    barrier.wait()
+    start = time.monotonic()
+    deadline = start + deadline_s
+    for user, token in items:
+        if time.monotonic() >= deadline:
+            break
+        headers = {"Content-Type": "application/json", "X-Session-Token": token}
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            status, payload = response.status, response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            errors[f"{kind}: {type(exc).__name__}"] += 1
+            conn.close()
+            continue
+        problem = _expect(kind, status, payload)
+        if problem:
+            errors[problem] += 1
+        else:
+            times.append(time.monotonic())
+            ok_users.append(user)
+    end = time.monotonic()
+    conn.close()
+    results.put((index, start, end, times, ok_users, dict(errors)))
+
+
+def run_phase(port: int, label: str, kind: str, slices: list, body: bytes, seconds: float):
+    """Release one client process per slice together; return the phase's counts."""
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(slices))
+    results = context.Queue()
+    procs = [
+        context.Process(
+            target=_client, args=(port, kind, items, body, seconds, barrier, results, index)
+        )
+        for index, items in enumerate(slices)
+    ]
+    for proc in procs:
+        proc.start()
+    collected = []
+    try:
+        for _ in procs:
+            collected.append(results.get(timeout=seconds + 90))
+    except Exception as exc:  # queue.Empty: a client died or hung
+        fail(f"{label}: a client did not report ({exc!r})")
+    finally:
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    phase = Phase(label)
+    t0 = min(start for _, start, *_ in collected)
+    t1 = min(end for _, _, end, *_ in collected)  # until then every client was busy
+    for _, _, _, times, ok_users, errors in collected:
+        phase.in_window += sum(1 for t in times if t <= t1)
+        phase.ok += len(times)
+        phase.ok_users.extend(ok_users)
+        phase.errors.update(errors)
+    phase.seconds = t1 - t0
+    phase.rate = phase.in_window / phase.seconds if phase.seconds > 0 else 0.0
+    return phase
+
+
+def scan_slices(tokens: list[str], users: list[int]) -> list[list[tuple[int, str]]]:
+    """Users dealt round-robin to the clients: each client owns its own volunteers."""
+    return [[(u, tokens[u]) for u in users[i::CLIENTS]] for i in range(CLIENTS)]
+
+
+def repeat_slices(tokens: list[str]) -> list:
+    """The same request over and over, each client with its own volunteer's token."""
+    return [[(i, tokens[i])] * MAX_BARE_REQUESTS for i in range(CLIENTS)]
+
+
+def backdate_open_activities() -> int:
+    with admin_connect(DB) as conn:
+        cursor = conn.execute(
+            "UPDATE volunteers_activity SET started_at = started_at - %s::interval "
+            "WHERE status = 'open'",
+            (BACKDATE,),
+        )
+        return cursor.rowcount
+
+
+def verify(expected_open: int, expected_credited: int) -> list[str]:
+    """What differs between the database and what the clients saw, and whether the
+    ledger audit failed: an empty list when all is well."""
+    with admin_connect(DB) as conn:
+        counts = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM volunteers_activity GROUP BY status"
+            ).fetchall()
+        )
+        earned = conn.execute(
+            "SELECT count(*), coalesce(sum(e.amount), 0) FROM points_transaction t "
+            "JOIN points_entry e ON e.transaction_id = t.id "
+            "JOIN points_account a ON a.id = e.account_id "
+            "WHERE t.kind = 'earn' AND a.kind = 'wallet'"
+        ).fetchone()
+    problems = []
+    found = {"open": counts.pop("open", 0), "credited": counts.pop("credited", 0)}
+    if counts:
+        problems.append(f"unexpected activity statuses in the database: {counts}")
+    if found != {"open": expected_open, "credited": expected_credited}:
+        problems.append(
+            f"activities in the database: {found}; the clients saw open={expected_open}, "
+            f"credited={expected_credited}"
+        )
+    expected = (expected_credited, expected_credited * EXPECTED_POINTS)
+    if tuple(earned) != expected:
+        problems.append(f"wallet credits (count, points) in the ledger: {earned}, not {expected}")
+    done = subprocess.run(
+        [sys.executable, "manage.py", "points_audit"],
+        cwd=ROOT,
+        env=role_env(),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        problems.append(f"points_audit failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return problems
+
+
+def measure(port: int, seeded: dict, body: bytes) -> tuple[dict[str, Phase], Counter]:
+    """Warm up, then the measured phases in order; every phase's failures counted."""
+    tokens, warm_tokens = seeded["tokens"], seeded["warm_tokens"]
+    everyone, warm_everyone = list(range(len(tokens))), list(range(len(warm_tokens)))
+    repeat = repeat_slices(tokens)
+    warm: list[Phase] = []
+    phases: dict[str, Phase] = {}
+
+    # Warm-up: both workers import everything and run every code path at least once.
+    warm.append(run_phase(port, "warm-up bare", "bare", repeat, body, 1))
+    warm.append(run_phase(port, "warm-up no-op", "auth", repeat, body, 1))
+    slices = scan_slices(warm_tokens, warm_everyone)
+    warm.append(run_phase(port, "warm-up check-in", "check_in", slices, body, 60))
+    backdate_open_activities()
+    slices = scan_slices(warm_tokens, sorted(warm[-1].ok_users))
+    warm.append(run_phase(port, "warm-up check-out", "check_out", slices, body, 60))
+
+    # Measured: the bare view on both sides of the others, so that drift shows.
+    print("running: bare view, authenticated no-op, check-in, check-out, bare view")
+    phases["bare1"] = run_phase(port, "bare view (before)", "bare", repeat, body, SECONDS)
+    phases["auth"] = run_phase(port, "authenticated no-op", "auth", repeat, body, SECONDS)
+    slices = scan_slices(tokens, everyone)
+    phases["in"] = run_phase(port, "check-in", "check_in", slices, body, SECONDS)
+    backdated = backdate_open_activities()
+    if backdated != phases["in"].ok:
+        fail(f"{backdated} open activities, {phases['in'].ok} check-ins reported")
+    slices = scan_slices(tokens, sorted(phases["in"].ok_users))
+    phases["out"] = run_phase(port, "check-out", "check_out", slices, body, SECONDS)
+    phases["bare2"] = run_phase(port, "bare view (after)", "bare", repeat, body, SECONDS)
+
+    errors: Counter = Counter()
+    for phase in [*warm, *phases.values()]:
+        errors.update({f"{phase.label}: {k}": v for k, v in phase.errors.items()})
+    phases["warm_in"], phases["warm_out"] = warm[2], warm[3]
+    return phases, errors
+
+
+def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
+    bare = (phases["bare1"].rate + phases["bare2"].rate) / 2
+    scan_in, scan_out = phases["in"], phases["out"]
+    combined = Phase("check-in + check-out")
+    combined.in_window = scan_in.in_window + scan_out.in_window
+    combined.seconds = scan_in.seconds + scan_out.seconds
+    combined.rate = combined.in_window / combined.seconds if combined.seconds else 0.0
+    rows = [
+        (phases["bare1"], None, ""),
+        (phases["bare2"], None, ""),
+        (phases["auth"], bare, ""),
+        (scan_in, bare, ""),
+        (scan_out, bare, ""),
+        (combined, bare, ">= 0.5"),
+    ]
+    header = ("measured", "requests", "seconds", "req/s", "baseline req/s", "ratio", "target")
+    lines = []
+    for phase, base, target in rows:
+        ratio = phase.rate / base if base else None
+        if target:
+            target = f"{target} {'ok' if ratio is not None and ratio >= 0.5 else 'MISSED'}"
+        lines.append(
+            (
+                phase.label,
+                f"{phase.in_window:,}",
+                f"{phase.seconds:.1f}",
+                f"{phase.rate:,.0f}",
+                f"{base:,.0f}" if base else "-",
+                f"{ratio:.2f}" if ratio is not None else "-",
+                target or "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(
+            cell.ljust(width) if i == 0 else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+
+    print(
+        f"PostgreSQL {version} at {PG_URL}, {os.cpu_count()} cores; gunicorn {WORKERS} sync "
+        f"workers, CONN_MAX_AGE={probe['conn_max_age']}; {CLIENTS} client processes; "
+        f"phases of at most {SECONDS:g} s; {USERS} volunteers"
+    )
+    print(fmt(header))
+    print("  ".join("-" * width for width in widths))
+    for line in lines:
+        print(fmt(line))
+    print(
+        "ratio = req/s / baseline req/s; baseline = mean of the two bare-view runs; "
+        "requests = successful ones while every client was busy; check-in + check-out = "
+        "both phases' requests over both phases' time."
+    )
+    print(
+        "SQL queries per request (Django test client, same settings): "
+        + ", ".join(f"{name} {count}" for name, count in probe["queries"].items())
+    )
+
+
+def main() -> None:
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]  # other work on the machine skews every ratio
+    version = check_prerequisites()
+    print(f"setting up: {DB} (migrate + {USERS + WARM_USERS} volunteers with sessions)")
+    seeded = setup_database()
+    body = json.dumps({"token": seeded["place_token"]}).encode()
+    with tempfile.TemporaryFile(mode="w+") as log, gunicorn(log) as port:
+        print(f"gunicorn on 127.0.0.1:{port}, {WORKERS} workers; {CLIENTS} clients")
+        check_real_login(port)
+        phases, errors = measure(port, seeded, body)
+
+    scans = [phases[key] for key in ("warm_in", "in", "warm_out", "out")]
+    checked_in, checked_out = scans[0].ok + scans[1].ok, scans[2].ok + scans[3].ok
+    problems = verify(checked_in - checked_out, checked_out)
+    probe = run_role("probe", seeded["probe_tokens"][0])
+
+    print()
+    print_report(version, phases, probe)
+    print("failed requests: " + (", ".join(f"{k} x{v}" for k, v in errors.items()) or "none"))
+    print(
+        f"checked: status and body of every response ({checked_in + checked_out:,} scans); "
+        f"the activities and credits in the database; points_audit: "
+        + ("; ".join(problems) if problems else "all consistent")
+        + f" (total time {time.monotonic() - started:.0f} s)."
+    )
+    if load_before > 0.5:
+        print(
+            f"WARNING: load average {load_before:.1f} before the run: other work on this "
+            "machine was competing for its cores; the figures are unreliable."
+        )
+    if errors or problems:
+        fail(f"{sum(errors.values())} failed requests, {len(problems)} database problems (above)")
+
+
+# --- Roles (subprocesses with Django) -----------------------------------------------
+
+
+def role_seed() -> dict:
+    """Rule, place, volunteers with verified email, role, wallet and a session each."""
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import Role, User
+    from points.models import Account, AccountKind, EarningRule
+    from points.services import system_account
+    from volunteers.models import Place
+    from volunteers.services import place_token
+
+    with transaction.atomic():
+        rule = EarningRule.objects.create(
+            activity_kind="bench-salon",
+            name="bench salon",
+            basis=EarningRule.Basis.PER_HOUR,
+            points=100,
+            rounding_minutes=30,
+            min_age=18,
+            yearly_cap=8000,
+            year_basis=EarningRule.YearBasis.FISCAL,
+        )
+        place = Place.objects.create(name="bench salon", kind=Place.Kind.SALON, earning_rule=rule)
+        system_account(AccountKind.ISSUANCE)
+        password = make_password(PASSWORD)  # hashed once, shared: hashing is slow on purpose
+        total = WARM_USERS + USERS + PROBE_USERS
+        users = User.objects.bulk_create(
+            User(
+                email=f"bench-checkin-{i}@bench.invalid",
+                full_name=f"bench {i}",
+                birth_date=dt.date(1960, 1, 1),
+                password=password,
+            )
+            for i in range(total)
+        )
+        users.append(
+            User.objects.create(
+                email=LOGIN_EMAIL, full_name="bench login", birth_date=dt.date(1960, 1, 1)
+            )
+        )
+        users[-1].set_password(PASSWORD)
+        users[-1].save(update_fields=["password"])
+        EmailAddress.objects.bulk_create(
+            EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users
+        )
+        volunteer = Group.objects.get(name=Role.VOLUNTEER)
+        User.groups.through.objects.bulk_create(
+            User.groups.through(user_id=u.pk, group_id=volunteer.pk) for u in users
+        )
+        Account.objects.bulk_create(
+            Account(kind=AccountKind.WALLET, owner=u, code=f"wallet-{u.pk}", name=f"{u} のポイント")
+            for u in users
+        )
+        # What django.contrib.auth.login (called by allauth's login) stores in a session.
+        store, expires = SessionStore(), timezone.now() + dt.timedelta(days=1)
+        sessions = [
+            Session(
+                session_key=store._get_new_session_key(),
+                session_data=store.encode(
+                    {
+                        SESSION_KEY: str(u.pk),
+                        BACKEND_SESSION_KEY: "allauth.account.auth_backends.AuthenticationBackend",
+                        HASH_SESSION_KEY: u.get_session_auth_hash(),
+                        "account_authentication_methods": [
+                            {"method": "password", "at": time.time(), "email": u.email}
+                        ],
+                    }
+                ),
+                expire_date=expires,
+            )
+            for u in users[:total]
+        ]
+        Session.objects.bulk_create(sessions)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    keys = [s.session_key for s in sessions]
+    return {
+        "place_token": place_token(place),
+        "warm_tokens": keys[:WARM_USERS],
+        "tokens": keys[WARM_USERS : WARM_USERS + USERS],
+        "probe_tokens": keys[WARM_USERS + USERS :],
+    }
+
+
+def role_probe(token: str) -> dict:
+    """SQL queries of one bare request, one check-in and one check-out (test client),
+    for the probe volunteer whose session token is ``token``."""
+    import datetime as dt
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.db.models import F
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from volunteers.models import Activity, Place
+    from volunteers.services import place_token
+
+    client = Client(headers={"X-Session-Token": token})
+    body = {"token": place_token(Place.objects.get(name="bench salon"))}
+    show = os.environ.get("BENCH_CHECKIN_SQL") == "1"
+
+    def count(name: str, path: str, expected: int) -> tuple[int, dict]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(path, body, content_type="application/json")
+        if response.status_code != expected:
+            raise SystemExit(f"probe {name}: HTTP {response.status_code} {response.content[:300]}")
+        if show:
+            print(f"-- {name}: {len(captured)} queries", file=sys.stderr)
+            for query in captured.captured_queries:
+                print(f"   {query['sql'][:400]}", file=sys.stderr)
+        return len(captured), response.json()
+
+    counts = {"bare": count("bare", BARE_PATH, 200)[0]}
+    counts["authenticated no-op"] = count("auth", AUTH_PATH, 200)[0]
+    counts["check-in"], result = count("check-in", SCAN_PATH, 201)
+    Activity.objects.filter(pk=result["activity"]["id"]).update(
+        started_at=F("started_at") - dt.timedelta(hours=2)
+    )
+    counts["check-out"], result = count("check-out", SCAN_PATH, 200)
+    if result["activity"]["points"] != EXPECTED_POINTS:
+        raise SystemExit(f"probe check-out: {result}")
+    return {"queries": counts, "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"]}
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["seed"]:
+        print(json.dumps(role_seed()))
+    elif len(sys.argv) == 3 and sys.argv[1] == "probe":
+        print(json.dumps(role_probe(sys.argv[2])))
+    else:
+        raise SystemExit("usage: python -m bench.bench_checkin seed | probe SESSION_TOKEN")
