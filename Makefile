@@ -29,7 +29,12 @@ demo: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+# The benchmarks also need the `bench` extra (django-hordak, the ledger's reference).
+$(VENV)/.installed-bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: install $(VENV)/.installed-bench
 	$(PY) -m bench
 
 # A worker with an embedded beat scheduler, against REDIS_URL. In production run

@@ -22,8 +22,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -112,9 +112,19 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     the same accounts can wait for each other but never deadlock.
     """
     ids = sorted(set(account_ids))
-    locked = {
-        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-    }
+    # Plain SQL: every posting runs this, and compiling the ORM query cost more than
+    # running it. Only what the checks read is loaded; other fields load on access.
+    sql = (
+        f"SELECT id, kind, code, balance FROM {Account._meta.db_table}"  # noqa: S608
+        f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    names = ["id", "kind", "code", "balance"]
+    locked = {row[0]: Account.from_db(connection.alias, names, row) for row in rows}
     if len(locked) != len(ids):
         raise Account.DoesNotExist(f"unknown account ids: {set(ids) - set(locked)}")
     return locked
@@ -129,29 +139,59 @@ def _replay(key: str, digest: str) -> Transaction | None:
     return existing
 
 
+def _insert_transaction(txn: Transaction) -> bool:
+    """Insert ``txn`` unless its idempotency key is taken; False (and ``txn`` unsaved)
+    when it is. ``ON CONFLICT DO NOTHING`` waits for a concurrent insert of the same
+    key to commit or roll back, so a False is always followed by a visible original."""
+    if not connection.features.can_return_columns_from_insert:  # SQLite < 3.35
+        if Transaction.objects.filter(idempotency_key=txn.idempotency_key).exists():
+            return False
+        txn.save(force_insert=True)
+        return True
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    sql = (
+        f"INSERT INTO {Transaction._meta.db_table} ({', '.join(f.column for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    )
+    params = [f.get_db_prep_save(f.pre_save(txn, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    txn.pk, txn._state.adding, txn._state.db = row[0], False, connection.alias
+    return True
+
+
 def _post(
     *,
     kind: TransactionKind,
     idempotency_key: str,
     content: dict[str, Any],
     account_ids: Iterable[int],
-    build: Builder,
+    build: Builder | None = None,
+    lines: Lines | None = None,
     actor: User | None = None,
     reference: str = "",
     memo: str = "",
 ) -> Transaction:
+    """Post ``lines``, or what ``build`` returns under the locks, exactly once."""
     digest = fingerprint({"kind": kind, **content})
     try:
         with transaction.atomic():
             locked = lock_accounts(account_ids)
-            # Checked after the locks: a concurrent post with this key has committed
-            # by now if it touched the same accounts, and READ COMMITTED sees it.
-            existing = _replay(idempotency_key, digest)
-            if existing is not None:
-                return existing
-            lines, details = build(locked)
-            _check_lines(lines, locked)
-            txn = Transaction.objects.create(
+            details: dict[str, Any] = {}
+            if build is not None:
+                # A builder reads the ledger (limits, what is left to expire), so a
+                # replay must be caught before it runs. Checked after the locks: a
+                # concurrent post with this key has committed by now if it touched the
+                # same accounts, and READ COMMITTED sees it.
+                existing = _replay(idempotency_key, digest)
+                if existing is not None:
+                    return existing
+                lines, details = build(locked)
+            txn = Transaction(
                 kind=kind,
                 idempotency_key=idempotency_key,
                 fingerprint=digest,
@@ -160,10 +200,12 @@ def _post(
                 memo=memo,
                 **details,
             )
-            Entry.objects.bulk_create(
-                Entry(transaction=txn, account_id=account_id, amount=amount)
-                for account_id, amount in lines
-            )
+            if not _insert_transaction(txn):
+                # The key is taken: a replay (or a conflict), never a second posting.
+                # Static lines get here without the separate replay query.
+                return _replay(idempotency_key, digest)
+            _check_lines(lines, locked)  # raising rolls the insert back
+            _insert_entries(txn.pk, lines)
             _store_balances(lines, locked)
             return txn
     except IntegrityError:
@@ -188,19 +230,33 @@ def _check_lines(lines: Lines, locked: dict[int, Account]) -> None:
             )
 
 
+def _insert_entries(transaction_id: int, lines: Lines) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Entry._meta.db_table} (transaction_id, account_id, amount) VALUES "  # noqa: S608
+            + ", ".join(["(%s, %s, %s)"] * len(lines)),
+            [
+                value
+                for account_id, amount in lines
+                for value in (transaction_id, account_id, amount)
+            ],
+        )
+
+
 def _store_balances(lines: Lines, locked: dict[int, Account]) -> None:
     deltas: dict[int, int] = {}
     for account_id, amount in lines:
         deltas[account_id] = deltas.get(account_id, 0) + amount
     for account_id, delta in deltas.items():
         locked[account_id].balance += delta
-    Account.objects.filter(pk__in=deltas).update(
-        balance=Case(
-            *(When(pk=pk, then=Value(locked[pk].balance)) for pk in deltas),
-            default="balance",
-            output_field=BigIntegerField(),
+    # Plain SQL for the same reason as lock_accounts; one statement for all accounts.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Account._meta.db_table} SET balance = balance + CASE id "  # noqa: S608
+            + " ".join(["WHEN %s THEN %s"] * len(deltas))
+            + f" END WHERE id IN ({', '.join(['%s'] * len(deltas))})",
+            [value for item in deltas.items() for value in item] + list(deltas),
         )
-    )
 
 
 # --- Public services ----------------------------------------------------------------
@@ -226,7 +282,7 @@ def transaction_post(
         idempotency_key=idempotency_key,
         content={"lines": sorted(plain), "reference": reference},
         account_ids=[pk for pk, _ in plain],
-        build=lambda locked: (plain, {}),
+        lines=plain,
         actor=actor,
         reference=reference,
         memo=memo,
