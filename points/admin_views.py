@@ -377,7 +377,7 @@ ACT_FOR_VOLUNTEERS = (Role.COORDINATOR, Role.CITY_STAFF)
 
 
 def can_act_for_volunteers(user) -> bool:
-    return user.is_superuser or any(user.has_role(role) for role in ACT_FOR_VOLUNTEERS)
+    return user.acts_as(*ACT_FOR_VOLUNTEERS)
 
 
 class ExchangeForVolunteerForm(forms.Form):

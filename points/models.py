@@ -25,6 +25,12 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from accounts.kana import normalize_kana
 
 
+def fiscal_year_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """First and last day of the Japanese fiscal year (April–March) containing ``day``."""
+    start_year = day.year if day.month >= 4 else day.year - 1
+    return dt.date(start_year, 4, 1), dt.date(start_year + 1, 3, 31)
+
+
 class AccountKind(models.TextChoices):
     WALLET = "wallet", _("Volunteer wallet")
     ISSUANCE = "issuance", _("Scheme issuance")
@@ -247,8 +253,7 @@ class EarningRule(models.Model):
         """First and last day of the year (fiscal or calendar) that contains ``day``."""
         if self.year_basis == self.YearBasis.CALENDAR:
             return dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
-        start_year = day.year if day.month >= 4 else day.year - 1
-        return dt.date(start_year, 4, 1), dt.date(start_year + 1, 3, 31)
+        return fiscal_year_bounds(day)
 
     def expiry_for(self, day: dt.date) -> dt.date | None:
         """Last day on which points earned on ``day`` can be used."""
@@ -256,8 +261,7 @@ class EarningRule(models.Model):
             return None
         _, year_end = self.year_bounds(day)
         if self.expiry == self.Expiry.END_OF_FISCAL_YEAR:
-            _, fiscal_end = EarningRule(year_basis=self.YearBasis.FISCAL).year_bounds(day)
-            return fiscal_end
+            return fiscal_year_bounds(day)[1]
         return year_end.replace(year=year_end.year + 1)
 
 

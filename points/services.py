@@ -62,6 +62,7 @@ from points.models import (
     Transaction,
     TransactionKind,
     Voucher,
+    fiscal_year_bounds,
 )
 from points.selectors import month_bounds
 
@@ -444,7 +445,7 @@ def points_adjust(
     Raises :class:`NotPermitted` unless ``actor`` is city staff, :class:`ReasonRequired`
     for a blank reason, :class:`InsufficientPoints` for a debit beyond the balance.
     """
-    if not (actor.is_superuser or actor.has_role(Role.CITY_STAFF)):
+    if not actor.acts_as(Role.CITY_STAFF):
         raise NotPermitted()
     reason = (reason or "").strip()
     if not reason:
@@ -595,10 +596,6 @@ def shop_accounts(shop: Shop) -> tuple[Account, Account]:
     return receivable, settled
 
 
-def _fiscal_year_start(day: dt.date) -> dt.date:
-    return dt.date(day.year if day.month >= 4 else day.year - 1, 4, 1)
-
-
 @transaction.atomic
 def voucher_exchange(
     *, user: User, count: int, idempotency_key: str, actor: User | None = None
@@ -624,7 +621,7 @@ def voucher_exchange(
         if config.yearly_limit_points is not None:
             used = (
                 Voucher.objects.filter(
-                    owner=user, issued_at__date__gte=_fiscal_year_start(today)
+                    owner=user, issued_at__date__gte=fiscal_year_bounds(today)[0]
                 ).aggregate(total=Sum("points"))["total"]
                 or 0
             )
@@ -769,7 +766,7 @@ def voucher_void(*, voucher: Voucher, reason: str, actor: User) -> Voucher:
     """Cancel an unused voucher (lost, issued by mistake); its value returns to the
     scheme. Raises :class:`NotPermitted`, :class:`ReasonRequired` and the errors of
     an unusable voucher."""
-    if not (actor.is_superuser or actor.has_role(Role.CITY_STAFF)):
+    if not actor.acts_as(Role.CITY_STAFF):
         raise NotPermitted()
     if not (reason or "").strip():
         raise ReasonRequired(field="reason")
@@ -840,7 +837,7 @@ def statement_mark_paid(*, statement: SettlementStatement, actor: User) -> Settl
     Idempotent (a paid statement is returned as is). Raises :class:`NotPermitted`
     unless ``actor`` is city staff.
     """
-    if not (actor.is_superuser or actor.has_role(Role.CITY_STAFF)):
+    if not actor.acts_as(Role.CITY_STAFF):
         raise NotPermitted()
     statement = statement_generate(shop=statement.shop, month=statement.month)
     statement = SettlementStatement.objects.select_for_update().get(pk=statement.pk)

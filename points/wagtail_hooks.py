@@ -181,7 +181,7 @@ class LedgerMenuItem(MenuItem):
 
 class AdjustMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.is_superuser or request.user.has_role(Role.CITY_STAFF)
+        return request.user.acts_as(Role.CITY_STAFF)
 
 
 @hooks.register("register_reports_menu_item")

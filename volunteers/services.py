@@ -245,7 +245,7 @@ def activity_record(
 ) -> Activity:
     """A coordinator enters an activity from a paper sign-in sheet (actor recorded).
     Raises :class:`NotPermitted` or :class:`InvalidActivityTimes`."""
-    if not (recorded_by.is_superuser or recorded_by.has_role(Role.COORDINATOR)):
+    if not recorded_by.acts_as(Role.COORDINATOR):
         raise NotPermitted()
     if ended_at <= started_at or ended_at > timezone.now():
         raise InvalidActivityTimes(field="ended_at")
@@ -318,7 +318,7 @@ def activities_close_forgotten(*, now: dt.datetime | None = None) -> int:
 
 
 def _reviewer_check(actor: User) -> None:
-    if not (actor.is_superuser or actor.has_role(Role.COORDINATOR)):
+    if not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
 
 

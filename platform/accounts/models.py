@@ -173,6 +173,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def has_role(self, role: Role | str) -> bool:
         return any(g.name == str(role) for g in self.groups.all())
 
+    def acts_as(self, *roles: Role | str) -> bool:
+        """May this user do what ``roles`` may? (Superusers may do everything.)"""
+        return self.is_superuser or any(self.has_role(role) for role in roles)
+
     def age_on(self, day) -> int | None:
         """Age in whole years on ``day`` (None when the birth date is unknown)."""
         if self.birth_date is None:

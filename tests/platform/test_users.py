@@ -124,3 +124,10 @@ def test_attaching_an_email_in_use_is_a_conflict():
     resident.refresh_from_db()
     assert resident.email is None
     assert not EmailAddress.objects.filter(user=resident).exists()
+
+
+def test_acts_as_means_a_role_held_or_superuser():
+    volunteer = UserFactory(roles=["volunteer"])
+    assert volunteer.acts_as(Role.VOLUNTEER, Role.CITY_STAFF)
+    assert not volunteer.acts_as(Role.CITY_STAFF, Role.COORDINATOR)
+    assert UserFactory(is_superuser=True).acts_as(Role.CITY_STAFF)
