@@ -1,29 +1,12 @@
-"""The four help categories every centre starts with (admin-editable afterwards).
+"""The four help categories every centre starts with (shopping, trash, escort, other)."""
 
-Names are stored in the site's language (Japanese by default): they are data that
-coordinators rename, not interface text."""
-
-from django.conf import settings
 from django.db import migrations
-from django.utils import translation
-from django.utils.translation import gettext_noop
 
-CATEGORIES = [
-    ("shopping", gettext_noop("Shopping"), False),
-    ("trash", gettext_noop("Putting out the trash"), False),
-    ("escort", gettext_noop("Escort to hospital"), True),
-    ("other", gettext_noop("Other help"), False),
-]
+from volunteers.defaults import help_categories_ensure
 
 
 def create(apps, schema_editor):
-    HelpCategory = apps.get_model("volunteers", "HelpCategory")
-    with translation.override(settings.LANGUAGE_CODE):
-        for order, (code, name, car) in enumerate(CATEGORIES):
-            HelpCategory.objects.get_or_create(
-                code=code,
-                defaults={"name": translation.gettext(name), "prefers_car": car, "sort_order": order},
-            )
+    help_categories_ensure(apps.get_model("volunteers", "HelpCategory"))
 
 
 class Migration(migrations.Migration):
