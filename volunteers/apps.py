@@ -11,7 +11,22 @@ ROLE_PERMISSIONS = {
         "add_activity",
         "change_activity",
         "view_volunteercard",
+        *(
+            f"{verb}_{model}"
+            for model in (
+                "resident",
+                "helprequest",
+                "assignment",
+                "offer",
+                "volunteerprofile",
+                "standingrequest",
+                "standingrequestskip",
+                "helpcategory",
+            )
+            for verb in ("view", "add", "change")
+        ),
     ],
+    # Not residents' requests: they carry personal data only coordinators need.
     "city_staff": ["view_place", "view_activity"],
 }
 
