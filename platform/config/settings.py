@@ -404,5 +404,6 @@ DEMO_SEEDERS = [
     "points.demo.seed",
     "points.demo.seed_shops",
     "volunteers.demo.seed",
+    "volunteers.demo.seed_aid",
     "cms.demo.seed",
 ]
