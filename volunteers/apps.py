@@ -24,6 +24,8 @@ ROLE_PERMISSIONS = {
                 "helpcategory",
             )
             for verb in ("view", "add", "change")
+            # Profiles are created by volunteer registration, not the generic form.
+            if (verb, model) != ("add", "volunteerprofile")
         ),
     ],
     # Not residents' requests: they carry personal data only coordinators need.

@@ -141,3 +141,17 @@ class ConfirmForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class AwayForm(forms.Form):
+    """A date the volunteer cannot help (holiday, hospital visit)."""
+
+    date = forms.DateField(
+        label=_("A day I cannot help"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day < timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a later day."))
+        return day

@@ -245,6 +245,12 @@ def suggest(help_request: HelpRequest, *, limit: int = 10) -> list[Suggestion]:
     return out
 
 
+def upcoming_exceptions(profile: VolunteerProfile) -> QuerySet[AvailabilityException]:
+    return AvailabilityException.objects.filter(
+        profile=profile, date__gte=timezone.localdate()
+    ).order_by("date")
+
+
 def requests_board(day: dt.date | None = None) -> QuerySet[HelpRequest]:
     """Today's board: requests still needing a volunteer first (soonest first), then
     the day's assigned and running ones; past unmatched requests stay on top."""

@@ -20,5 +20,6 @@ urlpatterns = [
         name="my-assignment-action",
     ),
     path("me/profile/", views.my_profile, name="my-profile"),
+    path("me/profile/away/", views.my_away, name="my-away"),
     path("places/<int:pk>/poster/", views.place_poster, name="place-poster"),
 ]

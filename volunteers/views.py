@@ -18,12 +18,19 @@ from core.errors import DomainError
 from points.services import award_points_for
 from qr.render import svg
 from volunteers.exceptions import InvalidScan
-from volunteers.forms import ProfileForm
+from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
-from volunteers.selectors import activities_of, assignments_for, offers_for, places_hosted_by
+from volunteers.selectors import (
+    activities_of,
+    assignments_for,
+    offers_for,
+    places_hosted_by,
+    upcoming_exceptions,
+)
 from volunteers.services import (
     assignment_finish,
     assignment_start,
+    availability_exception_add,
     card_for,
     card_token,
     offer_accept,
@@ -220,6 +227,28 @@ def my_profile(request):
     return render(
         request,
         "volunteers/my_profile.html",
-        {"form": form, "profile": profile},
+        {
+            "form": form,
+            "profile": profile,
+            "away_form": AwayForm(),
+            "away": upcoming_exceptions(profile) if profile else [],
+        },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def my_away(request):
+    """Mark a day away: matching leaves the volunteer out that day."""
+    form = AwayForm(request.POST)
+    if not VolunteerProfile.objects.filter(user=request.user).exists():
+        messages.error(request, _("Save your profile first."))
+    elif form.is_valid():
+        availability_exception_add(
+            user=request.user, actor=request.user, date=form.cleaned_data["date"], available=False
+        )
+        messages.success(request, _("Noted: you will not be asked on that day."))
+    else:
+        messages.error(request, " ".join(form.errors.get("date", [])))
+    return redirect("my-profile")

@@ -1,6 +1,7 @@
 """The activity log in the Wagtail admin: places (with posters), the review queue and
 paper sign-in entry."""
 
+from django import forms
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,7 @@ from volunteers.models import (
     StandingRequest,
     StandingRequestSkip,
     VolunteerProfile,
+    WeeklyAvailability,
 )
 from volunteers.selectors import residents_search
 
@@ -191,7 +193,7 @@ class VolunteerProfileViewSet(ModelViewSet):
     list_filter = ["home_district", "has_car", "active", "skills"]
     search_fields = ["user__full_name", "user__full_name_kana", "user__email"]
     form_fields = ["active"]
-    add_to_admin_menu = False
+    copy_view_enabled = False  # volunteers are registered through aid_volunteer_register
 
 
 class HelpCategoryViewSet(ModelViewSet):
@@ -214,6 +216,8 @@ class HelpCategoryViewSet(ModelViewSet):
 
 
 class StandingRequestViewSet(ModelViewSet):
+    """Standing requests; beat creates their requests ahead, skipping marked dates."""
+
     model = StandingRequest
     icon = "repeat"
     menu_label = _("Standing requests")
@@ -231,6 +235,16 @@ class StandingRequestViewSet(ModelViewSet):
         "last_date",
         "active",
     ]
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if db_field.name == "weekdays":  # ticked days, not JSON typed by hand
+            return forms.TypedMultipleChoiceField(
+                label=db_field.verbose_name,
+                choices=WeeklyAvailability.Weekday.choices,
+                coerce=int,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        return super().formfield_for_dbfield(db_field, **kwargs)
 
 
 class StandingRequestSkipViewSet(ModelViewSet):

@@ -123,3 +123,17 @@ def test_profile_page_saves_skills_districts_and_weekly_slots():
         (1, 9)
     ]
     assert at(10).weekday() == 1
+
+
+def test_a_day_away_from_the_profile_page_leaves_the_volunteer_out(coordinator):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district))
+    client = signed_in(helper)
+    assert client.post("/me/profile/away/", {"date": "2000-01-01"}).status_code == 302
+    assert not helper.volunteer_profile.exceptions.exists()  # a past day is refused
+    client.post("/me/profile/away/", {"date": req.starts_at.date().isoformat()})
+    assert "2030年6月4日" in client.get("/me/profile/").content.decode()
+    from volunteers.selectors import eligible_volunteers
+
+    assert not eligible_volunteers(req).exists()
