@@ -183,7 +183,8 @@ class RequestView(CoordinatorView, TemplateView):
                     _("Offered to %(count)s volunteer(s).") % {"count": len(offers)},
                 )
             elif action == "assign":
-                volunteer = get_object_or_404(User, pk=request.POST.get("volunteer") or 0)
+                chosen = request.POST.get("volunteer", "")
+                volunteer = get_object_or_404(User, pk=int(chosen) if chosen.isdigit() else 0)
                 request_assign(help_request=req, volunteer=volunteer, actor=request.user)
                 messages.success(
                     request, _("%(name)s is assigned.") % {"name": volunteer.get_full_name()}

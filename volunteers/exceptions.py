@@ -98,3 +98,9 @@ class NothingToOffer(DomainError):
     code = "no_volunteers"
     http_status = 400
     default_message = _("Choose at least one volunteer.")
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    http_status = 400
+    default_message = _("Minutes and yen cannot be negative.")

@@ -24,6 +24,7 @@ from qr import tokens
 from volunteers.exceptions import (
     AlreadyCheckedIn,
     InvalidActivityTimes,
+    InvalidAmount,
     InvalidScan,
     InvalidTransition,
     InvalidWindow,
@@ -682,9 +683,11 @@ def assignment_confirm(
     volunteer received is recorded. When the category has a points rule, points are
     awarded through the ledger with the idempotency key ``assignment:<id>`` (so a
     retry never credits twice); a rule that does not apply records no points.
-    Raises :class:`InvalidTransition`, :class:`NotPermitted`.
+    Raises :class:`InvalidTransition`, :class:`InvalidAmount`, :class:`NotPermitted`.
     """
     _coordinator_check(actor)
+    if cash_received_yen < 0 or (minutes is not None and minutes < 0):
+        raise InvalidAmount(field="minutes" if minutes is not None and minutes < 0 else "cash")
     assignment, help_request = _lock_assignment(assignment)
     if minutes is None:
         minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)

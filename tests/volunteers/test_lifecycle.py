@@ -233,3 +233,25 @@ def test_resident_details_only_while_live_and_every_look_is_logged(coordinator, 
     assignment.refresh_from_db()
     with pytest.raises(NotPermitted):
         resident_details_open(assignment=assignment, user=helper, via="api")
+
+
+def test_confirmation_refuses_negative_amounts(coordinator, district, res):
+    from volunteers.exceptions import InvalidAmount
+
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assignment_start(assignment=assignment, actor=helper, at=at(10))
+    assignment_finish(assignment=assignment, actor=helper, at=at(10, 20))
+    for minutes, cash in ((-5, 0), (20, -100)):
+        with pytest.raises(InvalidAmount):
+            assignment_confirm(
+                assignment=assignment, actor=coordinator, minutes=minutes, cash_received_yen=cash
+            )
+    assert Assignment.objects.get(pk=assignment.pk).status == "done"
+
+
+def test_trash_can_be_taken_early_in_the_morning(coordinator, res):
+    req = help_request(coordinator, res, code="trash", start=at(7, 30), end=at(7, 50))
+    assert req.category.service_starts == dt.time(7)
