@@ -28,13 +28,15 @@ from accounts.models import District, Role, User
 from accounts.services import user_create_without_login
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
-from points.admin_views import read_dataset
+from core.spreadsheets import read_dataset
 from volunteers.forms import CancelForm, ConfirmForm, IntakeForm, ProfileForm
 from volunteers.models import Assignment, HelpCategory, HelpRequest, Resident, VolunteerProfile
 from volunteers.selectors import monthly_counts, requests_board, residents_search, suggest
 from volunteers.services import (
     assignment_confirm,
+    assignment_finish,
     assignment_no_show,
+    assignment_start,
     request_assign,
     request_cancel,
     request_offer,
@@ -214,6 +216,11 @@ class RequestView(CoordinatorView, TemplateView):
                     reason=form.cleaned_data.get("reason", ""),
                 )
                 messages.success(request, _("The request is cancelled."))
+            elif action in ("start", "finish"):
+                # For volunteers without a smartphone who phone in instead.
+                step = assignment_start if action == "start" else assignment_finish
+                step(assignment=req.assignment, actor=request.user)
+                messages.success(request, _("Recorded for the volunteer."))
             elif action == "no_show":
                 assignment_no_show(assignment=req.assignment, actor=request.user)
                 messages.success(request, _("Recorded as a no-show."))

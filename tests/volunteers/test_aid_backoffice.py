@@ -194,3 +194,30 @@ def test_volunteer_import_previews_then_imports(desk, district):
     assert takashi.user.email is None and takashi.user.has_role("volunteer")
     desk.post("/admin/aid/volunteers/import/", {"file": upload(rows), "confirm": "on"})
     assert VolunteerProfile.objects.count() == 2  # re-import updates
+
+
+def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
+    from tests.volunteers.aid import help_request
+    from volunteers.services import request_assign
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    url = f"/admin/aid/requests/{req.pk}/"
+    desk.post(url, {"action": "start"})
+    desk.post(url, {"action": "finish"})
+    assert Assignment.objects.get(request=req).status == "done"
+    desk.post(url, {"action": "assign", "volunteer": "not-a-number"})
+    other = help_request(coordinator, resident(district), start=today_at(13), end=today_at(14))
+    request_assign(help_request=other, volunteer=helper, actor=coordinator)
+    desk.post(f"/admin/aid/requests/{other.pk}/", {"action": "no_show"})
+    assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
+    board = desk.get("/admin/aid/").content.decode()
+    assert board.index(req.resident.full_name) > 0  # done, waiting for confirmation
