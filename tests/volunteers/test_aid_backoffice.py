@@ -221,3 +221,23 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
     assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
     board = desk.get("/admin/aid/").content.decode()
     assert board.index(req.resident.full_name) > 0  # done, waiting for confirmation
+
+
+def test_seed_demo_makes_a_monday_morning_board_once(capsys):
+    from django.core.management import call_command
+
+    from volunteers.selectors import requests_board
+
+    call_command("seed_demo")
+    counts = (HelpRequest.objects.count(), VolunteerProfile.objects.count())
+    call_command("seed_demo")
+    assert (HelpRequest.objects.count(), VolunteerProfile.objects.count()) == counts
+    board = list(requests_board())
+    statuses = [r.status for r in board]
+    first_other = next(i for i, s in enumerate(statuses) if s not in ("requested", "offered"))
+    assert {"requested", "offered"} <= set(statuses[:first_other])
+    assert not {"requested", "offered"} & set(statuses[first_other:])
+    assert {"assigned", "done"} <= set(statuses)
+    assert HelpRequest.objects.filter(status="confirmed").count() >= 4
+    assert HelpRequest.objects.filter(channel="standing").exists()
+    assert "today's board" in capsys.readouterr().out
