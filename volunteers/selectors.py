@@ -121,8 +121,8 @@ def _window(help_request: HelpRequest):
 
 def ranked_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]:
     """:func:`eligible_volunteers` with each weighted preference annotated and a
-    total ``score``, best first (ties: fewer assignments this month, then older
-    profile). Weights come from ``settings.MATCHING_WEIGHTS``."""
+    total ``score``, best first (ties: older profile first). Weights come from
+    ``settings.MATCHING_WEIGHTS``."""
     weights = settings.MATCHING_WEIGHTS
     resident = help_request.resident
     day = timezone.localtime(help_request.starts_at).date()
@@ -165,11 +165,14 @@ def ranked_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]:
     continuity = weights["continuity"] + (
         weights["resident_preference"] if resident.prefers_familiar else 0
     )
+    # The load is an alias, not a selected column: the subquery then runs once per
+    # candidate (inside the score), not twice. Ties on the score go to the older
+    # profile; the score already favours the less loaded volunteer.
     return (
         eligible_volunteers(help_request)
+        .alias(month_load=load)
         .annotate(
             helped_before=flag(helped),
-            month_load=load,
             same_district=flag(Q(home_district_id=help_request.district_id)),
             same_gender=same_gender,
             car=car,
@@ -185,7 +188,23 @@ def ranked_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]:
             )
         )
         .select_related("user")
-        .order_by("-score", "month_load", "pk")
+        .order_by("-score", "pk")
+    )
+
+
+def month_loads(volunteer_ids: list[int], day: dt.date) -> dict[int, int]:
+    """Assignments (not cancelled) in the month of ``day`` per volunteer."""
+    first = month_start(day)
+    following = month_start((first + dt.timedelta(days=32)).date())
+    return dict(
+        Assignment.objects.filter(
+            volunteer_id__in=volunteer_ids, starts_at__gte=first, starts_at__lt=following
+        )
+        .exclude(status=Assignment.Status.CANCELLED)
+        .order_by()
+        .values("volunteer_id")
+        .annotate(n=Count("pk"))
+        .values_list("volunteer_id", "n")
     )
 
 
@@ -201,11 +220,14 @@ class Suggestion:
 
 def suggest(help_request: HelpRequest, *, limit: int = 10) -> list[Suggestion]:
     """The top ``limit`` volunteers for ``help_request`` with the reasons for each
-    rank (one database query)."""
+    rank (two queries: the ranking, then this month's load of the ``limit`` found)."""
     weights = settings.MATCHING_WEIGHTS
     resident = help_request.resident
     out = []
-    for profile in ranked_volunteers(help_request)[:limit]:
+    ranked = list(ranked_volunteers(help_request)[:limit])
+    loads = month_loads([p.pk for p in ranked], timezone.localtime(help_request.starts_at).date())
+    for profile in ranked:
+        profile.month_load = loads.get(profile.pk, 0)
         reasons = []
         if profile.helped_before:
             reasons.append(
