@@ -241,3 +241,17 @@ def test_seed_demo_makes_a_monday_morning_board_once(capsys):
     assert HelpRequest.objects.filter(status="confirmed").count() >= 4
     assert HelpRequest.objects.filter(channel="standing").exists()
     assert "today's board" in capsys.readouterr().out
+
+
+def test_a_resident_with_requests_cannot_be_deleted_and_it_is_not_a_500(desk, district):
+    res = resident(district)
+    HelpRequest.objects.create(
+        resident=res,
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    response = desk.post(f"/admin/aid_residents/delete/{res.pk}/")
+    assert response.status_code < 500
+    assert HelpRequest.objects.filter(resident=res).exists()

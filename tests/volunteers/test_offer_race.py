@@ -52,3 +52,22 @@ def test_one_volunteer_accepting_two_overlapping_offers_at_once_gets_one(postgre
     )
     assert sum(isinstance(o, Assignment) for o in outcomes) == 1, outcomes
     assert Assignment.objects.filter(volunteer=helper).count() == 1
+
+
+def test_a_direct_assignment_racing_acceptances_still_makes_one(postgres, reference_data):
+    from volunteers.exceptions import InvalidTransition
+    from volunteers.services import request_assign
+
+    coordinator = UserFactory(roles=["coordinator"])
+    district = DistrictFactory()
+    helpers = [volunteer(district) for _ in range(6)]
+    req = help_request(coordinator, resident(district))
+    offers = request_offer(help_request=req, volunteers=helpers[:5], actor=coordinator)
+    jobs = [lambda o=o: offer_accept(offer=o, volunteer=o.volunteer) for o in offers]
+    jobs.append(lambda: request_assign(help_request=req, volunteer=helpers[5], actor=coordinator))
+
+    outcomes = run_concurrently(jobs, threads=6)
+
+    assert sum(isinstance(o, Assignment) for o in outcomes) == 1, outcomes
+    assert all(isinstance(o, Assignment | OfferTaken | InvalidTransition) for o in outcomes)
+    assert Assignment.objects.filter(request=req).count() == 1
