@@ -29,14 +29,21 @@ from accounts.services import user_create_without_login
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
 from core.spreadsheets import read_dataset
-from volunteers.forms import CancelForm, ConfirmForm, IntakeForm, ProfileForm
+from volunteers.forms import AwayForm, CancelForm, ConfirmForm, IntakeForm, ProfileForm
 from volunteers.models import Assignment, HelpCategory, HelpRequest, Resident, VolunteerProfile
-from volunteers.selectors import monthly_counts, requests_board, residents_search, suggest
+from volunteers.selectors import (
+    monthly_counts,
+    requests_board,
+    residents_search,
+    suggest,
+    upcoming_exceptions,
+)
 from volunteers.services import (
     assignment_confirm,
     assignment_finish,
     assignment_no_show,
     assignment_start,
+    availability_exception_add,
     request_assign,
     request_cancel,
     request_offer,
@@ -282,8 +289,9 @@ class VolunteerView(CoordinatorView, FormView):
             .select_related("request__category", "request__resident", "request__district")
             .order_by("-starts_at")[:100]
         )
+        away = upcoming_exceptions(self.profile) if self.profile else []
         return super().get_context_data(
-            volunteer=self.volunteer, profile=self.profile, history=history, **kwargs
+            volunteer=self.volunteer, profile=self.profile, history=history, away=away, **kwargs
         )
 
     def form_valid(self, form):
@@ -307,6 +315,30 @@ class VolunteerView(CoordinatorView, FormView):
             form.add_error(None, str(error.message))
             return self.form_invalid(form)
         messages.success(self.request, _("The volunteer's profile is saved."))
+        return redirect("aid_volunteer", pk=self.volunteer.pk)
+
+
+class VolunteerAwayView(CoordinatorView, FormView):
+    """Mark a day away for a volunteer who phoned in (no smartphone)."""
+
+    form_class = AwayForm
+    template_name = "volunteers/admin/form.html"
+    header_icon = "date"
+
+    def load(self, pk):
+        self.volunteer = get_object_or_404(User, pk=pk, volunteer_profile__isnull=False)
+
+    def get_page_title(self):
+        return _("Days away: %(name)s") % {"name": self.volunteer.get_full_name()}
+
+    def form_valid(self, form):
+        availability_exception_add(
+            user=self.volunteer,
+            actor=self.request.user,
+            date=form.cleaned_data["date"],
+            available=False,
+        )
+        messages.success(self.request, _("Noted: the volunteer will not be asked on that day."))
         return redirect("aid_volunteer", pk=self.volunteer.pk)
 
 

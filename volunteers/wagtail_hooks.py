@@ -21,6 +21,7 @@ from volunteers.aid_admin_views import (
     RequestReportView,
     RequestView,
     ResidentView,
+    VolunteerAwayView,
     VolunteerImportView,
     VolunteerRegisterView,
     VolunteerView,
@@ -281,6 +282,9 @@ def register_aid_urls():
         path("aid/residents/<int:pk>/intake/", IntakeView.as_view(), name="aid_intake"),
         path("aid/requests/<int:pk>/", RequestView.as_view(), name="aid_request"),
         path("aid/volunteers/<int:pk>/", VolunteerView.as_view(), name="aid_volunteer"),
+        path(
+            "aid/volunteers/<int:pk>/away/", VolunteerAwayView.as_view(), name="aid_volunteer_away"
+        ),
         path(
             "aid/volunteers/register/",
             VolunteerRegisterView.as_view(),

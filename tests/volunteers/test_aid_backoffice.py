@@ -255,3 +255,24 @@ def test_a_resident_with_requests_cannot_be_deleted_and_it_is_not_a_500(desk, di
     response = desk.post(f"/admin/aid_residents/delete/{res.pk}/")
     assert response.status_code < 500
     assert HelpRequest.objects.filter(resident=res).exists()
+
+
+def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinator):
+    from volunteers.selectors import eligible_volunteers
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    assert eligible_volunteers(req).exists()
+    response = desk.post(
+        f"/admin/aid/volunteers/{helper.pk}/away/", {"date": timezone.localdate().isoformat()}
+    )
+    assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
+    assert not eligible_volunteers(req).exists()
+    assert desk.get(response.url).status_code == 200
