@@ -24,6 +24,7 @@ from wagtail.admin.views.reports import ReportView
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.spreadsheets import read_dataset
 from points.models import AccountKind, Entry, SettlementStatement, TransactionKind, Voucher
 from points.selectors import ledger_entries
 from points.services import (
@@ -198,16 +199,6 @@ class ShopImportForm(forms.Form):
         if not name.endswith((".csv", ".xlsx")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
         return upload
-
-
-def read_dataset(upload):
-    """A tablib Dataset from an uploaded CSV (UTF-8, with or without BOM) or XLSX."""
-    import tablib
-
-    raw = upload.read()
-    if upload.name.lower().endswith(".xlsx"):
-        return tablib.Dataset().load(raw, format="xlsx")
-    return tablib.Dataset().load(raw.decode("utf-8-sig"), format="csv")
 
 
 class ShopImportView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

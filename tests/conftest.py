@@ -89,8 +89,10 @@ def reference_data(transactional_db):
     from core.permissions import grant_role_permissions
     from points.apps import ROLE_PERMISSIONS as POINTS
     from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS
+    from volunteers.defaults import help_categories_ensure
 
     role_groups_sync()
     grant_role_permissions("points", POINTS)
     grant_role_permissions("volunteers", VOLUNTEERS)
     site_home_ensure()
+    help_categories_ensure()

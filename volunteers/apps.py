@@ -11,7 +11,24 @@ ROLE_PERMISSIONS = {
         "add_activity",
         "change_activity",
         "view_volunteercard",
+        *(
+            f"{verb}_{model}"
+            for model in (
+                "resident",
+                "helprequest",
+                "assignment",
+                "offer",
+                "volunteerprofile",
+                "standingrequest",
+                "standingrequestskip",
+                "helpcategory",
+            )
+            for verb in ("view", "add", "change")
+            # Profiles are created by volunteer registration, not the generic form.
+            if (verb, model) != ("add", "volunteerprofile")
+        ),
     ],
+    # Not residents' requests: they carry personal data only coordinators need.
     "city_staff": ["view_place", "view_activity"],
 }
 

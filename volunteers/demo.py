@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.demo import DEMO_PASSWORD
 from accounts.models import District, User
@@ -60,3 +61,318 @@ def seed(out) -> None:
     card = card_for(volunteer)
     out.write(f"card of {volunteer.full_name}: {base}{reverse('scan', args=[card_token(card)])}")
     out.write(f"  printable card (signed in as the volunteer): {base}{reverse('my-card')}")
+
+
+# --- The mutual-aid centre: a Monday morning -----------------------------------------
+
+RESIDENTS = [
+    # name, kana, gender, district, address, phone, living, same gender, familiar
+    (
+        "小林 トメ",
+        "コバヤシ トメ",
+        "female",
+        "midoricho",
+        "緑町3-2-1",
+        "0312340001",
+        "alone",
+        True,
+        True,
+    ),
+    (
+        "山口 正雄",
+        "ヤマグチ マサオ",
+        "male",
+        "midoricho",
+        "緑町1-8-4",
+        "0312340002",
+        "elderly_only",
+        False,
+        False,
+    ),
+    (
+        "松本 キヨ",
+        "マツモト キヨ",
+        "female",
+        "sakuragaoka",
+        "桜ヶ丘2-5-10",
+        "0312340003",
+        "alone",
+        True,
+        False,
+    ),
+    (
+        "井上 シズ",
+        "イノウエ シズ",
+        "female",
+        "chuo",
+        "中央4-1-7",
+        "0312340004",
+        "alone",
+        False,
+        True,
+    ),
+    (
+        "木下 勇",
+        "キノシタ イサム",
+        "male",
+        "higashi",
+        "東1-3-3",
+        "0312340005",
+        "elderly_only",
+        False,
+        False,
+    ),
+    ("林 ハル", "ハヤシ ハル", "female", "nishi", "西2-9-2", "0312340006", "alone", True, False),
+    (
+        "清水 幸子",
+        "シミズ サチコ",
+        "female",
+        "sakuragaoka",
+        "桜ヶ丘5-1-1",
+        "0312340007",
+        "elderly_only",
+        False,
+        False,
+    ),
+    ("森 一郎", "モリ イチロウ", "male", "chuo", "中央2-2-8", "0312340008", "alone", False, True),
+]
+
+# email (None: no smartphone), name, kana, gender, home, districts, skills, car, weekly hours
+HELPERS = [
+    (
+        "volunteer@demo.example.jp",
+        "佐藤 健一",
+        "サトウ ケンイチ",
+        "male",
+        "midoricho",
+        ["midoricho", "sakuragaoka", "chuo"],
+        ["shopping", "trash", "escort", "other"],
+        True,
+        (9, 16),
+    ),
+    (
+        "kimura@demo.example.jp",
+        "木村 和子",
+        "キムラ カズコ",
+        "female",
+        "midoricho",
+        ["midoricho", "chuo"],
+        ["shopping", "trash", "other"],
+        False,
+        (9, 13),
+    ),
+    (
+        "nakamura@demo.example.jp",
+        "中村 翔太",
+        "ナカムラ ショウタ",
+        "male",
+        "sakuragaoka",
+        ["sakuragaoka", "midoricho", "nishi"],
+        ["trash", "escort", "other"],
+        True,
+        (8, 16),
+    ),
+    (
+        "kobayashi@demo.example.jp",
+        "小林 良子",
+        "コバヤシ リョウコ",
+        "female",
+        "chuo",
+        ["chuo", "higashi", "midoricho"],
+        ["shopping", "escort"],
+        False,
+        (10, 16),
+    ),
+    (
+        None,
+        "斎藤 トシ子",
+        "サイトウ トシコ",
+        "female",
+        "sakuragaoka",
+        ["sakuragaoka", "midoricho"],
+        ["shopping", "trash"],
+        False,
+        (9, 12),
+    ),
+    (
+        None,
+        "加藤 茂",
+        "カトウ シゲル",
+        "male",
+        "higashi",
+        ["higashi", "chuo", "nishi"],
+        ["trash", "other", "escort"],
+        True,
+        (8, 15),
+    ),
+    (
+        None,
+        "吉田 恵美",
+        "ヨシダ エミ",
+        "female",
+        "nishi",
+        ["nishi", "chuo", "sakuragaoka"],
+        ["shopping", "other"],
+        False,
+        (12, 16),
+    ),
+    (
+        None,
+        "山本 光男",
+        "ヤマモト ミツオ",
+        "male",
+        "chuo",
+        ["chuo", "midoricho", "higashi"],
+        ["shopping", "trash", "escort"],
+        True,
+        (9, 16),
+    ),
+]
+
+# resident index, category, day offset from today, start hour, minutes, state, helper index
+REQUESTS = [
+    (0, "shopping", 0, 10, 60, "requested", None),
+    (2, "escort", 0, 13, 120, "requested", None),
+    (5, "other", 1, 10, 30, "requested", None),
+    (3, "shopping", 0, 11, 60, "offered", None),
+    (1, "trash", 0, 9, 30, "assigned", 2),
+    (6, "shopping", 0, 14, 60, "assigned", 4),
+    (7, "escort", 0, 9, 90, "done", 0),
+    (0, "shopping", -7, 10, 60, "confirmed", 1),
+    (0, "shopping", -14, 10, 50, "confirmed", 1),
+    (4, "escort", -6, 9, 120, "confirmed", 5),
+    (2, "shopping", -5, 13, 45, "confirmed", 4),
+    (3, "trash", -4, 9, 20, "confirmed", 7),
+    (5, "other", -3, 14, 30, "cancelled", None),
+]
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone())
+
+
+@transaction.atomic
+def seed_aid(out) -> None:
+    """Residents, volunteers with availability, and the board of a Monday morning:
+    requests waiting for a volunteer, offered, assigned, one done and waiting for
+    confirmation, last weeks' confirmed history (so suggestions explain continuity
+    and load) and a standing trash request. Idempotent: requests are added once."""
+    from accounts.models import Role
+    from accounts.services import user_grant_roles
+    from volunteers.defaults import help_categories_ensure
+    from volunteers.models import HelpCategory, HelpRequest, Resident, StandingRequest
+    from volunteers.services import (
+        assignment_confirm,
+        assignment_finish,
+        assignment_start,
+        request_assign,
+        request_cancel,
+        request_offer,
+        request_receive,
+        standing_requests_generate,
+        volunteer_profile_save,
+    )
+
+    help_categories_ensure()
+    categories = {c.code: c for c in HelpCategory.objects.all()}
+    districts = {d.code: d for d in District.objects.all()}
+    coordinator = User.objects.get(email="coordinator@demo.example.jp")
+    residents = []
+    for name, kana, gender, district, address, phone, living, same, familiar in RESIDENTS:
+        resident, _ = Resident.objects.update_or_create(
+            full_name=name,
+            address=address,
+            defaults={
+                "full_name_kana": kana,
+                "gender": gender,
+                "district": districts[district],
+                "phone": "+81" + phone[1:],
+                "living": living,
+                "prefers_same_gender": same,
+                "prefers_familiar": familiar,
+                "emergency_contact": "長女 " + name.split()[0] + " 様 090-0000-0000",
+            },
+        )
+        residents.append(resident)
+    today = timezone.localdate()
+    insured = dt.date(today.year + (today.month >= 4), 3, 31)
+    helpers = []
+    for email, name, kana, gender, home, served, skills, car, (start, end) in HELPERS:
+        if email:
+            user, _ = User.objects.get_or_create(
+                email=email, defaults={"full_name": name, "full_name_kana": kana}
+            )
+        else:
+            user = User.objects.filter(full_name=name, email__isnull=True).first()
+            if user is None:
+                user = User(full_name=name, full_name_kana=kana)
+                user.set_unusable_password()
+                user.save()
+        user_grant_roles(user=user, roles=[Role.VOLUNTEER])
+        volunteer_profile_save(
+            user=user,
+            actor=coordinator,
+            districts=[districts[code] for code in served],
+            skills=[categories[code] for code in skills],
+            weekly=[(day, dt.time(start), dt.time(end)) for day in range(7)],
+            home_district=districts[home],
+            gender=gender,
+            has_car=car,
+            languages="日本語",
+            insurance_valid_until=insured,
+            manage_insurance=True,
+        )
+        helpers.append(user)
+    if not HelpRequest.objects.filter(resident__in=residents, standing__isnull=True).exists():
+        for index, code, offset, hour, minutes, state, helper in REQUESTS:
+            day = today + dt.timedelta(days=offset)
+            start = _at(day, hour)
+            request = request_receive(
+                actor=coordinator,
+                resident=residents[index],
+                category=categories[code],
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=max(minutes, 30)),
+                channel="phone" if index % 3 else "visit",
+                notes="玄関の鍵は開けておきます" if index == 0 else "",
+            )
+            if state == "offered":
+                request_offer(help_request=request, volunteers=helpers[:3], actor=coordinator)
+            elif state == "cancelled":
+                request_cancel(help_request=request, actor=coordinator, reason="ご家族が対応")
+            elif helper is not None:
+                assignment = request_assign(
+                    help_request=request, volunteer=helpers[helper], actor=coordinator
+                )
+                if state in ("done", "confirmed"):
+                    assignment_start(assignment=assignment, actor=coordinator, at=start)
+                    assignment_finish(
+                        assignment=assignment,
+                        actor=coordinator,
+                        at=start + dt.timedelta(minutes=minutes),
+                    )
+                if state == "confirmed":
+                    assignment_confirm(
+                        assignment=assignment,
+                        actor=coordinator,
+                        cash_received_yen=categories[code].fee_for(minutes),
+                    )
+    standing, _ = StandingRequest.objects.get_or_create(
+        resident=residents[1],
+        category=categories["trash"],
+        defaults={
+            "weekdays": [1, 4],
+            "starts": dt.time(9),
+            "duration_minutes": 20,
+            "first_date": today,
+            "place": "集積所（自宅前）",
+        },
+    )
+    standing_requests_generate(today=today, days=14)
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    out.write(
+        f"mutual-aid centre: {len(residents)} residents, {len(helpers)} volunteers, "
+        f"{HelpRequest.objects.count()} requests"
+    )
+    out.write(f"  today's board (coordinator): {base}{reverse('aid_board')}")
+    out.write(f"  offers for the demo volunteer: {base}{reverse('my-offers')}")

@@ -49,3 +49,58 @@ class InvalidActivityTimes(DomainError):
 class NotReviewable(ConflictError):
     code = "not_reviewable"
     default_message = _("This activity is not waiting for review.")
+
+
+# --- Mutual-aid requests, offers and assignments ------------------------------------
+
+
+class InvalidTransition(ConflictError):
+    """A lifecycle step from a state that does not allow it."""
+
+    code = "invalid_transition"
+    default_message = _("This request is not in a state that allows this step.")
+
+
+class OfferTaken(ConflictError):
+    code = "offer_taken"
+    default_message = _("Someone else has already taken this request.")
+
+
+class OfferClosed(ConflictError):
+    code = "offer_closed"
+    default_message = _("This offer is no longer open.")
+
+
+class VolunteerBusy(ConflictError):
+    code = "volunteer_busy"
+    default_message = _("The volunteer already has help booked at that time.")
+
+
+class VolunteerUnavailable(DomainError):
+    code = "volunteer_unavailable"
+    http_status = 422
+    default_message = _("This person is not an active volunteer with valid insurance.")
+
+
+class InvalidWindow(DomainError):
+    code = "invalid_window"
+    http_status = 400
+    default_message = _("The end must be after the start.")
+
+
+class OutsideServiceHours(DomainError):
+    code = "outside_service_hours"
+    http_status = 400
+    default_message = _("The time is outside this kind of help's service hours.")
+
+
+class NothingToOffer(DomainError):
+    code = "no_volunteers"
+    http_status = 400
+    default_message = _("Choose at least one volunteer.")
+
+
+class InvalidAmount(DomainError):
+    code = "invalid_amount"
+    http_status = 400
+    default_message = _("Minutes and yen cannot be negative.")

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import District, Role, User
 from core.errors import NotPermitted
 from points import codes
 from points.exceptions import RuleNotApplicable
@@ -24,12 +24,36 @@ from qr import tokens
 from volunteers.exceptions import (
     AlreadyCheckedIn,
     InvalidActivityTimes,
+    InvalidAmount,
     InvalidScan,
+    InvalidTransition,
+    InvalidWindow,
     NotCheckedIn,
+    NothingToOffer,
     NotHost,
     NotReviewable,
+    OfferClosed,
+    OfferTaken,
+    OutsideServiceHours,
+    VolunteerBusy,
+    VolunteerUnavailable,
 )
-from volunteers.models import Activity, Place, VolunteerCard
+from volunteers.models import (
+    Activity,
+    Assignment,
+    AvailabilityException,
+    HelpCategory,
+    HelpRequest,
+    MatchingSlot,
+    Offer,
+    Place,
+    Resident,
+    ResidentAccessLog,
+    StandingRequest,
+    VolunteerCard,
+    VolunteerProfile,
+    WeeklyAvailability,
+)
 
 # --- Posters and cards --------------------------------------------------------------
 
@@ -352,3 +376,561 @@ def activity_reject(*, activity: Activity, actor: User, reason: str = "") -> Act
     activity.review_reason = reason or activity.review_reason
     activity.save()
     return activity
+
+
+# --- The mutual-aid centre: requests, offers, assignments ---------------------------
+#
+# The request's status is the lifecycle; the assignment mirrors it once there is one.
+# Every step below names the states it may start from (TRANSITIONS) and re-reads the
+# request under a row lock before checking, so two clicks or two volunteers can never
+# both succeed. Locks are taken volunteer profile first, then the request.
+
+S = HelpRequest.Status
+A = Assignment.Status
+
+#: step → (allowed predecessor states of the request, resulting state)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "offer": (frozenset({S.REQUESTED, S.OFFERED}), S.OFFERED),
+    "assign": (frozenset({S.REQUESTED, S.OFFERED}), S.ASSIGNED),
+    "start": (frozenset({S.ASSIGNED}), S.IN_PROGRESS),
+    "finish": (frozenset({S.IN_PROGRESS}), S.DONE),
+    "confirm": (frozenset({S.DONE}), S.CONFIRMED),
+    "cancel": (frozenset({S.REQUESTED, S.OFFERED, S.ASSIGNED}), S.CANCELLED),
+    "no_show": (frozenset({S.ASSIGNED}), S.NO_SHOW),
+}
+
+
+def _after_commit(task_name: str, *args) -> None:
+    """Queue a notification task once the surrounding transaction has committed."""
+
+    def send():
+        from volunteers import tasks
+
+        getattr(tasks, task_name).delay(*args)
+
+    transaction.on_commit(send)
+
+
+def _step(help_request: HelpRequest, step: str) -> str:
+    """Check ``step`` is allowed from the request's current state; return the next one."""
+    allowed, target = TRANSITIONS[step]
+    if help_request.status not in allowed:
+        raise InvalidTransition(step=step, status=help_request.status)
+    return target
+
+
+def _lock_request(help_request: HelpRequest) -> HelpRequest:
+    return (
+        HelpRequest.objects.select_for_update(of=("self",))
+        .select_related("category", "resident")
+        .get(pk=help_request.pk)
+    )
+
+
+def _coordinator_check(actor: User) -> None:
+    if not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+
+
+def _local_window(starts_at: dt.datetime, ends_at: dt.datetime):
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    return start.date(), start.time(), end.date(), end.time()
+
+
+@transaction.atomic
+def request_receive(
+    *,
+    actor: User,
+    resident: Resident,
+    category: HelpCategory,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    channel: str = HelpRequest.Channel.PHONE,
+    place: str = "",
+    notes: str = "",
+    standing: StandingRequest | None = None,
+) -> HelpRequest:
+    """Record a request taken by a coordinator (phone, visit, online).
+
+    Raises :class:`InvalidWindow` (end not after start, or over midnight),
+    :class:`OutsideServiceHours` (outside the category's hours), :class:`NotPermitted`.
+    """
+    _coordinator_check(actor)
+    _check_window(category, starts_at, ends_at)
+    return HelpRequest.objects.create(
+        resident=resident,
+        category=category,
+        district_id=resident.district_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        channel=channel,
+        place=place,
+        notes=notes,
+        standing=standing,
+        received_by=actor,
+    )
+
+
+def _check_window(category: HelpCategory, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
+    if ends_at <= starts_at:
+        raise InvalidWindow(field="ends_at")
+    first_day, start, last_day, end = _local_window(starts_at, ends_at)
+    if first_day != last_day:
+        raise InvalidWindow(field="ends_at")
+    if start < category.service_starts or end > category.service_ends:
+        raise OutsideServiceHours(
+            field="starts_at",
+            starts=category.service_starts.strftime("%H:%M"),
+            ends=category.service_ends.strftime("%H:%M"),
+        )
+
+
+@transaction.atomic
+def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: User) -> list[Offer]:
+    """Offer the request to one or several volunteers; each is told (after commit).
+
+    Offering again to someone already asked does nothing for them. Allowed from
+    *requested* and *offered*. Raises :class:`InvalidTransition`,
+    :class:`NothingToOffer`, :class:`NotPermitted`.
+    """
+    _coordinator_check(actor)
+    if not volunteers:
+        raise NothingToOffer(field="volunteers")
+    help_request = _lock_request(help_request)
+    help_request.status = _step(help_request, "offer")
+    help_request.save(update_fields=["status"])
+    asked = set(Offer.objects.filter(request=help_request).values_list("volunteer_id", flat=True))
+    offers = Offer.objects.bulk_create(
+        [Offer(request=help_request, volunteer=v) for v in volunteers if v.pk not in asked]
+    )
+    for offer in offers:
+        _after_commit("notify_offer", offer.pk)
+    return offers
+
+
+def _eligible_profile(volunteer: User, help_request: HelpRequest) -> VolunteerProfile:
+    """Lock the volunteer's profile and check they can take the request now.
+    Raises :class:`VolunteerUnavailable` or :class:`VolunteerBusy`."""
+    profile = VolunteerProfile.objects.select_for_update().filter(user=volunteer).first()
+    day = timezone.localtime(help_request.starts_at).date()
+    if (
+        profile is None
+        or not profile.active
+        or not volunteer.is_active
+        or profile.insurance_valid_until is None
+        or profile.insurance_valid_until < day
+    ):
+        raise VolunteerUnavailable()
+    busy = Assignment.objects.filter(
+        volunteer=volunteer,
+        status__in=Assignment.LIVE,
+        starts_at__lt=help_request.ends_at,
+        ends_at__gt=help_request.starts_at,
+    ).exclude(request=help_request)
+    if busy.exists():
+        raise VolunteerBusy()
+    return profile
+
+
+def _assign(help_request: HelpRequest, volunteer: User, actor: User) -> Assignment:
+    """Create the assignment (the request is locked by the caller), close the other
+    offers and tell their volunteers it is taken."""
+    help_request.status = _step(help_request, "assign")
+    help_request.save(update_fields=["status"])
+    assignment = Assignment.objects.create(
+        request=help_request,
+        volunteer=volunteer,
+        starts_at=help_request.starts_at,
+        ends_at=help_request.ends_at,
+        assigned_by=actor,
+    )
+    now = timezone.now()
+    Offer.objects.filter(request=help_request, volunteer=volunteer).update(
+        status=Offer.Status.ACCEPTED, answered_at=now
+    )
+    others = list(
+        Offer.objects.filter(request=help_request, status=Offer.Status.OPEN).values_list(
+            "pk", flat=True
+        )
+    )
+    Offer.objects.filter(pk__in=others).update(status=Offer.Status.TAKEN)
+    for pk in others:
+        _after_commit("notify_offer_taken", pk)
+    _after_commit("notify_assigned", assignment.pk)
+    return assignment
+
+
+@transaction.atomic
+def offer_accept(*, offer: Offer, volunteer: User) -> Assignment:
+    """The volunteer takes the offered request. Exactly once: the first acceptance
+    wins (the request row is locked and an assignment is unique per request); later
+    ones raise :class:`OfferTaken`.
+
+    Raises :class:`NotPermitted` (not their offer), :class:`OfferClosed` (declined or
+    withdrawn), :class:`OfferTaken`, :class:`VolunteerBusy`, :class:`VolunteerUnavailable`.
+    """
+    if offer.volunteer_id != volunteer.pk:
+        raise NotPermitted()
+    list(VolunteerProfile.objects.select_for_update().filter(user=volunteer))  # lock order
+    help_request = _lock_request(HelpRequest(pk=offer.request_id))
+    # Read after the request lock: a winner's changes to the offers are visible now.
+    offer = Offer.objects.get(pk=offer.pk)
+    if offer.status == Offer.Status.ACCEPTED:
+        return Assignment.objects.get(request=help_request)  # a repeated tap
+    if offer.status == Offer.Status.TAKEN:
+        raise OfferTaken()
+    if offer.status != Offer.Status.OPEN:
+        raise OfferClosed()
+    if help_request.status not in TRANSITIONS["assign"][0]:
+        if Assignment.objects.filter(request=help_request).exists():
+            raise OfferTaken()
+        raise OfferClosed()
+    _eligible_profile(volunteer, help_request)
+    return _assign(help_request, volunteer, volunteer)
+
+
+@transaction.atomic
+def offer_decline(*, offer: Offer, volunteer: User) -> Offer:
+    """The volunteer says no. Raises :class:`NotPermitted`, :class:`OfferClosed`."""
+    if offer.volunteer_id != volunteer.pk:
+        raise NotPermitted()
+    offer = Offer.objects.select_for_update().get(pk=offer.pk)
+    if offer.status != Offer.Status.OPEN:
+        raise OfferClosed()
+    offer.status = Offer.Status.DECLINED
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["status", "answered_at"])
+    return offer
+
+
+@transaction.atomic
+def request_assign(*, help_request: HelpRequest, volunteer: User, actor: User) -> Assignment:
+    """A coordinator assigns a volunteer directly (e.g. after a phone call); open
+    offers to others are closed and they are told. Allowed from *requested* and
+    *offered*. Raises :class:`InvalidTransition`, :class:`VolunteerBusy`,
+    :class:`VolunteerUnavailable`, :class:`NotPermitted`.
+    """
+    _coordinator_check(actor)
+    list(VolunteerProfile.objects.select_for_update().filter(user=volunteer))
+    help_request = _lock_request(help_request)
+    _step(help_request, "assign")
+    _eligible_profile(volunteer, help_request)
+    return _assign(help_request, volunteer, actor)
+
+
+def _lock_assignment(assignment: Assignment) -> tuple[Assignment, HelpRequest]:
+    help_request = _lock_request(HelpRequest(pk=assignment.request_id))
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("volunteer")
+        .get(pk=assignment.pk)
+    )
+    assignment.request = help_request
+    return assignment, help_request
+
+
+def _volunteer_or_coordinator(assignment: Assignment, actor: User) -> None:
+    if assignment.volunteer_id != actor.pk and not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+
+
+def _move(assignment: Assignment, help_request: HelpRequest, step: str, **fields) -> None:
+    help_request.status = _step(help_request, step)
+    help_request.save(update_fields=["status"])
+    assignment.status = help_request.status
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    assignment.save(update_fields=["status", *fields])
+
+
+@transaction.atomic
+def assignment_start(
+    *, assignment: Assignment, actor: User, at: dt.datetime | None = None
+) -> Assignment:
+    """The volunteer (or a coordinator for them) starts the task: assigned → in
+    progress. Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    assignment, help_request = _lock_assignment(assignment)
+    _volunteer_or_coordinator(assignment, actor)
+    _move(assignment, help_request, "start", started_at=at or timezone.now())
+    return assignment
+
+
+@transaction.atomic
+def assignment_finish(
+    *, assignment: Assignment, actor: User, at: dt.datetime | None = None
+) -> Assignment:
+    """The task is done: in progress → done (waiting for the coordinator's
+    confirmation). Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    assignment, help_request = _lock_assignment(assignment)
+    _volunteer_or_coordinator(assignment, actor)
+    finished = max(at or timezone.now(), assignment.started_at)
+    _move(assignment, help_request, "finish", finished_at=finished)
+    return assignment
+
+
+@transaction.atomic
+def assignment_confirm(
+    *,
+    assignment: Assignment,
+    actor: User,
+    cash_received_yen: int,
+    minutes: int | None = None,
+) -> Assignment:
+    """A coordinator confirms done work: done → confirmed.
+
+    The fee is computed from ``minutes`` (default: the time between start and finish)
+    under the category's fee rule (every started unit counts), and the cash the
+    volunteer received is recorded. When the category has a points rule, points are
+    awarded through the ledger with the idempotency key ``assignment:<id>`` (so a
+    retry never credits twice); a rule that does not apply records no points.
+    Raises :class:`InvalidTransition`, :class:`InvalidAmount`, :class:`NotPermitted`.
+    """
+    _coordinator_check(actor)
+    if cash_received_yen < 0 or (minutes is not None and minutes < 0):
+        raise InvalidAmount(field="minutes" if minutes is not None and minutes < 0 else "cash")
+    assignment, help_request = _lock_assignment(assignment)
+    if minutes is None:
+        minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)
+    category = help_request.category
+    _move(
+        assignment,
+        help_request,
+        "confirm",
+        minutes=minutes,
+        fee_yen=category.fee_for(minutes),
+        cash_received_yen=cash_received_yen,
+        confirmed_by=actor,
+        confirmed_at=timezone.now(),
+    )
+    if category.earning_rule_id is not None:
+        try:
+            assignment.transaction = points_award(
+                user=assignment.volunteer,
+                rule=category.earning_rule,
+                activity_date=timezone.localtime(assignment.started_at).date(),
+                duration_minutes=minutes,
+                idempotency_key=f"assignment:{assignment.pk}",
+                actor=actor,
+                reference=f"assignment:{assignment.pk}",
+            )
+            assignment.save(update_fields=["transaction"])
+        except RuleNotApplicable:
+            pass  # e.g. under the rule's minimum age: confirmed, without points
+    return assignment
+
+
+@transaction.atomic
+def request_cancel(*, help_request: HelpRequest, actor: User, reason: str = "") -> HelpRequest:
+    """Cancel a request before the work starts; open offers are withdrawn and an
+    assigned volunteer is told. Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    _coordinator_check(actor)
+    help_request = _lock_request(help_request)
+    help_request.status = _step(help_request, "cancel")
+    help_request.cancel_reason = reason
+    help_request.save(update_fields=["status", "cancel_reason"])
+    Offer.objects.filter(request=help_request, status=Offer.Status.OPEN).update(
+        status=Offer.Status.WITHDRAWN
+    )
+    assignment = Assignment.objects.filter(request=help_request).first()
+    if assignment is not None:
+        assignment.status = A.CANCELLED
+        assignment.save(update_fields=["status"])
+        _after_commit("notify_cancelled", assignment.pk)
+    return help_request
+
+
+@transaction.atomic
+def assignment_no_show(*, assignment: Assignment, actor: User) -> Assignment:
+    """The volunteer did not come: assigned → no-show (the resident's details are
+    hidden from them again). Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    _coordinator_check(actor)
+    assignment, help_request = _lock_assignment(assignment)
+    _move(assignment, help_request, "no_show")
+    return assignment
+
+
+def resident_details_open(*, assignment: Assignment, user: User, via: str) -> Resident:
+    """The resident's personal details for the volunteer of a live assignment; every
+    look is logged. Coordinators see them without a log entry (it is their work).
+    Raises :class:`NotPermitted` for anyone else, and once the assignment has ended."""
+    if user.acts_as(Role.COORDINATOR):
+        return assignment.request.resident
+    if assignment.volunteer_id != user.pk or assignment.status not in Assignment.LIVE:
+        raise NotPermitted()
+    resident = assignment.request.resident
+    ResidentAccessLog.objects.create(resident=resident, user=user, assignment=assignment, via=via)
+    return resident
+
+
+# --- Standing requests --------------------------------------------------------------
+
+
+def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) -> int:
+    """Create the requests of every active standing request for the next ``days``
+    days, skipping the dates coordinators marked. Idempotent: a date already
+    generated is left alone (a unique constraint on (standing, start) backs this under
+    concurrent runs). Returns how many were created."""
+    today = today or timezone.localdate()
+    zone = timezone.get_current_timezone()
+    created = 0
+    standing_list = (
+        StandingRequest.objects.filter(active=True, first_date__lte=today + dt.timedelta(days))
+        .exclude(last_date__lt=today)
+        .select_related("resident", "category")
+        .prefetch_related("skips")
+    )
+    for standing in standing_list:
+        skipped = {skip.date for skip in standing.skips.all()}
+        rows = []
+        for offset in range(days + 1):
+            day = today + dt.timedelta(offset)
+            if (
+                day.weekday() not in standing.weekdays
+                or day in skipped
+                or day < standing.first_date
+                or (standing.last_date and day > standing.last_date)
+            ):
+                continue
+            starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
+            rows.append(
+                HelpRequest(
+                    resident=standing.resident,
+                    category=standing.category,
+                    district_id=standing.resident.district_id,
+                    starts_at=starts_at,
+                    ends_at=starts_at + dt.timedelta(minutes=standing.duration_minutes),
+                    place=standing.place,
+                    notes=standing.notes,
+                    channel=HelpRequest.Channel.STANDING,
+                    standing=standing,
+                )
+            )
+        if rows:
+            before = HelpRequest.objects.filter(standing=standing).count()
+            HelpRequest.objects.bulk_create(rows, ignore_conflicts=True)
+            created += HelpRequest.objects.filter(standing=standing).count() - before
+    return created
+
+
+# --- Volunteer profiles and the matching index -------------------------------------
+
+
+def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
+    """Rewrite the matching index rows of these profiles from their districts,
+    skills, weekly availability and future dated extra slots. Every service that
+    changes a profile calls this in the same transaction."""
+    MatchingSlot.objects.filter(profile_id__in=profile_ids).delete()
+    through_d = VolunteerProfile.districts.through
+    through_s = VolunteerProfile.skills.through
+    districts: dict[int, list[int]] = {}
+    for pid, did in through_d.objects.filter(volunteerprofile_id__in=profile_ids).values_list(
+        "volunteerprofile_id", "district_id"
+    ):
+        districts.setdefault(pid, []).append(did)
+    skills: dict[int, list[int]] = {}
+    for pid, cid in through_s.objects.filter(volunteerprofile_id__in=profile_ids).values_list(
+        "volunteerprofile_id", "helpcategory_id"
+    ):
+        skills.setdefault(pid, []).append(cid)
+    slots: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    for pid, weekday, starts, ends in WeeklyAvailability.objects.filter(
+        profile_id__in=profile_ids
+    ).values_list("profile_id", "weekday", "starts", "ends"):
+        slots.setdefault(pid, []).append((weekday, starts, ends))
+    for pid, day, starts, ends in AvailabilityException.objects.filter(
+        profile_id__in=profile_ids,
+        available=True,
+        date__gte=timezone.localdate(),
+        starts__isnull=False,
+        ends__isnull=False,
+    ).values_list("profile_id", "date", "starts", "ends"):
+        slots.setdefault(pid, []).append((day.toordinal(), starts, ends))
+    MatchingSlot.objects.bulk_create(
+        MatchingSlot(
+            profile_id=pid,
+            district_id=did,
+            category_id=cid,
+            day_key=key,
+            starts=starts,
+            ends=ends,
+        )
+        for pid in profile_ids
+        for did in districts.get(pid, [])
+        for cid in skills.get(pid, [])
+        for key, starts, ends in slots.get(pid, [])
+    )
+
+
+@transaction.atomic
+def volunteer_profile_save(
+    *,
+    user: User,
+    actor: User,
+    districts: list[District],
+    skills: list[HelpCategory],
+    weekly: list[tuple[int, dt.time, dt.time]],
+    home_district: District | None = None,
+    gender: str = "",
+    has_car: bool = False,
+    languages: str = "",
+    insurance_valid_until: dt.date | None = None,
+    active: bool = True,
+    manage_insurance: bool = False,
+) -> VolunteerProfile:
+    """Create or update a volunteer's profile and weekly availability (replaced as a
+    whole) and rebuild their matching index. Volunteers edit their own; coordinators
+    act for anyone. Only coordinators change the insurance date and ``active``
+    (``manage_insurance``). Raises :class:`NotPermitted`, :class:`InvalidWindow`."""
+    coordinator = actor.acts_as(Role.COORDINATOR)
+    if actor.pk != user.pk and not coordinator:
+        raise NotPermitted()
+    for _, starts, ends in weekly:
+        if ends <= starts:
+            raise InvalidWindow(field="weekly")
+    profile, _ = VolunteerProfile.objects.select_for_update().get_or_create(user=user)
+    profile.home_district = home_district
+    profile.gender = gender
+    profile.has_car = has_car
+    profile.languages = languages
+    fields = ["home_district", "gender", "has_car", "languages"]
+    if manage_insurance and coordinator:
+        profile.insurance_valid_until = insurance_valid_until
+        profile.active = active
+        fields += ["insurance_valid_until", "active"]
+    profile.save(update_fields=fields)
+    profile.districts.set(districts)
+    profile.skills.set(skills)
+    WeeklyAvailability.objects.filter(profile=profile).delete()
+    WeeklyAvailability.objects.bulk_create(
+        WeeklyAvailability(profile=profile, weekday=d, starts=s, ends=e) for d, s, e in weekly
+    )
+    if not user.has_role(Role.VOLUNTEER):
+        from django.contrib.auth.models import Group
+
+        user.groups.add(Group.objects.get(name=Role.VOLUNTEER))
+    matching_slots_rebuild(profile_ids=[profile.pk])
+    return profile
+
+
+@transaction.atomic
+def availability_exception_add(
+    *,
+    user: User,
+    actor: User,
+    date: dt.date,
+    available: bool,
+    starts: dt.time | None = None,
+    ends: dt.time | None = None,
+) -> AvailabilityException:
+    """Mark a day away, or an extra slot on a date. Raises :class:`NotPermitted`,
+    :class:`InvalidWindow`."""
+    if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+    if available and (starts is None or ends is None or ends <= starts):
+        raise InvalidWindow(field="ends")
+    profile = VolunteerProfile.objects.select_for_update().get(user=user)
+    exception = AvailabilityException.objects.create(
+        profile=profile, date=date, available=available, starts=starts, ends=ends
+    )
+    matching_slots_rebuild(profile_ids=[profile.pk])
+    return exception

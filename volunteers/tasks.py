@@ -1,11 +1,95 @@
-"""Thin Celery tasks for the activity log."""
+"""Thin Celery tasks: the activity log's beat job, and the mutual-aid centre's
+notifications and beat jobs. Each takes ids and is safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 
-from volunteers.services import activities_close_forgotten
+from volunteers.models import Assignment, Offer
+from volunteers.notifications import notify
+from volunteers.services import activities_close_forgotten, standing_requests_generate
 
 
 @shared_task(name="volunteers.close_forgotten_checkouts")
 def close_forgotten_checkouts() -> int:
     """Close check-ins left open past closing time and flag them (beat: every 30 min)."""
     return activities_close_forgotten()
+
+
+def _offer(pk: int) -> Offer | None:
+    return (
+        Offer.objects.select_related("volunteer", "request__category", "request__district")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def _assignment(pk: int) -> Assignment | None:
+    return (
+        Assignment.objects.select_related("volunteer", "request__category", "request__district")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@shared_task(name="volunteers.notify_offer")
+def notify_offer(offer_id: int) -> int:
+    offer = _offer(offer_id)
+    if offer is None or offer.status != Offer.Status.OPEN:
+        return 0
+    return notify(offer.volunteer, "offer", offer.request)
+
+
+@shared_task(name="volunteers.notify_offer_taken")
+def notify_offer_taken(offer_id: int) -> int:
+    offer = _offer(offer_id)
+    return notify(offer.volunteer, "taken", offer.request) if offer else 0
+
+
+@shared_task(name="volunteers.notify_assigned")
+def notify_assigned(assignment_id: int) -> int:
+    assignment = _assignment(assignment_id)
+    return notify(assignment.volunteer, "assigned", assignment.request) if assignment else 0
+
+
+@shared_task(name="volunteers.notify_cancelled")
+def notify_cancelled(assignment_id: int) -> int:
+    assignment = _assignment(assignment_id)
+    return notify(assignment.volunteer, "cancelled", assignment.request) if assignment else 0
+
+
+@shared_task(name="volunteers.send_reminders")
+def send_reminders(now: str | None = None) -> int:
+    """Remind the volunteers of tomorrow's live assignments (beat: daily, 17:00).
+    Each assignment is reminded once (``reminded_at`` is claimed before sending)."""
+    at = dt.datetime.fromisoformat(now) if now else timezone.now()
+    tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
+    zone = timezone.get_current_timezone()
+    first = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=zone)
+    sent = 0
+    due = Assignment.objects.filter(
+        status__in=Assignment.LIVE,
+        starts_at__gte=first,
+        starts_at__lt=first + dt.timedelta(days=1),
+        reminded_at__isnull=True,
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            claimed = Assignment.objects.filter(pk=pk, reminded_at__isnull=True).update(
+                reminded_at=at
+            )
+        if claimed:
+            assignment = _assignment(pk)
+            sent += notify(assignment.volunteer, "reminder", assignment.request)
+    return sent
+
+
+@shared_task(name="volunteers.generate_standing_requests")
+def generate_standing_requests() -> int:
+    """Create standing requests' occurrences ahead (beat: daily). Idempotent."""
+    return standing_requests_generate(days=settings.STANDING_REQUESTS_DAYS_AHEAD)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from volunteers import views
 
@@ -6,5 +6,20 @@ urlpatterns = [
     path("scan/<str:token>/", views.scan, name="scan"),
     path("me/activity/", views.my_activity, name="my-activity"),
     path("me/card/", views.my_card, name="my-card"),
+    path("me/offers/", views.my_offers, name="my-offers"),
+    re_path(
+        r"^me/offers/(?P<pk>\d+)/(?P<answer>accept|decline)/$",
+        views.offer_answer,
+        name="my-offer-answer",
+    ),
+    path("me/assignments/", views.my_assignments, name="my-assignments"),
+    path("me/assignments/<int:pk>/", views.my_assignment, name="my-assignment"),
+    re_path(
+        r"^me/assignments/(?P<pk>\d+)/(?P<action>start|finish)/$",
+        views.assignment_action,
+        name="my-assignment-action",
+    ),
+    path("me/profile/", views.my_profile, name="my-profile"),
+    path("me/profile/away/", views.my_away, name="my-away"),
     path("places/<int:pk>/poster/", views.place_poster, name="place-poster"),
 ]

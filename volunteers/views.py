@@ -3,6 +3,7 @@ printable poster. Thin: one service call each; refusals are shown, never a 500."
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -10,22 +11,36 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from core.errors import DomainError
 from points.services import award_points_for
 from qr.render import svg
 from volunteers.exceptions import InvalidScan
-from volunteers.models import Place
-from volunteers.selectors import activities_of, places_hosted_by
+from volunteers.forms import AwayForm, ProfileForm
+from volunteers.models import Assignment, Offer, Place, VolunteerProfile
+from volunteers.selectors import (
+    activities_of,
+    assignments_for,
+    offers_for,
+    places_hosted_by,
+    upcoming_exceptions,
+)
 from volunteers.services import (
+    assignment_finish,
+    assignment_start,
+    availability_exception_add,
     card_for,
     card_token,
+    offer_accept,
+    offer_decline,
     open_activity,
     place_token,
+    resident_details_open,
     scan_resolve,
     scan_toggle,
+    volunteer_profile_save,
 )
 
 
@@ -120,3 +135,120 @@ def place_poster(request, pk: int):
             "qr": svg(url, title=_("Check-in QR code of %(place)s") % {"place": place.name}),
         },
     )
+
+
+# --- Volunteers: offers, assignments, profile (/me/) ---------------------------------
+
+
+@login_required
+def my_offers(request):
+    """Open offers: district, task and time only; accept or decline."""
+    return render(request, "volunteers/my_offers.html", {"offers": offers_for(request.user)})
+
+
+@login_required
+@require_POST
+def offer_answer(request, pk: int, answer: str):
+    offer = get_object_or_404(Offer, pk=pk, volunteer=request.user)
+    try:
+        if answer == "accept":
+            assignment = offer_accept(offer=offer, volunteer=request.user)
+            messages.success(request, _("Thank you! The request is yours."))
+            return redirect("my-assignment", pk=assignment.pk)
+        offer_decline(offer=offer, volunteer=request.user)
+        messages.success(request, _("Declined. Thank you for answering."))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect("my-offers")
+
+
+@login_required
+def my_assignments(request):
+    page = Paginator(assignments_for(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "volunteers/my_assignments.html", {"page": page})
+
+
+@login_required
+def my_assignment(request, pk: int):
+    """One assignment; the resident's details only while it is live (each view logged)."""
+    assignment = get_object_or_404(
+        assignments_for(request.user).select_related("request__resident"), pk=pk
+    )
+    resident = None
+    if assignment.live:
+        resident = resident_details_open(assignment=assignment, user=request.user, via="page")
+    return render(
+        request,
+        "volunteers/my_assignment.html",
+        {"assignment": assignment, "resident": resident},
+    )
+
+
+@login_required
+@require_POST
+def assignment_action(request, pk: int, action: str):
+    assignment = get_object_or_404(Assignment, pk=pk, volunteer=request.user)
+    step = {"start": assignment_start, "finish": assignment_finish}[action]
+    try:
+        step(assignment=assignment, actor=request.user)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request, _("Started. Thank you!") if action == "start" else _("Finished. Thank you!")
+        )
+    return redirect("my-assignment", pk=pk)
+
+
+@login_required
+def my_profile(request):
+    """The volunteer edits their own skills, districts and weekly availability."""
+    profile = VolunteerProfile.objects.filter(user=request.user).first()
+    form = ProfileForm(request.POST or None, initial=ProfileForm.initial_for(profile))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            volunteer_profile_save(
+                user=request.user,
+                actor=request.user,
+                districts=list(data["districts"]),
+                skills=list(data["skills"]),
+                weekly=data["weekly"],
+                home_district=data["home_district"],
+                gender=data["gender"],
+                has_car=data["has_car"],
+                languages=data["languages"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("Your profile has been saved."))
+            return redirect("my-profile")
+    return render(
+        request,
+        "volunteers/my_profile.html",
+        {
+            "form": form,
+            "profile": profile,
+            "away_form": AwayForm(),
+            "away": upcoming_exceptions(profile) if profile else [],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def my_away(request):
+    """Mark a day away: matching leaves the volunteer out that day."""
+    form = AwayForm(request.POST)
+    if not VolunteerProfile.objects.filter(user=request.user).exists():
+        messages.error(request, _("Save your profile first."))
+    elif form.is_valid():
+        availability_exception_add(
+            user=request.user, actor=request.user, date=form.cleaned_data["date"], available=False
+        )
+        messages.success(request, _("Noted: you will not be asked on that day."))
+    else:
+        messages.error(request, " ".join(form.errors.get("date", [])))
+    return redirect("my-profile")

@@ -1,16 +1,41 @@
 """The activity log in the Wagtail admin: places (with posters), the review queue and
 paper sign-in entry."""
 
+from django import forms
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin import PermissionMenuItem
 from volunteers.admin_views import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
-from volunteers.models import Place
+from volunteers.aid_admin_views import (
+    AssignmentReportView,
+    BoardView,
+    IntakeView,
+    MonthlyCountsPanel,
+    RequestReportView,
+    RequestView,
+    ResidentView,
+    VolunteerAwayView,
+    VolunteerImportView,
+    VolunteerRegisterView,
+    VolunteerView,
+)
+from volunteers.models import (
+    HelpCategory,
+    Place,
+    Resident,
+    StandingRequest,
+    StandingRequestSkip,
+    VolunteerProfile,
+    WeeklyAvailability,
+)
+from volunteers.selectors import residents_search
 
 
 def _poster_links(place: Place):
@@ -91,3 +116,208 @@ def register_entry_menu_item():
         order=320,
         permission="volunteers.add_activity",
     )
+
+
+# --- The mutual-aid centre ----------------------------------------------------------
+
+
+class ResidentIndexView(IndexView):
+    """Search by kana (katakana or hiragana), phone number in any format, or address."""
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return queryset.filter(pk__in=residents_search(self.search_query).values("pk"))
+
+
+def _resident_link(resident: Resident):
+    return format_html(
+        '<a href="{}">{}</a> · <a href="{}">{}</a>',
+        reverse("aid_resident", args=[resident.pk]),
+        _("History"),
+        reverse("aid_intake", args=[resident.pk]),
+        _("Take a request"),
+    )
+
+
+class ResidentViewSet(ModelViewSet):
+    model = Resident
+    icon = "user"
+    menu_label = _("Residents")
+    index_view_class = ResidentIndexView
+    list_display = [
+        "full_name",
+        "full_name_kana",
+        "district",
+        "address",
+        "phone",
+        Column("links", label="", accessor=_resident_link),
+    ]
+    list_filter = ["district", "living", "active"]
+    search_fields = ["full_name", "full_name_kana", "address"]
+    form_fields = [
+        "full_name",
+        "full_name_kana",
+        "gender",
+        "address",
+        "district",
+        "phone",
+        "emergency_contact",
+        "living",
+        "prefers_same_gender",
+        "prefers_familiar",
+        "notes",
+        "active",
+    ]
+
+
+def _volunteer_link(profile: VolunteerProfile):
+    return format_html(
+        '<a href="{}">{}</a>', reverse("aid_volunteer", args=[profile.pk]), _("Profile and history")
+    )
+
+
+class VolunteerProfileViewSet(ModelViewSet):
+    """The list of volunteers; each opens its own page (profile form and history)."""
+
+    model = VolunteerProfile
+    icon = "group"
+    menu_label = _("Volunteers")
+    list_display = [
+        "user",
+        "home_district",
+        "has_car",
+        "insurance_valid_until",
+        "active",
+        Column("links", label="", accessor=_volunteer_link),
+    ]
+    list_filter = ["home_district", "has_car", "active", "skills"]
+    search_fields = ["user__full_name", "user__full_name_kana", "user__email"]
+    form_fields = ["active"]
+    copy_view_enabled = False  # volunteers are registered through aid_volunteer_register
+
+
+class HelpCategoryViewSet(ModelViewSet):
+    model = HelpCategory
+    icon = "tag"
+    menu_label = _("Help categories")
+    list_display = ["name", "code", "fee_yen", "fee_unit_minutes", "earning_rule", "active"]
+    form_fields = [
+        "name",
+        "code",
+        "fee_yen",
+        "fee_unit_minutes",
+        "service_starts",
+        "service_ends",
+        "prefers_car",
+        "earning_rule",
+        "sort_order",
+        "active",
+    ]
+
+
+class StandingRequestViewSet(ModelViewSet):
+    """Standing requests; beat creates their requests ahead, skipping marked dates."""
+
+    model = StandingRequest
+    icon = "repeat"
+    menu_label = _("Standing requests")
+    list_display = ["resident", "category", "weekdays", "starts", "first_date", "active"]
+    list_filter = ["category", "active"]
+    form_fields = [
+        "resident",
+        "category",
+        "weekdays",
+        "starts",
+        "duration_minutes",
+        "place",
+        "notes",
+        "first_date",
+        "last_date",
+        "active",
+    ]
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if db_field.name == "weekdays":  # ticked days, not JSON typed by hand
+            return forms.TypedMultipleChoiceField(
+                label=db_field.verbose_name,
+                choices=WeeklyAvailability.Weekday.choices,
+                coerce=int,
+                widget=forms.CheckboxSelectMultiple,
+            )
+        return super().formfield_for_dbfield(db_field, **kwargs)
+
+
+class StandingRequestSkipViewSet(ModelViewSet):
+    model = StandingRequestSkip
+    icon = "date"
+    menu_label = _("Skipped dates")
+    list_display = ["standing", "date"]
+    form_fields = ["standing", "date"]
+
+
+class MutualAidGroup(ViewSetGroup):
+    menu_label = _("Mutual-aid centre")
+    menu_icon = "group"
+    menu_order = 250
+    items = (
+        ResidentViewSet("aid_residents"),
+        VolunteerProfileViewSet("aid_volunteers"),
+        HelpCategoryViewSet("aid_categories"),
+        StandingRequestViewSet("aid_standing"),
+        StandingRequestSkipViewSet("aid_skips"),
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_mutual_aid():
+    return MutualAidGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_aid_urls():
+    return [
+        path("aid/", BoardView.as_view(), name="aid_board"),
+        path("aid/residents/<int:pk>/", ResidentView.as_view(), name="aid_resident"),
+        path("aid/residents/<int:pk>/intake/", IntakeView.as_view(), name="aid_intake"),
+        path("aid/requests/<int:pk>/", RequestView.as_view(), name="aid_request"),
+        path("aid/volunteers/<int:pk>/", VolunteerView.as_view(), name="aid_volunteer"),
+        path(
+            "aid/volunteers/<int:pk>/away/", VolunteerAwayView.as_view(), name="aid_volunteer_away"
+        ),
+        path(
+            "aid/volunteers/register/",
+            VolunteerRegisterView.as_view(),
+            name="aid_volunteer_register",
+        ),
+        path("aid/volunteers/import/", VolunteerImportView.as_view(), name="aid_volunteer_import"),
+        path("aid/requests/", RequestReportView.as_view(), name="aid_requests"),
+        path(
+            "aid/requests/results/",
+            RequestReportView.as_view(results_only=True),
+            name="aid_requests_results",
+        ),
+        path("aid/assignments/", AssignmentReportView.as_view(), name="aid_assignments"),
+        path(
+            "aid/assignments/results/",
+            AssignmentReportView.as_view(results_only=True),
+            name="aid_assignments_results",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_board_menu_item():
+    return PermissionMenuItem(
+        _("Today's board"),
+        reverse("aid_board"),
+        icon_name="list-ul",
+        order=240,
+        permission="volunteers.add_helprequest",
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def add_monthly_counts_panel(request, panels):
+    if request.user.has_perm("volunteers.view_helprequest"):
+        panels.append(MonthlyCountsPanel())

@@ -196,6 +196,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.close_forgotten_checkouts",
         "schedule": crontab(minute="*/30"),
     },
+    "standing-requests-generate": {
+        "task": "volunteers.generate_standing_requests",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "assignment-reminders": {
+        "task": "volunteers.send_reminders",
+        "schedule": crontab(hour=17, minute=0),
+    },
     "statements-generate": {
         "task": "points.generate_statements",
         "schedule": crontab(day_of_month=1, hour=1, minute=0),
@@ -372,6 +380,22 @@ LOGGING = {
 # SECRET_KEY. Keep it stable: changing it makes existing vouchers unreadable.
 VOUCHER_CODE_KEY = env.str("VOUCHER_CODE_KEY", default="")
 
+# --- Mutual-aid matching -----------------------------------------------------------
+
+# Points each preference adds to a volunteer's rank (volunteers.selectors.suggest).
+# "fairness" is split by this month's assignments: weight / (1 + assignments).
+MATCHING_WEIGHTS = {
+    "continuity": env.int("MATCHING_WEIGHT_CONTINUITY", default=30),
+    "fairness": env.int("MATCHING_WEIGHT_FAIRNESS", default=20),
+    "same_district": env.int("MATCHING_WEIGHT_SAME_DISTRICT", default=15),
+    "resident_preference": env.int("MATCHING_WEIGHT_RESIDENT_PREFERENCE", default=25),
+    "car": env.int("MATCHING_WEIGHT_CAR", default=15),
+}
+# Where volunteers are told of offers and assignments (volunteers.notifications).
+VOLUNTEER_NOTIFICATION_CHANNELS = ["volunteers.notifications.EmailChannel"]
+# How many days ahead beat creates the requests of standing requests.
+STANDING_REQUESTS_DAYS_AHEAD = env.int("STANDING_REQUESTS_DAYS_AHEAD", default=14)
+
 # --- Demo ---------------------------------------------------------------------------
 
 # seed_demo runs these in order; each app appends its own seeder.
@@ -380,5 +404,6 @@ DEMO_SEEDERS = [
     "points.demo.seed",
     "points.demo.seed_shops",
     "volunteers.demo.seed",
+    "volunteers.demo.seed_aid",
     "cms.demo.seed",
 ]

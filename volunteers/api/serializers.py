@@ -1,6 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from volunteers.models import Activity
+from volunteers.models import Activity, Assignment, Offer, Resident
 
 
 class ScanRequestSerializer(serializers.Serializer):
@@ -35,3 +36,76 @@ class ActivitySerializer(serializers.ModelSerializer):
 class ScanResultSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["check_in", "check_out"])
     activity = ActivitySerializer()
+
+
+# --- Mutual-aid offers and assignments ----------------------------------------------
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    """An offer shows district, task and time only: never the resident."""
+
+    status = serializers.ChoiceField(choices=Offer.Status.choices)
+    task = serializers.CharField(source="request.category.name")
+    district = serializers.CharField(source="request.district.name")
+    starts_at = serializers.DateTimeField(source="request.starts_at")
+    ends_at = serializers.DateTimeField(source="request.ends_at")
+
+    class Meta:
+        model = Offer
+        fields = ["id", "status", "task", "district", "starts_at", "ends_at", "created_at"]
+        read_only_fields = fields
+
+
+class ResidentDetailsSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(allow_blank=True)
+
+    class Meta:
+        model = Resident
+        fields = ["full_name", "full_name_kana", "address", "phone"]
+        read_only_fields = fields
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    """An assignment. ``resident`` is filled only on a single live assignment's detail
+    (each such read is logged); lists never carry it."""
+
+    status = serializers.ChoiceField(choices=Assignment.Status.choices)
+    task = serializers.CharField(source="request.category.name")
+    district = serializers.CharField(source="request.district.name")
+    place = serializers.SerializerMethodField()
+    notes = serializers.SerializerMethodField()
+    resident = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = [
+            "id",
+            "status",
+            "task",
+            "district",
+            "starts_at",
+            "ends_at",
+            "started_at",
+            "finished_at",
+            "fee_yen",
+            "place",
+            "notes",
+            "resident",
+        ]
+        read_only_fields = fields
+
+    def _resident(self, obj):
+        return self.context.get("resident")
+
+    @extend_schema_field(ResidentDetailsSerializer(allow_null=True))
+    def get_resident(self, obj):
+        resident = self._resident(obj)
+        return ResidentDetailsSerializer(resident).data if resident else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_place(self, obj) -> str | None:
+        return obj.request.place if self._resident(obj) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_notes(self, obj) -> str | None:
+        return obj.request.notes if self._resident(obj) else None

@@ -1,18 +1,30 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Role
 from volunteers.api.serializers import (
     ActivitySerializer,
+    AssignmentSerializer,
+    OfferSerializer,
     ScanRequestSerializer,
     ScanResultSerializer,
 )
-from volunteers.models import Place
-from volunteers.selectors import activities_of
-from volunteers.services import scan_toggle
+from volunteers.models import Assignment, Offer, Place
+from volunteers.selectors import activities_of, assignments_for, offers_for
+from volunteers.services import (
+    assignment_finish,
+    assignment_start,
+    offer_accept,
+    offer_decline,
+    resident_details_open,
+    scan_toggle,
+)
 
 
 class ScanView(APIView):
@@ -48,3 +60,132 @@ class ActivityListView(generics.ListAPIView):
 
     def get_queryset(self):
         return activities_of(self.request.user)
+
+
+# --- Mutual-aid offers and assignments ----------------------------------------------
+
+
+class IsVolunteer(BasePermission):
+    """Offers and assignments are for volunteers (each sees only their own)."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user.is_authenticated and request.user.acts_as(Role.VOLUNTEER))
+
+
+class OfferPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 50
+
+
+class OfferListView(generics.ListAPIView):
+    """The signed-in volunteer's open offers: district, task and time only."""
+
+    serializer_class = OfferSerializer
+    permission_classes = [IsVolunteer]
+    pagination_class = OfferPagination
+
+    def get_queryset(self):
+        return offers_for(self.request.user).order_by("-created_at", "-id")
+
+
+class OfferAnswerView(APIView):
+    permission_classes = [IsVolunteer]
+    answer = "accept"
+
+    def post(self, request: Request, pk: int) -> Response:
+        offer = get_object_or_404(Offer, pk=pk, volunteer=request.user)
+        if self.answer == "accept":
+            assignment = offer_accept(offer=offer, volunteer=request.user)
+            return Response(_assignment_body(request, assignment))
+        offer = offer_decline(offer=offer, volunteer=request.user)
+        return Response(OfferSerializer(offer).data)
+
+
+class OfferAcceptView(OfferAnswerView):
+    """Take the offered request. The first acceptance wins; later ones get 409
+    ``offer_taken``. Answers with the assignment (with the resident's details)."""
+
+    answer = "accept"
+
+    @extend_schema(request=None, responses=AssignmentSerializer, operation_id="offers_accept")
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class OfferDeclineView(OfferAnswerView):
+    """Say no to an offer."""
+
+    answer = "decline"
+
+    @extend_schema(request=None, responses=OfferSerializer, operation_id="offers_decline")
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+def _assignment_body(request: Request, assignment: Assignment) -> dict:
+    """The assignment as the API shows it; the resident only while live (logged)."""
+    resident = None
+    if assignment.live:
+        resident = resident_details_open(assignment=assignment, user=request.user, via="api")
+    return AssignmentSerializer(assignment, context={"resident": resident}).data
+
+
+class AssignmentPagination(CursorPagination):
+    ordering = ("-starts_at", "-id")
+    page_size = 50
+
+
+class AssignmentListView(generics.ListAPIView):
+    """The signed-in volunteer's assignments, newest first (no resident details)."""
+
+    serializer_class = AssignmentSerializer
+    permission_classes = [IsVolunteer]
+    pagination_class = AssignmentPagination
+
+    def get_queryset(self):
+        return assignments_for(self.request.user)
+
+
+class AssignmentDetailView(APIView):
+    """One assignment; ``resident`` is filled while it is live, and the read is logged."""
+
+    permission_classes = [IsVolunteer]
+
+    @extend_schema(responses=AssignmentSerializer, operation_id="assignments_retrieve")
+    def get(self, request: Request, pk: int) -> Response:
+        assignment = get_object_or_404(
+            assignments_for(request.user).select_related("request__resident"), pk=pk
+        )
+        return Response(_assignment_body(request, assignment))
+
+
+class AssignmentStepView(APIView):
+    permission_classes = [IsVolunteer]
+    step = staticmethod(assignment_start)
+
+    def post(self, request: Request, pk: int) -> Response:
+        assignment = get_object_or_404(Assignment, pk=pk, volunteer=request.user)
+        assignment = self.step(assignment=assignment, actor=request.user)
+        assignment = assignments_for(request.user).select_related("request__resident").get(pk=pk)
+        return Response(_assignment_body(request, assignment))
+
+
+class AssignmentStartView(AssignmentStepView):
+    """Start the task (assigned → in progress); 409 ``invalid_transition`` otherwise."""
+
+    step = staticmethod(assignment_start)
+
+    @extend_schema(request=None, responses=AssignmentSerializer, operation_id="assignments_start")
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)
+
+
+class AssignmentFinishView(AssignmentStepView):
+    """Finish the task (in progress → done); the resident's details are hidden from
+    then on. 409 ``invalid_transition`` otherwise."""
+
+    step = staticmethod(assignment_finish)
+
+    @extend_schema(request=None, responses=AssignmentSerializer, operation_id="assignments_finish")
+    def post(self, request: Request, pk: int) -> Response:
+        return super().post(request, pk)

@@ -1,0 +1,278 @@
+"""The coordinators' back office: board, resident search, intake, the request page
+with suggestions and one-click steps, resident and volunteer pages, exports, the
+dashboard panel, registration and spreadsheet import of volunteers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.factories import DistrictFactory, UserFactory
+from tests.points.test_interfaces import download, signed_in_back_office
+from tests.volunteers.aid import category, resident, volunteer
+from volunteers.models import Assignment, HelpRequest, Offer, VolunteerProfile
+from volunteers.services import assignment_finish, assignment_start
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def desk(client, coordinator):
+    return signed_in_back_office(client, coordinator)
+
+
+@pytest.fixture
+def district():
+    return DistrictFactory()
+
+
+def today_at(hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(hour)))
+
+
+def test_resident_search_by_kana_phone_and_address(desk, district):
+    found = resident(
+        district, full_name_kana="コバヤシ トメ", phone="+81312345678", address="緑町3-2-1"
+    )
+    resident(district, full_name_kana="スズキ ハナ", phone="+81398765432", address="本町1-1")
+    for query in ("こばやし", "ｺﾊﾞﾔｼ", "03-1234-5678", "緑町3"):
+        page = desk.get("/admin/aid/", {"q": query}).content.decode()
+        assert found.full_name in page and "スズキ" not in page, query
+    listing = desk.get("/admin/aid_residents/", {"q": "こばやし"}).content.decode()
+    assert found.full_name in listing
+
+
+def test_intake_then_suggestions_then_offer_and_assign(desk, district):
+    res = resident(district)
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(
+        district,
+        full_name="佐藤 健一",
+        weekly=((weekday, dt.time(9), dt.time(16)),),
+        home_district=district,
+    )
+    other = volunteer(district, full_name="高橋 誠", weekly=((weekday, dt.time(9), dt.time(16)),))
+    bad = desk.post(
+        f"/admin/aid/residents/{res.pk}/intake/",
+        {
+            "category": category().pk,
+            "day": timezone.localdate(),
+            "starts": "07:00",
+            "ends": "08:00",
+            "channel": "phone",
+        },
+    )
+    assert bad.status_code == 200 and "サービス時間外" in bad.content.decode()
+    response = desk.post(
+        f"/admin/aid/residents/{res.pk}/intake/",
+        {
+            "category": category().pk,
+            "day": timezone.localdate(),
+            "starts": "13:00",
+            "ends": "14:00",
+            "channel": "phone",
+            "notes": "牛乳と卵",
+        },
+    )
+    req = HelpRequest.objects.get(resident=res)
+    assert response.url == f"/admin/aid/requests/{req.pk}/"
+    page = desk.get(response.url).content.decode()
+    assert page.index("佐藤 健一") < page.index("高橋 誠")  # same district ranks first
+    assert "同じ地区に住んでいる" in page
+
+    desk.post(response.url, {"action": "offer", "volunteers": [helper.pk, other.pk]})
+    assert Offer.objects.filter(request=req).count() == 2
+    assert HelpRequest.objects.get(pk=req.pk).status == "offered"
+    board = desk.get("/admin/aid/").content.decode()
+    assert res.full_name in board
+
+    desk.post(response.url, {"action": "assign", "volunteer": other.pk})
+    assignment = Assignment.objects.get(request=req)
+    assert assignment.volunteer == other
+    statuses = dict(Offer.objects.filter(request=req).values_list("volunteer_id", "status"))
+    assert statuses == {helper.pk: "taken", other.pk: "accepted"}
+
+    assignment_start(assignment=assignment, actor=other, at=today_at(13))
+    assignment_finish(
+        assignment=assignment, actor=other, at=today_at(13) + dt.timedelta(minutes=25)
+    )
+    page = desk.get(response.url).content.decode()
+    assert 'name="minutes"' in page and 'value="25"' in page and 'value="300"' in page
+    bad = desk.post(response.url, {"action": "confirm", "minutes": "-1", "cash_received_yen": ""})
+    assert bad.status_code == 400
+    desk.post(response.url, {"action": "confirm", "minutes": "25", "cash_received_yen": "300"})
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.fee_yen, assignment.cash_received_yen) == (
+        "confirmed",
+        300,
+        300,
+    )
+    again = desk.post(
+        response.url, {"action": "confirm", "minutes": "25", "cash_received_yen": "300"}
+    )
+    assert again.status_code == 302  # refused with a message, not a 500
+    history = desk.get(f"/admin/aid/residents/{res.pk}/").content.decode()
+    assert "高橋 誠" in history and "300円" in history
+    volunteer_page = desk.get(f"/admin/aid/volunteers/{other.pk}/").content.decode()
+    assert res.full_name in volunteer_page
+
+
+def test_exports_and_dashboard(desk, district, coordinator):
+    res = resident(district)
+    HelpRequest.objects.create(
+        resident=res,
+        category=category("trash"),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    csv = download(desk, "/admin/aid/requests/?export=csv")
+    assert res.full_name in csv and district.name in csv
+    assert desk.get("/admin/aid/assignments/?export=xlsx").status_code == 200
+    home = desk.get("/admin/").content.decode()
+    assert "今月の依頼" in home and category("trash").name in home and district.name in home
+
+
+def test_back_office_is_for_coordinators_only(client, district):
+    staff = signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    res = resident(district)
+    # Wagtail answers a refused admin view with a redirect to the dashboard.
+    for url in ("/admin/aid/", f"/admin/aid/residents/{res.pk}/", "/admin/aid/requests/"):
+        response = staff.get(url)
+        assert response.status_code in (302, 403), url
+        assert res.full_name not in response.content.decode()
+    assert "今月の依頼" not in staff.get("/admin/").content.decode()
+
+
+def test_register_a_volunteer_without_a_smartphone_and_edit_the_profile(desk, district):
+    response = desk.post(
+        "/admin/aid/volunteers/register/",
+        {"full_name": "木村 進", "full_name_kana": "きむら すすむ", "phone": ""},
+    )
+    user = UserFactory._meta.model.objects.get(full_name="木村 進")
+    assert response.url == f"/admin/aid/volunteers/{user.pk}/" and not user.can_sign_in
+    response = desk.post(
+        response.url,
+        {
+            "skills": [category("trash").pk],
+            "districts": [district.pk],
+            "day0_starts": "08:00",
+            "day0_ends": "10:00",
+            "insurance_valid_until": "2031-03-31",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    profile = VolunteerProfile.objects.get(user=user)
+    assert profile.insurance_valid_until == dt.date(2031, 3, 31) and profile.active
+
+
+def test_volunteer_import_previews_then_imports(desk, district):
+    rows = (
+        "full_name,full_name_kana,phone,email,home_district,districts,skills,has_car,"
+        "insurance_valid_until,languages,weekly\n"
+        f"中村 陽子,ナカムラ ヨウコ,,yoko@example.jp,{district.code},{district.code},"
+        "shopping escort,はい,2031-03-31,日本語,mon 09:00-12:00; 木 13:00-16:00\n"
+        f"小川 隆,オガワ タカシ,09012345678,,{district.code},{district.code},trash,0,"
+        "2031-03-31,,tue 08:00-10:00\n"
+    )
+    upload = lambda text: SimpleUploadedFile("v.csv", text.encode("utf-8-sig"))  # noqa: E731
+    preview = desk.post("/admin/aid/volunteers/import/", {"file": upload(rows)})
+    assert preview.status_code == 200 and not VolunteerProfile.objects.exists()
+    broken = rows.replace("shopping escort", "shopping flying")
+    failed = desk.post("/admin/aid/volunteers/import/", {"file": upload(broken), "confirm": "on"})
+    assert failed.status_code == 200 and not VolunteerProfile.objects.exists()
+    done = desk.post("/admin/aid/volunteers/import/", {"file": upload(rows), "confirm": "on"})
+    assert done.status_code == 302
+    yoko = VolunteerProfile.objects.get(user__email="yoko@example.jp")
+    assert yoko.has_car and sorted(s.code for s in yoko.skills.all()) == ["escort", "shopping"]
+    assert [(w.weekday, w.starts.hour) for w in yoko.weekly.all()] == [(0, 9), (3, 13)]
+    takashi = VolunteerProfile.objects.get(user__full_name="小川 隆")
+    assert takashi.user.email is None and takashi.user.has_role("volunteer")
+    desk.post("/admin/aid/volunteers/import/", {"file": upload(rows), "confirm": "on"})
+    assert VolunteerProfile.objects.count() == 2  # re-import updates
+
+
+def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
+    from tests.volunteers.aid import help_request
+    from volunteers.services import request_assign
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    url = f"/admin/aid/requests/{req.pk}/"
+    desk.post(url, {"action": "start"})
+    desk.post(url, {"action": "finish"})
+    assert Assignment.objects.get(request=req).status == "done"
+    desk.post(url, {"action": "assign", "volunteer": "not-a-number"})
+    other = help_request(coordinator, resident(district), start=today_at(13), end=today_at(14))
+    request_assign(help_request=other, volunteer=helper, actor=coordinator)
+    desk.post(f"/admin/aid/requests/{other.pk}/", {"action": "no_show"})
+    assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
+    board = desk.get("/admin/aid/").content.decode()
+    assert board.index(req.resident.full_name) > 0  # done, waiting for confirmation
+
+
+def test_seed_demo_makes_a_monday_morning_board_once(capsys):
+    from django.core.management import call_command
+
+    from volunteers.selectors import requests_board
+
+    call_command("seed_demo")
+    counts = (HelpRequest.objects.count(), VolunteerProfile.objects.count())
+    call_command("seed_demo")
+    assert (HelpRequest.objects.count(), VolunteerProfile.objects.count()) == counts
+    board = list(requests_board())
+    statuses = [r.status for r in board]
+    first_other = next(i for i, s in enumerate(statuses) if s not in ("requested", "offered"))
+    assert {"requested", "offered"} <= set(statuses[:first_other])
+    assert not {"requested", "offered"} & set(statuses[first_other:])
+    assert {"assigned", "done"} <= set(statuses)
+    assert HelpRequest.objects.filter(status="confirmed").count() >= 4
+    assert HelpRequest.objects.filter(channel="standing").exists()
+    assert "today's board" in capsys.readouterr().out
+
+
+def test_a_resident_with_requests_cannot_be_deleted_and_it_is_not_a_500(desk, district):
+    res = resident(district)
+    HelpRequest.objects.create(
+        resident=res,
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    response = desk.post(f"/admin/aid_residents/delete/{res.pk}/")
+    assert response.status_code < 500
+    assert HelpRequest.objects.filter(resident=res).exists()
+
+
+def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinator):
+    from volunteers.selectors import eligible_volunteers
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    assert eligible_volunteers(req).exists()
+    response = desk.post(
+        f"/admin/aid/volunteers/{helper.pk}/away/", {"date": timezone.localdate().isoformat()}
+    )
+    assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
+    assert not eligible_volunteers(req).exists()
+    assert desk.get(response.url).status_code == 200

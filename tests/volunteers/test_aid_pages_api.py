@@ -1,0 +1,139 @@
+"""Volunteer pages (/me/) and the API (/api/v1/offers/, /api/v1/assignments/) agree:
+an offer never shows the resident; details only while the assignment is live, each
+look logged; each volunteer sees only their own."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.factories import DistrictFactory, UserFactory
+from tests.volunteers.aid import at, category, help_request, resident, volunteer
+from volunteers.models import Assignment, HelpRequest, ResidentAccessLog, VolunteerProfile
+from volunteers.services import assignment_confirm, request_offer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setting(coordinator):
+    district = DistrictFactory()
+    res = resident(district, full_name="小林 トメ", address="緑町3-2-1")
+    helper, other = volunteer(district), volunteer(district)
+    req = help_request(coordinator, res)
+    offers = request_offer(help_request=req, volunteers=[helper, other], actor=coordinator)
+    return res, req, helper, other, offers
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_offers_show_district_task_and_time_only(setting):
+    res, req, helper, _, offers = setting
+    client = signed_in(helper)
+    page = client.get("/me/offers/").content.decode()
+    body = client.get("/api/v1/offers/").json()
+    assert req.district.name in page and req.category.name in page
+    assert res.full_name not in page and res.address not in page
+    (item,) = body["results"]
+    assert item["district"] == req.district.name and item["task"] == req.category.name
+    assert res.full_name not in str(body) and res.address not in str(body)
+    assert set(item) == {"id", "status", "task", "district", "starts_at", "ends_at", "created_at"}
+
+
+def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
+    res, req, helper, other, offers = setting
+    api = signed_in(helper)
+    accepted = api.post(f"/api/v1/offers/{offers[0].pk}/accept/")
+    assert accepted.status_code == 200
+    assert accepted.json()["resident"]["full_name"] == res.full_name
+    pk = accepted.json()["id"]
+
+    taken = signed_in(other).post(f"/api/v1/offers/{offers[1].pk}/accept/")
+    assert (taken.status_code, taken.json()["code"]) == (409, "offer_taken")
+
+    page = api.get(f"/me/assignments/{pk}/").content.decode()
+    assert res.full_name in page and res.address in page
+    assert api.get(f"/api/v1/assignments/{pk}/").json()["resident"]["address"] == res.address
+    assert signed_in(other).get(f"/api/v1/assignments/{pk}/").status_code == 404
+    assert signed_in(other).get(f"/me/assignments/{pk}/").status_code == 404
+    assert ResidentAccessLog.objects.filter(user=helper).count() == 3  # api accept, page, api
+
+    listing = api.get("/api/v1/assignments/").json()["results"]
+    assert [a["resident"] for a in listing] == [None]
+
+    assert api.post(f"/api/v1/assignments/{pk}/start/").json()["status"] == "in_progress"
+    finished = api.post(f"/api/v1/assignments/{pk}/finish/").json()
+    assert finished["status"] == "done" and finished["resident"] is None
+    page = api.get(f"/me/assignments/{pk}/").content.decode()
+    assert res.full_name not in page and res.address not in page
+    assert api.get(f"/api/v1/assignments/{pk}/").json()["resident"] is None
+    assert ResidentAccessLog.objects.filter(user=helper).count() == 4  # the start's answer
+
+    again = api.post(f"/api/v1/assignments/{pk}/finish/")
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
+    done = assignment_confirm(
+        assignment=Assignment.objects.get(pk=pk), actor=coordinator, cash_received_yen=600
+    )
+    assert HelpRequest.objects.get(pk=req.pk).status == "confirmed" and done.fee_yen is not None
+
+
+def test_pages_accept_start_and_finish(setting):
+    res, req, helper, _, offers = setting
+    client = signed_in(helper)
+    response = client.post(f"/me/offers/{offers[0].pk}/accept/")
+    assignment = Assignment.objects.get(request=req)
+    assert response.url == f"/me/assignments/{assignment.pk}/"
+    client.post(f"/me/assignments/{assignment.pk}/start/")
+    client.post(f"/me/assignments/{assignment.pk}/finish/")
+    assignment.refresh_from_db()
+    assert assignment.status == "done"
+    assert client.get("/me/offers/nonsense/").status_code == 404
+
+
+def test_only_volunteers_use_the_api(setting):
+    outsider = UserFactory()
+    assert signed_in(outsider).get("/api/v1/offers/").status_code == 403
+    assert Client().get("/api/v1/assignments/").status_code in (401, 403)
+
+
+def test_profile_page_saves_skills_districts_and_weekly_slots():
+    district = DistrictFactory()
+    user = UserFactory(roles=["volunteer"])
+    client = signed_in(user)
+    assert client.get("/me/profile/").status_code == 200
+    bad = client.post("/me/profile/", {"day1_starts": "12:00", "day1_ends": "10:00"})
+    assert bad.status_code == 400
+    response = client.post(
+        "/me/profile/",
+        {
+            "skills": [str(category("shopping").pk)],
+            "districts": [str(district.pk)],
+            "day1_starts": "09:00",
+            "day1_ends": "12:00",
+            "has_car": "on",
+        },
+    )
+    assert response.status_code == 302
+    profile = VolunteerProfile.objects.get(user=user)
+    assert profile.has_car and [(w.weekday, w.starts.hour) for w in profile.weekly.all()] == [
+        (1, 9)
+    ]
+    assert at(10).weekday() == 1
+
+
+def test_a_day_away_from_the_profile_page_leaves_the_volunteer_out(coordinator):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district))
+    client = signed_in(helper)
+    assert client.post("/me/profile/away/", {"date": "2000-01-01"}).status_code == 302
+    assert not helper.volunteer_profile.exceptions.exists()  # a past day is refused
+    client.post("/me/profile/away/", {"date": req.starts_at.date().isoformat()})
+    assert "2030年6月4日" in client.get("/me/profile/").content.decode()
+    from volunteers.selectors import eligible_volunteers
+
+    assert not eligible_volunteers(req).exists()

@@ -1,0 +1,257 @@
+"""Requests, offers and assignments: every transition's allowed predecessors, the
+fee, the points, notifications and privacy of the resident's details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+
+from core.errors import NotPermitted
+from points.models import EarningRule, Transaction
+from points.selectors import wallet_balance
+from tests.factories import DistrictFactory
+from tests.volunteers.aid import at, category, help_request, resident, volunteer
+from volunteers.exceptions import (
+    InvalidTransition,
+    InvalidWindow,
+    OfferClosed,
+    OfferTaken,
+    OutsideServiceHours,
+    VolunteerBusy,
+    VolunteerUnavailable,
+)
+from volunteers.models import Assignment, HelpRequest, Offer, ResidentAccessLog
+from volunteers.services import (
+    TRANSITIONS,
+    assignment_confirm,
+    assignment_finish,
+    assignment_no_show,
+    assignment_start,
+    offer_accept,
+    offer_decline,
+    request_assign,
+    request_cancel,
+    request_offer,
+    request_receive,
+    resident_details_open,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Notifications are queued after commit: run them as the block's writes commit."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def district():
+    return DistrictFactory()
+
+
+@pytest.fixture
+def res(district):
+    return resident(district)
+
+
+def test_full_lifecycle_computes_the_fee_and_tells_everyone(coordinator, district, res, commit):
+    first, second = volunteer(district), volunteer(district)
+    req = help_request(coordinator, res)
+    assert req.status == "requested" and req.district == district
+
+    with commit():
+        offers = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    assert {m.to[0] for m in mail.outbox} == {first.email, second.email}
+    assert all(res.full_name not in m.body and res.address not in m.body for m in mail.outbox)
+    mail.outbox.clear()
+
+    with commit():
+        assignment = offer_accept(offer=offers[0], volunteer=first)
+    req.refresh_from_db()
+    assert (req.status, assignment.volunteer) == ("assigned", first)
+    assert Offer.objects.get(pk=offers[1].pk).status == "taken"
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert "すでに" in subjects[second.email] or "Already" in subjects[second.email]
+    assert first.email in subjects
+
+    assignment_start(assignment=assignment, actor=first, at=at(10, 2))
+    assignment_finish(assignment=assignment, actor=first, at=at(10, 43))
+    done = assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=500)
+    req.refresh_from_db()
+    # 41 minutes: five started 10-minute units at ¥100.
+    assert (req.status, done.status, done.minutes, done.fee_yen) == (
+        "confirmed",
+        "confirmed",
+        41,
+        500,
+    )
+    assert done.cash_received_yen == 500 and done.transaction is None
+
+
+def test_confirmation_awards_points_once_when_the_category_has_a_rule(coordinator, district, res):
+    rule = EarningRule.objects.create(
+        activity_kind="aid", name="支えあい", basis=EarningRule.Basis.PER_HOUR, points=100
+    )
+    shopping = category()
+    shopping.earning_rule = rule
+    shopping.save()
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assignment_start(assignment=assignment, actor=coordinator, at=at(10))
+    assignment_finish(assignment=assignment, actor=coordinator, at=at(11))
+    done = assignment_confirm(
+        assignment=assignment, actor=coordinator, cash_received_yen=600, minutes=60
+    )
+    assert done.fee_yen == 600
+    assert done.transaction.idempotency_key == f"assignment:{done.pk}"
+    assert wallet_balance(helper) == 100
+    with pytest.raises(InvalidTransition):
+        assignment_confirm(assignment=done, actor=coordinator, cash_received_yen=600)
+    assert Transaction.objects.filter(reference=f"assignment:{done.pk}").count() == 1
+    assert wallet_balance(helper) == 100
+
+
+def run_step(step, req, assignment, helper, coordinator):
+    if step == "offer":
+        return request_offer(help_request=req, volunteers=[helper], actor=coordinator)
+    if step == "assign":
+        return request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    if step == "cancel":
+        return request_cancel(help_request=req, actor=coordinator)
+    if step == "confirm":
+        return assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=0)
+    action = {"start": assignment_start, "finish": assignment_finish}.get(step)
+    if action is not None:
+        return action(assignment=assignment, actor=coordinator)
+    return assignment_no_show(assignment=assignment, actor=coordinator)
+
+
+@pytest.mark.parametrize("step", sorted(TRANSITIONS))
+def test_every_step_refuses_states_it_does_not_start_from(step, coordinator, district, res):
+    allowed, _ = TRANSITIONS[step]
+    helper = volunteer(district)
+    for status in HelpRequest.Status.values:
+        if status in allowed:
+            continue
+        req = help_request(coordinator, res, start=at(9), end=at(10))
+        HelpRequest.objects.filter(pk=req.pk).update(status=status)
+        assignment = Assignment.objects.create(
+            request=req,
+            volunteer=helper,
+            starts_at=req.starts_at,
+            ends_at=req.ends_at,
+            assigned_by=coordinator,
+            status=status if status in Assignment.Status.values else "assigned",
+            started_at=req.starts_at,
+            finished_at=req.ends_at,
+        )
+        with pytest.raises(InvalidTransition):
+            run_step(step, req, assignment, helper, coordinator)
+        req.refresh_from_db()
+        assert req.status == status
+        Assignment.objects.filter(pk=assignment.pk).delete()
+
+
+def test_second_acceptance_is_told_it_is_taken(coordinator, district, res):
+    first, second = volunteer(district), volunteer(district)
+    req = help_request(coordinator, res)
+    a, b = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    won = offer_accept(offer=a, volunteer=first)
+    assert offer_accept(offer=a, volunteer=first) == won  # a repeated tap
+    with pytest.raises(OfferTaken):
+        offer_accept(offer=b, volunteer=second)
+    with pytest.raises(NotPermitted):
+        offer_accept(offer=a, volunteer=second)
+
+
+def test_declined_offer_cannot_be_accepted(coordinator, district, res):
+    helper = volunteer(district)
+    req = help_request(coordinator, res)
+    (offer,) = request_offer(help_request=req, volunteers=[helper], actor=coordinator)
+    offer_decline(offer=offer, volunteer=helper)
+    with pytest.raises(OfferClosed):
+        offer_accept(offer=offer, volunteer=helper)
+
+
+def test_acceptance_checks_overlap_and_insurance(coordinator, district, res):
+    helper = volunteer(district)
+    request_assign(help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator)
+    overlapping = help_request(coordinator, res, start=at(10, 30), end=at(11, 30))
+    (offer,) = request_offer(help_request=overlapping, volunteers=[helper], actor=coordinator)
+    with pytest.raises(VolunteerBusy):
+        offer_accept(offer=offer, volunteer=helper)
+    uninsured = volunteer(district, insurance=dt.date(2030, 6, 3))
+    with pytest.raises(VolunteerUnavailable):
+        request_assign(help_request=overlapping, volunteer=uninsured, actor=coordinator)
+
+
+def test_cancelling_withdraws_offers_and_tells_the_assigned_volunteer(
+    coordinator, district, res, commit
+):
+    helper = volunteer(district)
+    req = help_request(coordinator, res)
+    request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    mail.outbox.clear()
+    with commit():
+        request_cancel(help_request=req, actor=coordinator, reason="入院のため")
+    assert Assignment.objects.get(request=req).status == "cancelled"
+    assert [m.to[0] for m in mail.outbox] == [helper.email]
+
+
+def test_window_is_checked_against_service_hours(coordinator, res):
+    with pytest.raises(OutsideServiceHours):
+        help_request(coordinator, res, start=at(8), end=at(9))
+    with pytest.raises(InvalidWindow):
+        help_request(coordinator, res, start=at(11), end=at(10))
+    with pytest.raises(NotPermitted):
+        request_receive(
+            actor=volunteer(res.district),
+            resident=res,
+            category=category(),
+            starts_at=at(10),
+            ends_at=at(11),
+        )
+
+
+def test_resident_details_only_while_live_and_every_look_is_logged(coordinator, district, res):
+    helper, other = volunteer(district), volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assert resident_details_open(assignment=assignment, user=helper, via="page") == res
+    with pytest.raises(NotPermitted):
+        resident_details_open(assignment=assignment, user=other, via="page")
+    assert resident_details_open(assignment=assignment, user=coordinator, via="page") == res
+    assert list(ResidentAccessLog.objects.values_list("user_id", "via")) == [(helper.pk, "page")]
+    assignment_start(assignment=assignment, actor=helper)
+    assignment_finish(assignment=assignment, actor=helper)
+    assignment.refresh_from_db()
+    with pytest.raises(NotPermitted):
+        resident_details_open(assignment=assignment, user=helper, via="api")
+
+
+def test_confirmation_refuses_negative_amounts(coordinator, district, res):
+    from volunteers.exceptions import InvalidAmount
+
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assignment_start(assignment=assignment, actor=helper, at=at(10))
+    assignment_finish(assignment=assignment, actor=helper, at=at(10, 20))
+    for minutes, cash in ((-5, 0), (20, -100)):
+        with pytest.raises(InvalidAmount):
+            assignment_confirm(
+                assignment=assignment, actor=coordinator, minutes=minutes, cash_received_yen=cash
+            )
+    assert Assignment.objects.get(pk=assignment.pk).status == "done"
+
+
+def test_trash_can_be_taken_early_in_the_morning(coordinator, res):
+    req = help_request(coordinator, res, code="trash", start=at(7, 30), end=at(7, 50))
+    assert req.category.service_starts == dt.time(7)

@@ -1,0 +1,219 @@
+"""Matching: every hard filter excludes, every preference ranks higher and says why."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import override_settings
+from django.utils import translation
+
+from tests.factories import DistrictFactory, UserFactory
+from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
+from volunteers.models import Assignment, AvailabilityException
+from volunteers.selectors import eligible_volunteers, suggest
+from volunteers.services import (
+    assignment_confirm,
+    assignment_finish,
+    assignment_start,
+    availability_exception_add,
+    offer_decline,
+    request_assign,
+    request_offer,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def district():
+    return DistrictFactory()
+
+
+@pytest.fixture
+def res(district):
+    return resident(district)
+
+
+@pytest.fixture
+def req(coordinator, res):
+    return help_request(coordinator, res)  # shopping, DAY 10:00–11:00
+
+
+def eligible(req) -> set:
+    return set(eligible_volunteers(req).values_list("user_id", flat=True))
+
+
+def test_a_volunteer_who_fits_is_eligible(req, district):
+    fits = volunteer(district)
+    assert eligible(req) == {fits.pk}
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({"skills": ("trash",)}, id="skill"),
+        pytest.param({"weekly": ((2, dt.time(9), dt.time(16)),)}, id="other-weekday"),
+        pytest.param({"weekly": ((1, dt.time(10, 30), dt.time(16)),)}, id="starts-too-late"),
+        pytest.param({"weekly": ((1, dt.time(9), dt.time(10, 30)),)}, id="ends-too-early"),
+        pytest.param({"insurance": dt.date(2030, 6, 3)}, id="insurance-expired"),
+        pytest.param({"insurance": None}, id="insurance-unknown"),
+        pytest.param({"active": False}, id="inactive"),
+    ],
+)
+def test_hard_filters(req, district, kwargs):
+    volunteer(district, **kwargs)
+    assert eligible(req) == set()
+
+
+def test_district_served_is_a_hard_filter(req):
+    volunteer(DistrictFactory())
+    assert eligible(req) == set()
+
+
+def test_a_day_away_excludes_and_a_dated_extra_slot_includes(req, district):
+    away = volunteer(district)
+    availability_exception_add(user=away, actor=away, date=DAY, available=False)
+    extra = volunteer(district, weekly=())
+    availability_exception_add(
+        user=extra, actor=extra, date=DAY, available=True, starts=dt.time(9), ends=dt.time(12)
+    )
+    assert AvailabilityException.objects.count() == 2
+    assert eligible(req) == {extra.pk}
+
+
+def test_an_overlapping_live_assignment_excludes_but_an_ended_one_does_not(
+    coordinator, req, res, district
+):
+    busy = volunteer(district)
+    other = help_request(coordinator, res, start=at(10, 30), end=at(12))
+    assignment = request_assign(help_request=other, volunteer=busy, actor=coordinator)
+    assert eligible(req) == set()
+    Assignment.objects.filter(pk=assignment.pk).update(status="cancelled")
+    assert eligible(req) == {busy.pk}
+
+
+def test_a_deactivated_user_and_a_declined_offer_exclude(coordinator, req, district):
+    gone = volunteer(district)
+    gone.is_active = False
+    gone.save()
+    declined = volunteer(district)
+    (offer,) = request_offer(help_request=req, volunteers=[declined], actor=coordinator)
+    offer_decline(offer=offer, volunteer=declined)
+    assert eligible(req) == set()
+
+
+def ranked(req):
+    return [(s.volunteer.pk, s.reasons) for s in suggest(req)]
+
+
+def test_continuity_ranks_first_with_its_reason(coordinator, district, res, req):
+    stranger = volunteer(district)
+    familiar = volunteer(district)
+    before = DAY - dt.timedelta(days=35)
+    past = help_request(coordinator, res, start=at(10, day=before), end=at(11, day=before))
+    done = request_assign(help_request=past, volunteer=familiar, actor=coordinator)
+    assignment_start(assignment=done, actor=coordinator, at=past.starts_at)
+    assignment_finish(assignment=done, actor=coordinator, at=past.ends_at)
+    assignment_confirm(assignment=done, actor=coordinator, cash_received_yen=600)
+    (first, first_reasons), (second, second_reasons) = ranked(req)
+    assert (first, second) == (familiar.pk, stranger.pk)
+    assert "Has helped this resident before (+30)" in first_reasons
+    assert not any("helped" in r for r in second_reasons)
+
+
+def test_familiar_preference_adds_its_own_reason(coordinator, district):
+    res = resident(district, prefers_familiar=True)
+    familiar = volunteer(district)
+    old = help_request(coordinator, res, start=at(9), end=at(10))
+    done = request_assign(help_request=old, volunteer=familiar, actor=coordinator)
+    Assignment.objects.filter(pk=done.pk).update(status="done")
+    req = help_request(coordinator, res, start=at(13), end=at(14))
+    ((first, reasons),) = ranked(req)
+    assert "The resident prefers a familiar helper (+25)" in reasons
+
+
+def test_fewest_assignments_this_month_ranks_higher(coordinator, district, res, req):
+    busy, free = volunteer(district), volunteer(district)
+    for hour in (14, 15):
+        request_assign(
+            help_request=help_request(
+                coordinator,
+                res,
+                start=at(hour, day=DAY + dt.timedelta(1)),
+                end=at(hour, 30, day=DAY + dt.timedelta(1)),
+            ),
+            volunteer=busy,
+            actor=coordinator,
+        )
+    (first, free_reasons), (second, busy_reasons) = ranked(req)
+    assert (first, second) == (free.pk, busy.pk)
+    assert "0 assignments this month (+20)" in free_reasons
+    assert "2 assignments this month (+7)" in busy_reasons
+
+
+def test_same_district_ranks_higher(req, district):
+    elsewhere = volunteer(district, home_district=DistrictFactory())
+    local = volunteer(district, home_district=district)
+    (first, reasons), (second, _) = ranked(req)
+    assert (first, second) == (local.pk, elsewhere.pk)
+    assert "Lives in the same district (+15)" in reasons
+
+
+def test_same_gender_preference(coordinator, district):
+    res = resident(district, gender="female", prefers_same_gender=True)
+    req = help_request(coordinator, res)
+    man = volunteer(district, gender="male")
+    woman = volunteer(district, gender="female")
+    (first, reasons), (second, other) = ranked(req)
+    assert (first, second) == (woman.pk, man.pk)
+    assert "Same gender, as the resident prefers (+25)" in reasons
+    assert not any("gender" in r for r in other)
+
+
+def test_same_gender_counts_only_when_the_resident_asks(req, district):
+    volunteer(district, gender="female")
+    ((_, reasons),) = ranked(req)
+    assert not any("gender" in r for r in reasons)
+
+
+def test_car_ranks_higher_for_an_escort(coordinator, district, res):
+    req = help_request(coordinator, res, code="escort")
+    walker = volunteer(district, skills=("escort",))
+    driver = volunteer(district, skills=("escort",), has_car=True)
+    (first, reasons), (second, _) = ranked(req)
+    assert (first, second) == (driver.pk, walker.pk)
+    assert "Has a car for this task (+15)" in reasons
+    shopping = help_request(coordinator, res, start=at(13), end=at(14))
+    volunteer(district, has_car=True)
+    assert not any("car" in r for _, rs in ranked(shopping) for r in rs)
+
+
+@override_settings(
+    MATCHING_WEIGHTS={
+        "continuity": 30,
+        "fairness": 20,
+        "same_district": 100,
+        "resident_preference": 25,
+        "car": 15,
+    }
+)
+def test_weights_come_from_settings(req, district):
+    local = volunteer(district, home_district=district)
+    ((first, reasons),) = ranked(req)
+    assert first == local.pk and "Lives in the same district (+100)" in reasons
+
+
+def test_suggestions_are_limited_and_scored_in_order(req, district):
+    for _ in range(4):
+        volunteer(district)
+    found = suggest(req, limit=3)
+    assert len(found) == 3
+    assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+    assert category().pk == req.category_id and UserFactory  # the request is shopping

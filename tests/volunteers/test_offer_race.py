@@ -1,0 +1,73 @@
+"""Ten volunteers accept the same offer at once, on PostgreSQL with real parallel
+connections: exactly one assignment, everyone else is told it is taken."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import DistrictFactory, UserFactory
+from tests.points.support import run_concurrently
+from tests.volunteers.aid import help_request, resident, volunteer
+from volunteers.exceptions import OfferTaken
+from volunteers.models import Assignment, HelpRequest, Offer
+from volunteers.services import offer_accept, request_offer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_ten_concurrent_acceptances_make_exactly_one_assignment(postgres, reference_data):
+    coordinator = UserFactory(roles=["coordinator"])
+    district = DistrictFactory()
+    helpers = [volunteer(district) for _ in range(10)]
+    req = help_request(coordinator, resident(district))
+    offers = request_offer(help_request=req, volunteers=helpers, actor=coordinator)
+
+    outcomes = run_concurrently(
+        [lambda o=o: offer_accept(offer=o, volunteer=o.volunteer) for o in offers], threads=10
+    )
+
+    won = [o for o in outcomes if isinstance(o, Assignment)]
+    lost = [o for o in outcomes if isinstance(o, OfferTaken)]
+    assert (len(won), len(lost)) == (1, 9), outcomes
+    assert Assignment.objects.filter(request=req).count() == 1
+    assert HelpRequest.objects.get(pk=req.pk).status == "assigned"
+    statuses = sorted(Offer.objects.filter(request=req).values_list("status", flat=True))
+    assert statuses == ["accepted"] + ["taken"] * 9
+
+
+def test_one_volunteer_accepting_two_overlapping_offers_at_once_gets_one(postgres, reference_data):
+    coordinator = UserFactory(roles=["coordinator"])
+    district = DistrictFactory()
+    helper = volunteer(district)
+    offers = [
+        request_offer(
+            help_request=help_request(coordinator, resident(district)),
+            volunteers=[helper],
+            actor=coordinator,
+        )[0]
+        for _ in range(6)
+    ]
+    outcomes = run_concurrently(
+        [lambda o=o: offer_accept(offer=o, volunteer=helper) for o in offers], threads=6
+    )
+    assert sum(isinstance(o, Assignment) for o in outcomes) == 1, outcomes
+    assert Assignment.objects.filter(volunteer=helper).count() == 1
+
+
+def test_a_direct_assignment_racing_acceptances_still_makes_one(postgres, reference_data):
+    from volunteers.exceptions import InvalidTransition
+    from volunteers.services import request_assign
+
+    coordinator = UserFactory(roles=["coordinator"])
+    district = DistrictFactory()
+    helpers = [volunteer(district) for _ in range(6)]
+    req = help_request(coordinator, resident(district))
+    offers = request_offer(help_request=req, volunteers=helpers[:5], actor=coordinator)
+    jobs = [lambda o=o: offer_accept(offer=o, volunteer=o.volunteer) for o in offers]
+    jobs.append(lambda: request_assign(help_request=req, volunteer=helpers[5], actor=coordinator))
+
+    outcomes = run_concurrently(jobs, threads=6)
+
+    assert sum(isinstance(o, Assignment) for o in outcomes) == 1, outcomes
+    assert all(isinstance(o, Assignment | OfferTaken | InvalidTransition) for o in outcomes)
+    assert Assignment.objects.filter(request=req).count() == 1
