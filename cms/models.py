@@ -432,6 +432,9 @@ class PrivateStorage(FileSystemStorage):
         kwargs.setdefault("base_url", None)
         super().__init__(**kwargs)
 
+    def url(self, name):
+        raise ValueError("Private files have no public URL; use the download view.")
+
     def deconstruct(self):
         return ("cms.models.PrivateStorage", (), {})
 
@@ -575,7 +578,7 @@ class VolunteerApplication(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", _("Not accepted")
 
     full_name = models.CharField(_("full name"), max_length=150)
     full_name_kana = models.CharField(_("full name (kana)"), max_length=300)

@@ -20,6 +20,7 @@ from wagtail.models import Page, Site
 from accounts.models import Role
 from cms import selectors
 from cms.calendars import calendar_build
+from cms.exceptions import CallClosed
 from cms.forms import BudgetLineFormSet, ProposalForm, VolunteerSignupForm
 from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
 from cms.services import (
@@ -133,12 +134,15 @@ def proposal_submit_view(request, *, call):
     """The submission form of a call (signed-in users only)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    context = {"page": call, "self": call, "is_open": call.is_open()}
-    if not context["is_open"]:
-        return render(request, "cms/proposal_form.html", context, status=200)
     form = ProposalForm(request.POST or None, request.FILES or None)
     budget = BudgetLineFormSet(request.POST or None, prefix="budget")
-    context.update(form=form, budget=budget)
+    context = {"page": call, "self": call, "is_open": call.is_open(), "form": form}
+    context["budget"] = budget
+    if not context["is_open"]:
+        if request.method == "POST":  # refused before anything is read or stored
+            form.add_error(None, str(CallClosed.default_message))
+            return render(request, "cms/proposal_form.html", context, status=CallClosed.http_status)
+        return render(request, "cms/proposal_form.html", context)
     if request.method != "POST":
         return render(request, "cms/proposal_form.html", context)
 
