@@ -84,3 +84,22 @@ def proposals_of(user) -> QuerySet[Proposal]:
 
 def proposals_for_review() -> QuerySet[Proposal]:
     return Proposal.objects.select_related("call", "applicant").prefetch_related("budget_lines")
+
+
+def pages_search(query: str):
+    """Live public pages matching ``query``, best first.
+
+    Wagtail's search does the work. The database backend on PostgreSQL splits text on
+    spaces and punctuation, so a Japanese title is one long "word": a query that is
+    part of it (サロン in ふれあい・いきいきサロン) is retried as a word prefix
+    (``autocomplete``) and then as a substring of the title. A deployment with
+    OpenSearch/Elasticsearch and a Japanese analyser (kuromoji) needs neither step.
+    """
+    from wagtail.models import Page
+
+    pages = Page.objects.live().public()
+    for attempt in (pages.search, pages.autocomplete):
+        results = attempt(query)
+        if len(results):
+            return results
+    return pages.filter(title__icontains=query).order_by("-first_published_at", "pk")

@@ -95,9 +95,7 @@ def event_ics(request, pk: int):
 @require_GET
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    results = Page.objects.none()
-    if query:
-        results = Page.objects.live().public().specific().search(query)
+    results = selectors.pages_search(query) if query else Page.objects.none()
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cms/search.html", {"query": query, "results_page": page})
 
