@@ -78,7 +78,7 @@ class DecisionForm(forms.Form):
         label=_("Decision"),
         choices=[
             ("approve", _("Approve: create the volunteer's account")),
-            ("reject", _("Reject")),
+            ("reject", _("Do not accept")),
         ],
         widget=forms.RadioSelect,
     )

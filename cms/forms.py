@@ -113,7 +113,7 @@ class ProposalForm(HoneypotMixin, forms.ModelForm):
 class BudgetLineForm(forms.Form):
     item = forms.CharField(label=_("Item"), max_length=200)
     amount_yen = forms.IntegerField(label=_("Amount (yen)"), min_value=0, max_value=100_000_000)
-    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+    note = forms.CharField(label=_("Remarks"), max_length=200, required=False)
 
 
 BudgetLineFormSet = forms.formset_factory(
