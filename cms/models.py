@@ -174,6 +174,16 @@ class DistrictAssociationPage(Page):
         """This association's iCal feed (Wagtail's page URLs cannot end in .ics)."""
         return reverse("district-events-ics", args=[self.district.code])
 
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        # Keep the district copied onto the events and news below (see DistrictScopedPage).
+        if self.pk and self.district_id:
+            for model in (EventPage, NewsPage):
+                model.objects.descendant_of(self).exclude(district_id=self.district_id).update(
+                    district_id=self.district_id
+                )
+        return result
+
     def get_context(self, request, *args, **kwargs):
         from cms import selectors
 
@@ -200,10 +210,19 @@ class DistrictScopedPage(Page):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self.district_id = self._parent_district_id() or self.district_id
+        return super().save(*args, **kwargs)
+
+    def move(self, target, pos=None, user=None):
+        super().move(target, pos=pos, user=user)
+        moved = type(self).objects.get(pk=self.pk)
+        type(self).objects.filter(pk=self.pk).update(district_id=moved._parent_district_id())
+
+    def _parent_district_id(self):
         parent = self.get_parent() if self.path else None
         if parent is not None and parent.specific_class is DistrictAssociationPage:
-            self.district_id = parent.specific_deferred.district_id
-        return super().save(*args, **kwargs)
+            return parent.specific_deferred.district_id
+        return None
 
 
 class EventPage(DistrictScopedPage):

@@ -223,7 +223,7 @@ def proposal_submit(
     too large or not really a PDF/DOCX/XLSX.
     """
     at = at or timezone.now()
-    call = ProposalCallPage.objects.select_for_update().get(pk=call.pk)
+    call = ProposalCallPage.objects.get(pk=call.pk)  # the window as saved now
     if not (call.live and call.is_open(at)):
         raise CallClosed()
     if int(fields.get("members_count") or 0) < 3:

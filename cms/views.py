@@ -149,6 +149,8 @@ def proposal_submit_view(request, *, call):
         form.add_error(None, _("Too many submissions. Please try again later."))
         return render(request, "cms/proposal_form.html", context, status=429)
     if not (form.is_valid() and budget.is_valid()):
+        if "website" in form.errors:  # a bot filled the honeypot: count it too
+            ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
         return render(request, "cms/proposal_form.html", context, status=400)
     lines = [
         BudgetLine(item=d["item"], amount_yen=d["amount_yen"], note=d.get("note", ""))
@@ -228,6 +230,8 @@ def volunteer_signup_view(request, *, page):
             form.add_error(None, _("Too many submissions. Please try again later."))
             return render(request, "cms/volunteer_signup_page.html", context, status=429)
         if not form.is_valid():
+            if "website" in form.errors:
+                ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
             return render(request, "cms/volunteer_signup_page.html", context, status=400)
         try:
             volunteer_application_submit(fields=form.cleaned_data)

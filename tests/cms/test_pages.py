@@ -122,3 +122,29 @@ def test_large_text_option_is_remembered(client):
     assert 'class="large-text"' in client.get("/").content.decode()
     client.post("/text-size/", {"next": "https://evil.example/"})
     assert 'class="large-text"' not in client.get("/").content.decode()
+
+
+def test_events_follow_their_association_when_moved_or_renumbered():
+    from django.core.exceptions import ValidationError
+
+    chuo, kita = support.association("chuo", "中央"), support.association("kita", "北")
+    page = support.event(chuo, support.in_days(3))
+    news = support.news(chuo)
+    assert (page.district, news.district) == (chuo.district, chuo.district)
+
+    page.move(kita, pos="last-child")
+    page.refresh_from_db()
+    assert page.district == kita.district
+
+    other = support.DistrictFactory(code="minami", name="南", name_kana="ミナミ")
+    chuo.district = other
+    chuo.save_revision().publish()
+    news.refresh_from_db()
+    assert news.district == other
+
+    broken = EventPage(
+        title="逆転", slug="x", venue="v", start_at=support.in_days(2), end_at=support.in_days(1)
+    )
+    with pytest.raises(ValidationError) as error:
+        broken.full_clean(exclude=["path", "depth"])
+    assert "end_at" in error.value.message_dict
