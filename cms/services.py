@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from wagtail.models import (
     Collection,
@@ -382,14 +382,22 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
         raise ApplicationDecided()
     user = User.objects.filter(email__iexact=application.email).first()
     if user is None:
-        user = User.objects.create_user(
-            email=application.email,
-            password=None,
-            full_name=application.full_name,
-            full_name_kana=application.full_name_kana,
-        )
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=False)
-    elif not user.is_active:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=application.email,
+                    password=None,
+                    full_name=application.full_name,
+                    full_name_kana=application.full_name_kana,
+                )
+                EmailAddress.objects.create(
+                    user=user, email=user.email, primary=True, verified=False
+                )
+        except IntegrityError:
+            # Another application with this email was approved at the same moment
+            # (READ COMMITTED: its committed row is visible to the next statement).
+            user = User.objects.get(email__iexact=application.email)
+    if not user.is_active:
         user.is_active = True
         user.save(update_fields=["is_active"])
     user_grant_roles(user=user, roles=[Role.VOLUNTEER])
