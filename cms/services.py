@@ -216,8 +216,9 @@ def proposal_submit(
     """Store a citizen group's proposal to ``call`` with its budget and attachments,
     record the first history step and send the confirmation email after commit.
 
-    All or nothing: every rule is checked before anything is written, and a file
-    already written is removed if the transaction fails. Raises :class:`CallClosed`
+    All or nothing: every rule is checked before anything is written, and files
+    already written are removed if a later write here fails (files are outside the
+    database transaction). Raises :class:`CallClosed`
     outside the call's window, :class:`GroupTooSmall` (``members_count``) for fewer
     than 3 members and :class:`AttachmentRejected` (``attachments``) for a file that is
     too large or not really a PDF/DOCX/XLSX.

@@ -18,6 +18,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 def parse(response):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "max-age=300" in response["Cache-Control"]
     text = response.content.decode()
     assert text.startswith("BEGIN:VCALENDAR\r\n") and "\r\n" in text  # CRLF lines
     return IcsCalendarStream.calendar_from_ics(text)
