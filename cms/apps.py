@@ -1,7 +1,20 @@
+"""Wagtail pages: home, district associations, events, news, proposal calls."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+#: Model permissions each role group gets on the cms app.
+ROLE_PERMISSIONS = {
+    "city_staff": ["view_proposal"],
+    "coordinator": ["view_volunteerapplication"],
+}
 
 
 class CmsConfig(AppConfig):
     name = "cms"
     verbose_name = _("Public site")
+
+    def ready(self):
+        from core.permissions import connect
+
+        connect(self, ROLE_PERMISSIONS)

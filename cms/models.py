@@ -1,14 +1,71 @@
-"""The public site's page types."""
+"""The public site's page types, and the records the site collects.
 
+Page tree (enforced by ``parent_page_types`` / ``subpage_types``)::
+
+    HomePage
+    ├── DistrictIndexPage
+    │   └── DistrictAssociationPage (one per District)
+    │       ├── EventPage
+    │       └── NewsPage
+    ├── EventIndexPage            upcoming events across districts, filters, iCal
+    ├── ProposalCallPage          a call for collaboration proposals, with its form
+    └── VolunteerSignupPage       volunteer registration for coordinators to approve
+
+Collected records: :class:`Proposal` (with budget lines, attachments and a review
+history) and :class:`VolunteerApplication`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
+from django.utils.translation import pgettext_lazy
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.api import APIField
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
+from wagtail.search import index
+
+# --- Body content -------------------------------------------------------------------
+
+
+class ContactBlock(blocks.StructBlock):
+    name = blocks.CharBlock(label=_("Name or role"))
+    phone = blocks.CharBlock(label=_("Phone"), required=False)
+    email = blocks.EmailBlock(label=_("Email"), required=False)
+    hours = blocks.CharBlock(label=_("Hours"), required=False)
+
+    class Meta:
+        icon = "user"
+        label = _("Contact")
+        template = "cms/blocks/contact.html"
+
+
+class BodyBlock(blocks.StreamBlock):
+    heading = blocks.CharBlock(label=_("Heading"), form_classname="title", icon="title")
+    paragraph = blocks.RichTextBlock(label=_("Paragraph"))
+    image = ImageBlock(label=_("Image"))
+    contact = ContactBlock()
+
+    class Meta:
+        template = "cms/blocks/body.html"
+
+
+# --- Pages --------------------------------------------------------------------------
 
 
 class HomePage(Page):
-    """The site's root page: what the platform is and where to start."""
+    """The site's root page: upcoming events, latest news, open calls, how to volunteer
+    and the mutual-aid centre's phone number."""
 
     intro = RichTextField(_("introduction"), blank=True)
     mutual_aid_phone = models.CharField(
@@ -17,10 +74,574 @@ class HomePage(Page):
         blank=True,
         help_text=_("Shown on every page so residents can phone the centre."),
     )
+    volunteer_intro = RichTextField(
+        _("how to become a volunteer"),
+        blank=True,
+        help_text=_("Shown on the home page next to the link to the volunteer sign-up page."),
+    )
 
-    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("mutual_aid_phone")]
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("intro"),
+        FieldPanel("mutual_aid_phone"),
+        FieldPanel("volunteer_intro"),
+    ]
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = [
+        "cms.DistrictIndexPage",
+        "cms.EventIndexPage",
+        "cms.ProposalCallPage",
+        "cms.VolunteerSignupPage",
+    ]
     max_count = 1
+    search_fields = [*Page.search_fields, index.SearchField("intro")]
 
     class Meta:
         verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        from cms import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["events"] = list(selectors.events_upcoming()[:5])
+        context["news"] = list(selectors.news_latest()[:5])
+        context["calls"] = list(selectors.calls_open())
+        context["event_index"] = EventIndexPage.objects.live().first()
+        context["signup_page"] = VolunteerSignupPage.objects.live().first()
+        return context
+
+
+class DistrictIndexPage(Page):
+    """The list of district associations (地域協議会)."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.DistrictAssociationPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("district association index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["associations"] = (
+            DistrictAssociationPage.objects.child_of(self)
+            .live()
+            .select_related("district")
+            .order_by("district__sort_order", "title")
+        )
+        return context
+
+
+class DistrictAssociationPage(Page):
+    """One district association, linked to its elementary-school district.
+
+    Its editors' group has page permissions here only (see
+    ``cms.services.association_groups_sync``); events and news live below it.
+    """
+
+    district = models.OneToOneField(
+        "accounts.District",
+        on_delete=models.PROTECT,
+        related_name="association_page",
+        verbose_name=_("district"),
+    )
+    area = models.TextField(
+        _("area"), blank=True, help_text=_("Which neighbourhoods (町・丁目) the district covers.")
+    )
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("body"))
+    contacts = StreamField([("contact", ContactBlock())], blank=True, verbose_name=_("contacts"))
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("district"),
+        FieldPanel("area"),
+        FieldPanel("body"),
+        FieldPanel("contacts"),
+    ]
+    parent_page_types = ["cms.DistrictIndexPage"]
+    subpage_types = ["cms.EventPage", "cms.NewsPage"]
+    search_fields = [*Page.search_fields, index.SearchField("area"), index.SearchField("body")]
+    api_fields = [APIField("area"), APIField("body"), APIField("contacts")]
+
+    class Meta:
+        verbose_name = _("district association")
+        verbose_name_plural = _("district associations")
+
+    @property
+    def calendar_url(self) -> str:
+        """This association's iCal feed (Wagtail's page URLs cannot end in .ics)."""
+        return reverse("district-events-ics", args=[self.district.code])
+
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        # Keep the district copied onto the events and news below (see DistrictScopedPage).
+        if self.pk and self.district_id:
+            for model in (EventPage, NewsPage):
+                model.objects.descendant_of(self).exclude(district_id=self.district_id).update(
+                    district_id=self.district_id
+                )
+        return result
+
+    def get_context(self, request, *args, **kwargs):
+        from cms import selectors
+
+        context = super().get_context(request, *args, **kwargs)
+        context["events"] = list(selectors.events_upcoming(district=self.district_id)[:10])
+        context["news"] = list(selectors.news_latest(district=self.district_id)[:5])
+        return context
+
+
+class DistrictScopedPage(Page):
+    """A page below a district association: its district is copied from the parent on
+    save so that lists filter and show districts without walking the tree."""
+
+    district = models.ForeignKey(
+        "accounts.District",
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("district"),
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.district_id = self._parent_district_id() or self.district_id
+        return super().save(*args, **kwargs)
+
+    def move(self, target, pos=None, user=None):
+        super().move(target, pos=pos, user=user)
+        moved = type(self).objects.get(pk=self.pk)
+        type(self).objects.filter(pk=self.pk).update(district_id=moved._parent_district_id())
+
+    def _parent_district_id(self):
+        parent = self.get_parent() if self.path else None
+        if parent is not None and parent.specific_class is DistrictAssociationPage:
+            return parent.specific_deferred.district_id
+        return None
+
+
+class EventPage(DistrictScopedPage):
+    """An event of a district association. Times are aware datetimes, shown in
+    Asia/Tokyo; the iCal feeds and the "add to calendar" file are built from them."""
+
+    start_at = models.DateTimeField(_("starts at"), db_index=True)
+    end_at = models.DateTimeField(_("ends at"))
+    venue = models.CharField(_("venue"), max_length=200)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    description = RichTextField(_("description"), blank=True)
+    image = models.ForeignKey(
+        "wagtailimages.Image",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("image"),
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Leave empty when there is no limit.")
+    )
+    registration_required = models.BooleanField(_("registration needed"), default=False)
+    contact = models.CharField(
+        _("contact"), max_length=200, blank=True, help_text=_("Who to ask, and how.")
+    )
+
+    content_panels = [
+        *Page.content_panels,
+        FieldRowPanel([FieldPanel("start_at"), FieldPanel("end_at")], heading=_("When")),
+        MultiFieldPanel([FieldPanel("venue"), FieldPanel("address")], heading=_("Where")),
+        FieldPanel("description"),
+        FieldPanel("image"),
+        FieldRowPanel([FieldPanel("capacity"), FieldPanel("registration_required")]),
+        FieldPanel("contact"),
+    ]
+    parent_page_types = ["cms.DistrictAssociationPage"]
+    subpage_types: list[str] = []
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("venue"),
+        index.SearchField("description"),
+        index.FilterField("start_at"),
+    ]
+    api_fields = [
+        APIField("start_at"),
+        APIField("end_at"),
+        APIField("venue"),
+        APIField("address"),
+        APIField("description"),
+        APIField("capacity"),
+        APIField("registration_required"),
+        APIField("contact"),
+        APIField("district_name"),
+    ]
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["district", "start_at"], name="cms_event_district_start")]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if self.start_at and self.end_at and self.end_at <= self.start_at:
+            raise ValidationError({"end_at": _("The end must be after the start.")})
+
+    @property
+    def calendar_url(self) -> str:
+        """The single-event .ics ("add to calendar")."""
+        return reverse("event-ics", args=[self.pk])
+
+    @property
+    def district_name(self) -> str:
+        return self.district.name if self.district_id else ""
+
+
+class NewsPage(DistrictScopedPage):
+    """News from a district association."""
+
+    date = models.DateField(_("date"), default=timezone.localdate)
+    intro = models.TextField(_("summary"), blank=True)
+    body = StreamField(BodyBlock(), blank=True, verbose_name=_("body"))
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("date"),
+        FieldPanel("intro"),
+        FieldPanel("body"),
+    ]
+    parent_page_types = ["cms.DistrictAssociationPage"]
+    subpage_types: list[str] = []
+    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    api_fields = [APIField("date"), APIField("intro"), APIField("body")]
+
+    class Meta:
+        verbose_name = _("news item")
+        verbose_name_plural = _("news")
+
+
+class EventIndexPage(Page):
+    """Upcoming events across all districts, filtered by district and month, paginated."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+    page_size = 20
+
+    class Meta:
+        verbose_name = _("event index")
+
+    def get_context(self, request, *args, **kwargs):
+        from django.core.paginator import Paginator
+
+        from cms import selectors
+        from cms.forms import EventFilterForm
+
+        context = super().get_context(request, *args, **kwargs)
+        form = EventFilterForm(request.GET or None)
+        filters = form.cleaned_data if form.is_valid() else {}
+        events = selectors.events_upcoming(
+            district=filters.get("district"), month=filters.get("month")
+        )
+        page = Paginator(events, self.page_size).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(filter_form=form, events_page=page, query=query.urlencode())
+        return context
+
+
+class ProposalTrack(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen-proposed")
+    CITY = "city", _("City-proposed theme")
+
+
+class ProposalCallPage(RoutablePageMixin, Page):
+    """A call for collaboration proposals (協働提案), open between two moments."""
+
+    track = models.CharField(_("track"), max_length=16, choices=ProposalTrack.choices)
+    theme = models.TextField(
+        _("theme"), blank=True, help_text=_("For the city-proposed track: the city's theme.")
+    )
+    eligibility = RichTextField(_("eligibility"), blank=True)
+    opens_at = models.DateTimeField(_("window opens"))
+    closes_at = models.DateTimeField(_("window closes"))
+    guidelines = RichTextField(_("guidelines"), blank=True)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("track"),
+        FieldPanel("theme"),
+        FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")], heading=_("Window")),
+        FieldPanel("eligibility"),
+        FieldPanel("guidelines"),
+    ]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("theme"),
+        index.SearchField("guidelines"),
+    ]
+
+    class Meta:
+        verbose_name = _("call for proposals")
+        verbose_name_plural = _("calls for proposals")
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.opens_at <= at < self.closes_at
+
+    @path("")
+    def index(self, request):
+        return self.render(request)
+
+    @path("submit/", name="submit")
+    def submit(self, request):
+        from cms import views
+
+        return views.proposal_submit_view(request, call=self)
+
+
+class VolunteerSignupPage(Page):
+    """A public form: someone who wants to volunteer leaves their details; a
+    coordinator approves them in the admin (which creates their account)."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+    thanks = RichTextField(_("thank-you text"), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("thanks")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types: list[str] = []
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("volunteer sign-up page")
+
+    def serve(self, request, *args, **kwargs):
+        from cms import views
+
+        return views.volunteer_signup_view(request, page=self)
+
+
+# --- Collaboration proposals --------------------------------------------------------
+
+
+class ProposalStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    SCREENING = "screening", _("Screening")
+    HEARING = "hearing", _("Public hearing")
+    ACCEPTED = "accepted", pgettext_lazy("proposal status", "Accepted")
+    DECLINED = "declined", pgettext_lazy("proposal status", "Declined")
+    WITHDRAWN = "withdrawn", pgettext_lazy("proposal status", "Withdrawn")
+
+
+class PrivateStorage(FileSystemStorage):
+    """Uploads that are never served as public media: only a view that checks the
+    requester (the applicant or city staff) streams them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("location", settings.PRIVATE_MEDIA_ROOT)
+        kwargs.setdefault("base_url", None)
+        super().__init__(**kwargs)
+
+    def url(self, name):
+        raise ValueError("Private files have no public URL; use the download view.")
+
+    def deconstruct(self):
+        return ("cms.models.PrivateStorage", (), {})
+
+
+private_storage = PrivateStorage()
+
+
+class Proposal(models.Model):
+    """A collaboration proposal submitted by a citizen group to a call."""
+
+    call = models.ForeignKey(
+        ProposalCallPage,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        verbose_name=_("call"),
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        verbose_name=_("applicant"),
+    )
+    group_name = models.CharField(_("group name"), max_length=200)
+    representative = models.CharField(_("representative"), max_length=150)
+    members_count = models.PositiveIntegerField(
+        _("number of members"), validators=[MinValueValidator(3)]
+    )
+    years_active = models.PositiveIntegerField(_("years active"))
+    title = models.CharField(_("proposal title"), max_length=200)
+    purpose = models.TextField(_("purpose"))
+    content = models.TextField(_("content"))
+    expected_effect = models.TextField(_("expected effect"))
+    role_division = models.TextField(_("division of roles with the city"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.SUBMITTED,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    confirmation_sent_at = models.DateTimeField(
+        _("confirmation sent at"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        verbose_name = _("collaboration proposal")
+        verbose_name_plural = _("collaboration proposals")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(members_count__gte=3), name="cms_proposal_three_members"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title}（{self.group_name}）"
+
+    @cached_property
+    def budget_total(self) -> int:
+        return sum(line.amount_yen for line in self.budget_lines.all())
+
+    @property
+    def reference(self) -> str:
+        return f"P-{self.submitted_at:%Y}-{self.pk:05d}"
+
+
+class ProposalBudgetLine(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
+    item = models.CharField(_("item"), max_length=200)
+    amount_yen = models.PositiveIntegerField(_("amount (yen)"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+
+    def __str__(self) -> str:
+        return f"{self.item}: ¥{self.amount_yen:,}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    # The stored name never reuses the uploaded name (which is kept as data).
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"proposals/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{suffix}"
+
+
+class ProposalAttachment(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=_attachment_path, storage=private_storage)
+    original_name = models.CharField(_("file name"), max_length=255)
+    kind = models.CharField(_("type"), max_length=8)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ProposalHistory(models.Model):
+    """One step of a proposal's review: who moved it, from where to where, and why."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="history")
+    from_status = models.CharField(
+        pgettext_lazy("status change", "from"),
+        max_length=16,
+        choices=ProposalStatus.choices,
+        blank=True,
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=ProposalStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    comment = models.TextField(_("reviewer comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("review step")
+        verbose_name_plural = _("review history")
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+# --- Volunteer sign-up --------------------------------------------------------------
+
+
+class VolunteerApplication(models.Model):
+    """Someone who asked to volunteer, waiting for a coordinator's decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not accepted")
+
+    full_name = models.CharField(_("full name"), max_length=150)
+    full_name_kana = models.CharField(_("full name (kana)"), max_length=300)
+    email = models.EmailField(_("email address"))
+    phone = models.CharField(_("phone number"), max_length=32, blank=True)
+    district = models.ForeignKey(
+        "accounts.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("district"),
+    )
+    message = models.TextField(_("what you would like to help with"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(_("received at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="volunteer_applications",
+        verbose_name=_("account"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("volunteer application")
+        verbose_name_plural = _("volunteer applications")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"

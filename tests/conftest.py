@@ -85,6 +85,7 @@ def reference_data(transactional_db):
     transactional tests: their flush empties every table, and pytest-django's
     serialized rollback is unreliable next to live_server (pytest-django #1117)."""
     from accounts.services import role_groups_sync
+    from cms.apps import ROLE_PERMISSIONS as CMS
     from cms.services import site_home_ensure
     from core.permissions import grant_role_permissions
     from points.apps import ROLE_PERMISSIONS as POINTS
@@ -94,5 +95,6 @@ def reference_data(transactional_db):
     role_groups_sync()
     grant_role_permissions("points", POINTS)
     grant_role_permissions("volunteers", VOLUNTEERS)
+    grant_role_permissions("cms", CMS)
     site_home_ensure()
     help_categories_ensure()

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
+    "wagtail.api.v2",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -310,6 +312,18 @@ WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
 
+# --- Public site (cms) --------------------------------------------------------------
+
+# Collaboration-proposal attachments: largest file, most files per proposal.
+PROPOSAL_ATTACHMENT_MAX_SIZE = env.int("PROPOSAL_ATTACHMENT_MAX_SIZE", default=MAX_UPLOAD_SIZE)
+PROPOSAL_ATTACHMENT_MAX_COUNT = 5
+# Submissions allowed per user and per address in an hour (spam guard).
+PROPOSAL_SUBMIT_LIMIT = env.int("PROPOSAL_SUBMIT_LIMIT", default=5)
+VOLUNTEER_SIGNUP_LIMIT = env.int("VOLUNTEER_SIGNUP_LIMIT", default=5)
+# With moderation on, association editors cannot publish events themselves: their
+# events go through the "district events" workflow (city staff approve).
+CMS_EVENT_MODERATION = env.bool("CMS_EVENT_MODERATION", default=False)
+
 # --- Internationalisation -----------------------------------------------------------
 
 LANGUAGE_CODE = "ja"
@@ -327,6 +341,8 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing one
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# Uploads only their owner and staff may download (never under MEDIA_URL).
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,6 +9,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.api import api_router
+
 urlpatterns = [
     # The back office signs in through allauth (MFA); Wagtail's own form is not used.
     path(
@@ -23,6 +25,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("points.urls")),
     path("", include("volunteers.urls")),
+    path("", include("cms.urls")),
+    # Wagtail's content API (read-only pages); kept out of the /api/v1/ schema.
+    path("api/cms/v2/", api_router.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -7,6 +7,14 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 
 from accounts.models import District, Role, User
+from cms.models import (
+    DistrictAssociationPage,
+    EventPage,
+    NewsPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalTrack,
+)
 from tests.platform.totp import totp_now
 
 pytestmark = pytest.mark.django_db
@@ -19,10 +27,21 @@ def run(capsys) -> str:
 
 def test_seed_demo_is_idempotent_and_prints_logins(capsys, client):
     first = run(capsys)
-    counts = (District.objects.count(), User.objects.count(), Authenticator.objects.count())
+
+    def counts():
+        return (
+            District.objects.count(),
+            User.objects.count(),
+            Authenticator.objects.count(),
+            EventPage.objects.count(),
+            NewsPage.objects.count(),
+            Proposal.objects.count(),
+        )
+
+    first_counts = counts()
     second = run(capsys)
-    assert counts == (District.objects.count(), User.objects.count(), Authenticator.objects.count())
-    assert counts[0] == 13
+    assert first_counts == counts()
+    assert first_counts[0] == 13
     assert re.findall(r"TOTP secret: (\w+)", first) == re.findall(r"TOTP secret: (\w+)", second)
 
     for district in District.objects.all():
@@ -45,3 +64,28 @@ def test_seed_demo_refuses_production(settings):
     settings.PRODUCTION = True
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+def test_seed_demo_builds_the_public_site(capsys, client):
+    from django.utils import timezone
+
+    run(capsys)
+    assert DistrictAssociationPage.objects.live().count() == 13
+    now = timezone.now()
+    events = EventPage.objects.live()
+    assert events.count() >= 13 and not events.filter(start_at__lt=now).exists()
+    assert events.filter(start_at__gt=now + timezone.timedelta(days=30)).exists()
+    assert not events.filter(start_at__gt=now + timezone.timedelta(days=62)).exists()
+    assert set(events.values_list("district", flat=True)) == set(
+        District.objects.values_list("pk", flat=True)
+    )
+    assert NewsPage.objects.live().exists()
+    open_calls = [c for c in ProposalCallPage.objects.live() if c.is_open()]
+    assert {c.track for c in open_calls} == {ProposalTrack.CITIZEN, ProposalTrack.CITY}
+    assert Proposal.objects.filter(status="submitted").count() >= 2
+    editor = User.objects.get(email="editor@demo.example.jp")
+    pages = DistrictAssociationPage.objects.order_by("path")
+    assert pages[0].permissions_for_user(editor).can_publish()
+    assert not pages[1].permissions_for_user(editor).can_edit()
+    html = client.get("/").content.decode()
+    assert events.order_by("start_at").first().title in html

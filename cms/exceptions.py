@@ -1,0 +1,30 @@
+"""Domain errors of the public site, each with a stable ``code``."""
+
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ConflictError, DomainError
+
+
+class CallClosed(DomainError):
+    code = "call_closed"
+    default_message = _("This call for proposals is not accepting submissions now.")
+
+
+class GroupTooSmall(DomainError):
+    code = "group_too_small"
+    default_message = _("Eligible groups have at least 3 members.")
+
+
+class AttachmentRejected(DomainError):
+    code = "attachment_rejected"
+    default_message = _("This file cannot be attached.")
+
+
+class InvalidTransition(ConflictError):
+    code = "invalid_transition"
+    default_message = _("The proposal cannot move to this status from its current one.")
+
+
+class ApplicationDecided(ConflictError):
+    code = "application_decided"
+    default_message = _("This application has already been decided.")

@@ -1,0 +1,142 @@
+"""Forms of the public site: event filters, proposal submission, volunteer sign-up."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.kana import normalize_kana, validate_kana
+from accounts.models import District
+from cms.exceptions import AttachmentRejected
+from cms.models import Proposal, VolunteerApplication
+from cms.uploads import attachment_check
+
+
+class EventFilterForm(forms.Form):
+    district = forms.ModelChoiceField(
+        label=_("District"),
+        queryset=District.objects.all(),
+        required=False,
+        empty_label=_("All districts"),
+    )
+    month = forms.DateField(
+        label=_("Month"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+
+
+class HoneypotMixin(forms.Form):
+    """A field people never see (hidden by CSS, skipped by screen readers); bots fill
+    it. A filled honeypot is a form error, so nothing is stored."""
+
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise ValidationError(_("This field must be left empty."), code="honeypot")
+        return ""
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; each is checked by :func:`attachment_check`."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.docx,.xlsx"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        files = [super(MultipleFileField, self).clean(f, initial) for f in files]
+        if len(files) > settings.PROPOSAL_ATTACHMENT_MAX_COUNT:
+            raise ValidationError(
+                _("Attach at most %(count)s files.")
+                % {"count": settings.PROPOSAL_ATTACHMENT_MAX_COUNT}
+            )
+        errors = []
+        for upload in files:
+            try:
+                attachment_check(upload)
+            except AttachmentRejected as error:
+                errors.append(str(error.message))
+        if errors:
+            raise ValidationError(errors)
+        return files
+
+
+class ProposalForm(HoneypotMixin, forms.ModelForm):
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        help_text=_("PDF, Word (.docx) or Excel (.xlsx); up to %(size)s MB each.")
+        % {"size": settings.PROPOSAL_ATTACHMENT_MAX_SIZE // (1024 * 1024)},
+    )
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "group_name",
+            "representative",
+            "members_count",
+            "years_active",
+            "title",
+            "purpose",
+            "content",
+            "expected_effect",
+            "role_division",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 4})
+            for name in ("purpose", "content", "expected_effect", "role_division")
+        }
+
+    def clean_members_count(self):
+        count = self.cleaned_data["members_count"]
+        if count is not None and count < 3:
+            raise ValidationError(
+                _("Eligible groups have at least 3 members."), code="group_too_small"
+            )
+        return count
+
+
+class BudgetLineForm(forms.Form):
+    item = forms.CharField(label=_("Item"), max_length=200)
+    amount_yen = forms.IntegerField(label=_("Amount (yen)"), min_value=0, max_value=100_000_000)
+    note = forms.CharField(label=_("Remarks"), max_length=200, required=False)
+
+
+BudgetLineFormSet = forms.formset_factory(
+    BudgetLineForm, extra=3, min_num=1, validate_min=True, max_num=30, validate_max=True
+)
+
+
+class VolunteerSignupForm(HoneypotMixin, forms.ModelForm):
+    class Meta:
+        model = VolunteerApplication
+        fields = ["full_name", "full_name_kana", "email", "phone", "district", "message"]
+        widgets = {"message": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_full_name_kana(self):
+        value = normalize_kana(self.cleaned_data["full_name_kana"])
+        validate_kana(value)
+        return value
+
+
+class TransitionForm(forms.Form):
+    to_status = forms.ChoiceField(label=_("New status"))
+    comment = forms.CharField(label=_("Reviewer comment"), widget=forms.Textarea, required=False)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = choices

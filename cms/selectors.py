@@ -1,0 +1,105 @@
+"""Reads shared by the public pages, the feeds, the API and the admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from cms.models import (
+    EventPage,
+    NewsPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalHistory,
+)
+
+#: How far back a calendar feed reaches, so subscribers keep recent past events.
+CALENDAR_PAST_DAYS = 30
+
+
+def events_upcoming(
+    *, district=None, month: dt.date | None = None, now: dt.datetime | None = None
+) -> QuerySet[EventPage]:
+    """Live, public events that have not ended yet, soonest first.
+
+    ``district`` is a District or its id; ``month`` any date in the month wanted
+    (Asia/Tokyo). One query whatever the number of events (district joined in).
+    """
+    now = now or timezone.now()
+    events = EventPage.objects.live().public().filter(end_at__gte=now)
+    if district:
+        events = events.filter(district=district)
+    if month:
+        tz = timezone.get_current_timezone()
+        first = dt.datetime(month.year, month.month, 1, tzinfo=tz)
+        following = dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1, tzinfo=tz)
+        events = events.filter(start_at__lt=following, end_at__gte=first)
+    return events.select_related("district").order_by("start_at", "pk")
+
+
+def events_for_calendar(*, district=None, now: dt.datetime | None = None) -> QuerySet[EventPage]:
+    """Events for an iCal feed: upcoming ones plus the last ``CALENDAR_PAST_DAYS``."""
+    now = now or timezone.now()
+    events = (
+        EventPage.objects.live()
+        .public()
+        .filter(end_at__gte=now - dt.timedelta(days=CALENDAR_PAST_DAYS))
+    )
+    if district:
+        events = events.filter(district=district)
+    return events.select_related("district").order_by("start_at", "pk")
+
+
+def news_latest(*, district=None) -> QuerySet[NewsPage]:
+    news = NewsPage.objects.live().public()
+    if district:
+        news = news.filter(district=district)
+    return news.select_related("district").order_by("-date", "-pk")
+
+
+def calls_open(*, at: dt.datetime | None = None) -> QuerySet[ProposalCallPage]:
+    at = at or timezone.now()
+    return (
+        ProposalCallPage.objects.live()
+        .public()
+        .filter(opens_at__lte=at, closes_at__gt=at)
+        .order_by("closes_at")
+    )
+
+
+def proposals_of(user) -> QuerySet[Proposal]:
+    """A user's own proposals, with what their status page shows."""
+    return (
+        Proposal.objects.filter(applicant=user)
+        .select_related("call")
+        .prefetch_related(
+            "attachments",
+            "budget_lines",
+            Prefetch("history", queryset=ProposalHistory.objects.order_by("at", "pk")),
+        )
+    )
+
+
+def proposals_for_review() -> QuerySet[Proposal]:
+    return Proposal.objects.select_related("call", "applicant").prefetch_related("budget_lines")
+
+
+def pages_search(query: str):
+    """Live public pages matching ``query``, best first.
+
+    Wagtail's search does the work. The database backend on PostgreSQL splits text on
+    spaces and punctuation, so a Japanese title is one long "word": a query that is
+    part of it (サロン in ふれあい・いきいきサロン) is retried as a word prefix
+    (``autocomplete``) and then as a substring of the title. A deployment with
+    OpenSearch/Elasticsearch and a Japanese analyser (kuromoji) needs neither step.
+    """
+    from wagtail.models import Page
+
+    pages = Page.objects.live().public()
+    for attempt in (pages.search, pages.autocomplete):
+        results = attempt(query)
+        if len(results):
+            return results
+    return pages.filter(title__icontains=query).order_by("-first_published_at", "pk")

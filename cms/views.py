@@ -1,0 +1,250 @@
+"""Public-site views outside the page tree (feeds, search, /me/proposals/) and the
+form handling of the pages that take input. Thin: a form, one service call, a
+template; domain errors become field errors, never a 500."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.models import Page, Site
+
+from accounts.models import Role
+from cms import selectors
+from cms.calendars import calendar_build
+from cms.exceptions import CallClosed
+from cms.forms import BudgetLineFormSet, ProposalForm, VolunteerSignupForm
+from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
+from cms.services import (
+    BudgetLine,
+    proposal_submit,
+    proposal_withdraw,
+    volunteer_application_submit,
+)
+from core import ratelimit
+from core.errors import DomainError
+
+SEARCH_PAGE_SIZE = 10
+FEED_MAX_AGE = 300
+SUBMIT_PERIOD = 3600
+TEXT_SIZE_COOKIE = "text_size"
+
+
+# --- Calendars ----------------------------------------------------------------------
+
+
+def _site_host(request) -> str:
+    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
+    return site.hostname if site else request.get_host().split(":")[0]
+
+
+def calendar_response(request, *, events, name: str, filename: str) -> HttpResponse:
+    body = calendar_build(
+        events,
+        host=_site_host(request),
+        name=name,
+        url_for=lambda event: event.get_full_url(request) or "",
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    # Calendar apps poll feeds; a few minutes' staleness is fine and spares the server
+    # (a feed of 1,000 events takes about half a second to build, see bench_events).
+    patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+    return response
+
+
+@require_GET
+def events_ics(request):
+    """Every district's events (upcoming, and the last month's) as one feed."""
+    return calendar_response(
+        request,
+        events=selectors.events_for_calendar(),
+        name=settings.WAGTAIL_SITE_NAME,
+        filename="events.ics",
+    )
+
+
+@require_GET
+def district_events_ics(request, code: str):
+    """One association's events (by its district's code)."""
+    association = get_object_or_404(
+        DistrictAssociationPage.objects.live().public(), district__code=code
+    )
+    return calendar_response(
+        request,
+        events=selectors.events_for_calendar(district=association.district_id),
+        name=association.title,
+        filename=f"{code}.ics",
+    )
+
+
+@require_GET
+def event_ics(request, pk: int):
+    """One event as an .ics file to add to a calendar."""
+    event = get_object_or_404(EventPage.objects.live().public(), pk=pk)
+    return calendar_response(request, events=[event], name=event.title, filename=f"event-{pk}.ics")
+
+
+# --- Search and preferences ---------------------------------------------------------
+
+
+@require_GET
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.pages_search(query) if query else Page.objects.none()
+    page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cms/search.html", {"query": query, "results_page": page})
+
+
+@require_POST
+def text_size(request):
+    """Toggle large text for this browser (a cookie; works without JavaScript)."""
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if request.COOKIES.get(TEXT_SIZE_COOKIE) == "large":
+        response.delete_cookie(TEXT_SIZE_COOKIE)
+    else:
+        response.set_cookie(
+            TEXT_SIZE_COOKIE, "large", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+# --- Collaboration proposals --------------------------------------------------------
+
+
+def _client_keys(prefix: str, request) -> list[str]:
+    keys = [f"{prefix}:ip:{request.META.get('REMOTE_ADDR', '')}"]
+    if request.user.is_authenticated:
+        keys.append(f"{prefix}:user:{request.user.pk}")
+    return keys
+
+
+def proposal_submit_view(request, *, call):
+    """The submission form of a call (signed-in users only)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    form = ProposalForm(request.POST or None, request.FILES or None)
+    budget = BudgetLineFormSet(request.POST or None, prefix="budget")
+    context = {"page": call, "self": call, "is_open": call.is_open(), "form": form}
+    context["budget"] = budget
+    if not context["is_open"]:
+        if request.method == "POST":  # refused before anything is read or stored
+            form.add_error(None, str(CallClosed.default_message))
+            return render(request, "cms/proposal_form.html", context, status=CallClosed.http_status)
+        return render(request, "cms/proposal_form.html", context)
+    if request.method != "POST":
+        return render(request, "cms/proposal_form.html", context)
+
+    keys = _client_keys("proposal-submit", request)
+    if ratelimit.blocked(keys, limit=settings.PROPOSAL_SUBMIT_LIMIT, period=SUBMIT_PERIOD):
+        form.add_error(None, _("Too many submissions. Please try again later."))
+        return render(request, "cms/proposal_form.html", context, status=429)
+    if not (form.is_valid() and budget.is_valid()):
+        if "website" in form.errors:  # a bot filled the honeypot: count it too
+            ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
+        return render(request, "cms/proposal_form.html", context, status=400)
+    lines = [
+        BudgetLine(item=d["item"], amount_yen=d["amount_yen"], note=d.get("note", ""))
+        for d in budget.cleaned_data
+        if d and not d.get("DELETE")
+    ]
+    try:
+        proposal = proposal_submit(
+            call=call,
+            applicant=request.user,
+            fields=form.cleaned_data,
+            budget_lines=lines,
+            attachments=form.cleaned_data["attachments"],
+        )
+    except DomainError as error:
+        form.add_error(error.field, str(error.message))
+        return render(request, "cms/proposal_form.html", context, status=error.http_status)
+    ratelimit.record_failure(keys, period=SUBMIT_PERIOD)  # counts submissions
+    messages.success(
+        request,
+        _("Your proposal %(ref)s has been received. A confirmation email is on its way.")
+        % {"ref": proposal.reference},
+    )
+    return redirect("my-proposals")
+
+
+@login_required
+@require_GET
+def my_proposals(request):
+    return render(
+        request, "cms/my_proposals.html", {"proposals": selectors.proposals_of(request.user)}
+    )
+
+
+@login_required
+@require_POST
+def my_proposal_withdraw(request, pk: int):
+    try:
+        proposal_withdraw(
+            proposal_id=pk, applicant=request.user, comment=request.POST.get("comment", "")
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Your proposal has been withdrawn."))
+    return redirect("my-proposals")
+
+
+@login_required
+@require_GET
+def proposal_attachment(request, pk: int):
+    """Stream an attachment to its applicant or to city staff; 404 for anyone else
+    (so a guessed id reveals nothing)."""
+    attachment = get_object_or_404(ProposalAttachment.objects.select_related("proposal"), pk=pk)
+    user = request.user
+    allowed = attachment.proposal.applicant_id == user.pk or user.acts_as(Role.CITY_STAFF)
+    if not allowed:
+        raise Http404
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Volunteer sign-up --------------------------------------------------------------
+
+
+def volunteer_signup_view(request, *, page):
+    form = VolunteerSignupForm(request.POST or None)
+    context = {"page": page, "self": page, "form": form}
+    if request.method == "POST":
+        keys = _client_keys("volunteer-signup", request)
+        if ratelimit.blocked(keys, limit=settings.VOLUNTEER_SIGNUP_LIMIT, period=SUBMIT_PERIOD):
+            form.add_error(None, _("Too many submissions. Please try again later."))
+            return render(request, "cms/volunteer_signup_page.html", context, status=429)
+        if not form.is_valid():
+            if "website" in form.errors:
+                ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
+            return render(request, "cms/volunteer_signup_page.html", context, status=400)
+        try:
+            volunteer_application_submit(fields=form.cleaned_data)
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return render(request, "cms/volunteer_signup_page.html", context, status=422)
+        ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
+        context["submitted"] = True
+    elif request.method != "GET":
+        raise PermissionDenied
+    return render(request, "cms/volunteer_signup_page.html", context)

@@ -1,0 +1,112 @@
+"""The public site in the Wagtail admin: collaboration proposals (city staff review,
+CSV/XLSX export) and volunteer applications (coordinators decide)."""
+
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.viewsets.model import ModelViewSet
+
+from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
+from cms.models import Proposal, VolunteerApplication
+
+
+def _review_link(proposal: Proposal):
+    url = reverse("cms_proposal_review", args=[proposal.pk])
+    return format_html('<a href="{}">{}</a>', url, _("Review"))
+
+
+class ProposalViewSet(ModelViewSet):
+    """Read-only listing (with export); status changes go through the review view."""
+
+    model = Proposal
+    icon = "doc-full"
+    menu_label = _("Collaboration proposals")
+    add_to_admin_menu = True
+    menu_order = 450
+    list_display = [
+        "title",
+        "group_name",
+        "call",
+        "status",
+        "submitted_at",
+        Column("review", label="", accessor=_review_link),
+    ]
+    list_filter = ["status", "call"]
+    search_fields = ["title", "group_name", "representative"]
+    list_export = [
+        "pk",
+        "reference",
+        "call",
+        "title",
+        "group_name",
+        "representative",
+        "members_count",
+        "years_active",
+        "purpose",
+        "content",
+        "expected_effect",
+        "role_division",
+        "budget_total",
+        "status",
+        "submitted_at",
+    ]
+    export_filename = "proposals"
+    # Typo corrections only (superusers); the status moves through the review view.
+    form_fields = ["title", "group_name", "representative"]
+    inspect_view_enabled = True
+
+    def get_queryset(self, request):
+        return Proposal.objects.select_related("call").prefetch_related("budget_lines")
+
+
+def _decide_link(application: VolunteerApplication):
+    if application.status != VolunteerApplication.Status.PENDING:
+        return ""
+    url = reverse("cms_volunteer_application_decide", args=[application.pk])
+    return format_html('<a href="{}">{}</a>', url, _("Decide"))
+
+
+class VolunteerApplicationViewSet(ModelViewSet):
+    model = VolunteerApplication
+    icon = "user"
+    menu_label = _("Volunteer applications")
+    add_to_admin_menu = True
+    menu_order = 460
+    list_display = [
+        "full_name",
+        "email",
+        "district",
+        "status",
+        "created_at",
+        Column("decide", label="", accessor=_decide_link),
+    ]
+    list_filter = ["status", "district"]
+    search_fields = ["full_name", "full_name_kana", "email"]
+    form_fields = ["message"]
+    inspect_view_enabled = True
+
+
+@hooks.register("register_admin_viewset")
+def register_proposals():
+    return ProposalViewSet("proposals")
+
+
+@hooks.register("register_admin_viewset")
+def register_volunteer_applications():
+    return VolunteerApplicationViewSet("volunteer_applications")
+
+
+@hooks.register("register_admin_urls")
+def register_cms_urls():
+    return [
+        path(
+            "proposals/<int:pk>/review/", ProposalReviewView.as_view(), name="cms_proposal_review"
+        ),
+        path(
+            "volunteer-applications/<int:pk>/decide/",
+            VolunteerApplicationDecideView.as_view(),
+            name="cms_volunteer_application_decide",
+        ),
+    ]

@@ -1,0 +1,130 @@
+"""Journey 4: a district association's editor posts an event in the back office and
+it shows on the home page and in the iCal feed; a citizen group submits a
+collaboration proposal and city staff move it to screening."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from ical.calendar_stream import IcsCalendarStream
+
+from cms.models import DistrictAssociationPage, EventPage, Proposal, ProposalStatus
+from tests.platform.totp import totp_now
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
+
+
+@pytest.fixture
+def demo(capsys):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    password = re.search(r"password for all: (\S+)\)", out).group(1)
+    secrets = dict(re.findall(r"(\S+@\S+)\s+TOTP secret: (\w+)", out))
+    return password, secrets
+
+
+def sign_in(page, email, password, secret=None):
+    page.goto("/accounts/login/")
+    page.get_by_label("Eメール").fill(email)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    if secret:
+        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+        page.get_by_label("コード").fill(totp_now(secret))
+        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
+    page.wait_for_load_state()
+
+
+def test_editor_posts_an_event_that_appears_on_home_and_in_the_feed(desk_page, demo, client):
+    password, secrets = demo
+    editor = "editor@demo.example.jp"
+    association = DistrictAssociationPage.objects.order_by("path").first()
+    sign_in(desk_page, editor, password, secrets[editor])
+
+    day = timezone.localdate() + dt.timedelta(days=1)
+    desk_page.goto(f"/admin/pages/add/cms/eventpage/{association.pk}/")
+    desk_page.locator("#id_title").fill("ブラウザから登録した健康講座")
+    desk_page.locator("#id_start_at").fill(f"{day:%Y-%m-%d} 07:30")
+    desk_page.locator("#id_end_at").fill(f"{day:%Y-%m-%d} 08:30")
+    desk_page.locator("#id_venue").fill("中央公民館 大ホール")
+    desk_page.keyboard.press("Escape")  # close the date picker
+    # Wagtail's footer: the primary action saves a draft; "publish" is in its menu.
+    desk_page.locator(
+        "footer .dropdown-toggle, footer [data-w-dropdown-target='toggle']"
+    ).first.click()
+    desk_page.get_by_role("button", name=re.compile("公開")).first.click()
+    desk_page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+
+    event = EventPage.objects.get(title="ブラウザから登録した健康講座")
+    assert event.live and event.district_id == association.district_id
+    assert timezone.localtime(event.start_at).hour == 7
+
+    desk_page.goto("/")
+    upcoming = desk_page.get_by_role("region", name="これからのイベント")
+    assert upcoming.get_by_role("link", name="ブラウザから登録した健康講座").is_visible()
+    assert f"{day.month}月{day.day}日" in upcoming.inner_text()
+
+    feed = desk_page.request.get("/events.ics")
+    assert feed.ok
+    calendar = IcsCalendarStream.calendar_from_ics(feed.text())
+    (entry,) = [e for e in calendar.events if e.summary == "ブラウザから登録した健康講座"]
+    assert entry.dtstart.hour == 7 and entry.dtstart.tzinfo.key == "Asia/Tokyo"
+    assert entry.location.startswith("中央公民館 大ホール")
+
+
+def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
+    chromium, live_server, demo
+):
+    password, secrets = demo
+    citizen = chromium.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    page = citizen.new_page()
+    sign_in(page, "resident@demo.example.jp", password)
+    page.goto("/")
+    page.get_by_role("region", name="募集中の協働提案").get_by_role(
+        "link", name=re.compile("市民提案型")
+    ).click()
+    page.get_by_role("link", name="提案を提出する").click()
+    page.get_by_label("団体名").fill("ブラウザ見守りの会")
+    page.get_by_label("代表者").fill("山田 花子")
+    page.get_by_label("構成員数").fill("6")
+    page.get_by_label("活動年数").fill("4")
+    page.get_by_label("事業名").fill("ブラウザから出した提案")
+    page.get_by_label("目的").fill("見守りの輪を広げる")
+    page.get_by_label("事業内容").fill("毎週の声かけ訪問")
+    page.get_by_label("期待される効果").fill("孤立の予防")
+    page.get_by_label("市との役割分担").fill("市は広報を担う")
+    page.get_by_label("費目 1").fill("消耗品費")
+    page.get_by_label("金額（円） 1").fill("12000")
+    page.get_by_label("添付ファイル").set_input_files(
+        {"name": "提案書.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    )
+    page.get_by_role("button", name="提出する").click()
+    page.wait_for_url(re.compile(r"/me/proposals/$"))
+    assert page.get_by_role("status").get_by_text("受け付けました").is_visible()
+    proposal = Proposal.objects.get(title="ブラウザから出した提案")
+    assert proposal.status == ProposalStatus.SUBMITTED and proposal.attachments.count() == 1
+
+    office = chromium.new_context(
+        locale="ja-JP", viewport={"width": 1280, "height": 900}, base_url=live_server.url
+    )
+    staff = office.new_page()
+    sign_in(staff, "city@demo.example.jp", password, secrets["city@demo.example.jp"])
+    staff.goto("/admin/proposals/")
+    row = staff.get_by_role("row").filter(has_text="ブラウザから出した提案")
+    row.get_by_role("link", name="確認する").click()
+    staff.get_by_label("新しい状態").select_option(label="書類審査中")
+    staff.get_by_label("審査コメント").fill("書類を受け付けました")
+    staff.get_by_role("button", name="この段階を記録する").click()
+    staff.wait_for_load_state()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.SCREENING
+
+    page.goto("/me/proposals/")
+    card = page.get_by_role("article").filter(has_text="ブラウザから出した提案")
+    assert "書類審査中" in card.inner_text() and "書類を受け付けました" in card.inner_text()
+    citizen.close()
+    office.close()

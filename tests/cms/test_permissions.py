@@ -1,0 +1,119 @@
+"""Association editors: one Wagtail group per association, page permissions only on
+their own page (Wagtail's permission policy and the admin's edit view agree), and a
+configurable moderation workflow for events."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from cms.models import EventPage
+from cms.services import EVENT_WORKFLOW_NAME, association_group_name, association_groups_sync
+from tests.cms import support
+from tests.factories import UserFactory
+from tests.points.test_interfaces import signed_in_back_office
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree():
+    chuo, kita = support.association("chuo", "中央"), support.association("kita", "北")
+    kita_event = support.event(kita, support.in_days(4), title="北の会")
+    return chuo, kita, kita_event
+
+
+def editor_of(association):
+    user = UserFactory(roles=["district_editor"])
+    user.groups.add(Group.objects.get(name=association_group_name(association)))
+    return user
+
+
+def test_command_creates_one_group_per_association_idempotently(tree, capsys):
+    call_command("cms_association_groups")
+    call_command("cms_association_groups")
+    assert "association groups: 2" in capsys.readouterr().out
+    assert set(
+        Group.objects.filter(name__startswith="association-").values_list("name", flat=True)
+    ) == {
+        "association-chuo",
+        "association-kita",
+    }
+
+
+def test_editor_may_edit_and_publish_only_under_their_own_association(tree):
+    chuo, kita, kita_event = tree
+    association_groups_sync(moderated=False)
+    editor = editor_of(chuo)
+    own = chuo.permissions_for_user(editor)
+    assert own.can_edit() and own.can_publish() and own.can_add_subpage()
+    for page in (kita, kita_event, support.district_index(), support.home()):
+        other = page.permissions_for_user(editor)
+        assert not other.can_edit() and not other.can_publish() and not other.can_add_subpage()
+    assert editor.has_perm("wagtailadmin.access_admin")
+
+
+def test_admin_refuses_editing_another_associations_page(client, tree):
+    chuo, kita, kita_event = tree
+    association_groups_sync(moderated=False)
+    editor = editor_of(chuo)
+    signed_in_back_office(client, editor)
+
+    assert client.get(f"/admin/pages/{chuo.pk}/edit/").status_code == 200
+    assert client.get(f"/admin/pages/add/cms/eventpage/{chuo.pk}/").status_code == 200
+    for page in (kita, kita_event):
+        response = client.get(f"/admin/pages/{page.pk}/edit/")
+        assert response.status_code in (302, 403), page
+        if response.status_code == 302:
+            assert f"/pages/{page.pk}/edit/" not in response["Location"]
+    assert client.get(f"/admin/pages/add/cms/eventpage/{kita.pk}/").status_code in (302, 403)
+    response = client.post(
+        f"/admin/pages/{kita_event.pk}/edit/",
+        {"title": "乗っ取り", "slug": kita_event.slug, "action-publish": "1"},
+    )
+    assert response.status_code in (302, 403)
+    kita_event.refresh_from_db()
+    assert kita_event.title == "北の会"
+
+
+def test_editor_posts_an_event_in_the_admin_and_it_is_live(client, tree):
+    chuo, *_ = tree
+    association_groups_sync(moderated=False)
+    signed_in_back_office(client, editor_of(chuo))
+    start = dt.datetime(2099, 5, 5, 10, 0)
+    response = client.post(
+        f"/admin/pages/add/cms/eventpage/{chuo.pk}/",
+        {
+            "title": "こどもの日のつどい",
+            "slug": "kodomo",
+            "start_at": start.strftime("%Y-%m-%d %H:%M"),
+            "end_at": start.replace(hour=12).strftime("%Y-%m-%d %H:%M"),
+            "venue": "中央公民館",
+            "description": '{"blocks": [], "entityMap": {}}',
+            "action-publish": "1",
+        },
+    )
+    assert response.status_code == 302
+    event = EventPage.objects.get(slug="kodomo")
+    assert event.live and event.district == chuo.district
+    assert event.start_at == dt.datetime(2099, 5, 5, 1, 0, tzinfo=dt.UTC)  # 10:00 JST
+
+
+def test_moderation_removes_publish_and_routes_events_through_a_workflow(tree, settings):
+    chuo, kita, kita_event = tree
+    settings.CMS_EVENT_MODERATION = True
+    association_groups_sync()
+    editor = editor_of(chuo)
+    perms = chuo.permissions_for_user(editor)
+    assert perms.can_edit() and not perms.can_publish()
+    event = support.event(chuo, support.in_days(3))
+    workflow = event.get_workflow()
+    assert workflow is not None and workflow.name == EVENT_WORKFLOW_NAME
+    (task,) = workflow.tasks.specific()
+    assert list(task.groups.values_list("name", flat=True)) == ["city_staff"]
+
+    association_groups_sync(moderated=False)  # switched off again
+    editor = type(editor).objects.get(pk=editor.pk)  # permissions are cached per user object
+    assert chuo.permissions_for_user(editor).can_publish()
+    assert getattr(event.get_workflow(), "name", None) != EVENT_WORKFLOW_NAME

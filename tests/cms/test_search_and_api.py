@@ -1,0 +1,61 @@
+"""Site search (Wagtail search) and Wagtail's content API exposing events."""
+
+import datetime as dt
+
+import pytest
+
+from cms.models import EventPage
+from tests.cms import support
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content():
+    chuo = support.association("chuo", "中央")
+    salon = support.event(
+        chuo, dt.datetime(2099, 4, 1, 10, 0, tzinfo=support.TOKYO), title="グラウンドゴルフ大会"
+    )
+    support.news(chuo, title="防犯パトロールのお知らせ")
+    draft = support.event(chuo, support.in_days(3), title="グラウンド整備の下書き")
+    draft.unpublish()
+    return chuo, salon
+
+
+def test_search_finds_live_pages_only(client, content):
+    html = client.get("/search/", {"q": "グラウンド"}).content.decode()
+    assert "グラウンドゴルフ大会" in html
+    assert "下書き" not in html
+    assert "防犯パトロール" in client.get("/search/", {"q": "防犯"}).content.decode()
+    # Part of a Japanese title (no spaces to split on) is still found.
+    middle = client.get("/search/", {"q": "ゴルフ"}).content.decode()
+    assert "グラウンドゴルフ大会" in middle and "下書き" not in middle
+    assert client.get("/search/").status_code == 200
+
+
+def test_api_lists_events_with_their_fields(client, content):
+    _, salon = content
+    response = client.get(
+        "/api/cms/v2/pages/",
+        {"type": "cms.EventPage", "fields": "start_at,end_at,venue,district_name"},
+    )
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert [item["title"] for item in items] == ["グラウンドゴルフ大会"]
+    item = items[0]
+    assert item["id"] == salon.pk
+    assert dt.datetime.fromisoformat(item["start_at"]) == dt.datetime(
+        2099, 4, 1, 1, 0, tzinfo=dt.UTC
+    )
+    assert item["venue"] == "公民館" and item["district_name"] == "中央"
+    detail = client.get(f"/api/cms/v2/pages/{salon.pk}/").json()
+    assert detail["meta"]["type"] == "cms.EventPage"
+    assert EventPage.objects.count() == 2  # the draft exists but is not exposed
+
+
+def test_api_is_not_in_the_openapi_schema(client, settings):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    assert schema["paths"]
+    assert not [path for path in schema["paths"] if "/cms/" in path or "pages" in path]
