@@ -276,3 +276,75 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
     assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
     assert not eligible_volunteers(req).exists()
     assert desk.get(response.url).status_code == 200
+
+
+def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    for data in (
+        {"action": "confirm", "minutes": "20", "cash_received_yen": "200"},
+        {"action": "start"},
+        {"action": "finish"},
+        {"action": "no_show"},
+    ):
+        response = desk.post(url, data)
+        assert response.status_code == 302, data
+    assert HelpRequest.objects.get(pk=req.pk).status == "requested"
+    assert desk.get("/admin/aid/requests/999999/").status_code == 404
+
+
+def test_offers_go_only_to_volunteers(desk, district, coordinator):
+    helper = volunteer(district)
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    desk.post(
+        f"/admin/aid/requests/{req.pk}/",
+        {"action": "offer", "volunteers": [helper.pk, coordinator.pk, "x", "99999999999999"]},
+    )
+    assert list(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == [
+        helper.pk
+    ]
+
+
+@pytest.mark.parametrize("role", ["city_staff", "shop_staff", "district_editor"])
+def test_other_staff_never_see_residents(client, district, role):
+    staff = signed_in_back_office(client, UserFactory(roles=[role]))
+    res = resident(district, full_name="小林 トメ")
+    req = HelpRequest.objects.create(
+        resident=res,
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    for url in (
+        "/admin/aid/",
+        f"/admin/aid/?q={res.full_name_kana}",
+        f"/admin/aid/residents/{res.pk}/",
+        f"/admin/aid/residents/{res.pk}/intake/",
+        f"/admin/aid/requests/{req.pk}/",
+        "/admin/aid/requests/",
+        "/admin/aid/requests/?export=csv",
+        "/admin/aid/assignments/?export=csv",
+        "/admin/aid_residents/",
+        f"/admin/aid_residents/edit/{res.pk}/",
+        "/admin/aid_standing/",
+    ):
+        response = staff.get(url)
+        assert response.status_code in (302, 403), url
+        body = b"".join(response) if response.streaming else response.content
+        assert res.full_name.encode() not in body, url
+    refused = staff.post(f"/admin/aid/requests/{req.pk}/", {"action": "cancel"})
+    assert refused.status_code in (302, 403)
+    assert HelpRequest.objects.get(pk=req.pk).status == "requested"
