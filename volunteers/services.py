@@ -9,14 +9,16 @@ change; the ledger then locks its accounts, always in that order.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import District, Role, User
-from core.errors import NotPermitted
+from core.errors import DomainError, NotPermitted
 from points import codes
 from points.exceptions import RuleNotApplicable
 from points.services import points_award
@@ -50,10 +52,13 @@ from volunteers.models import (
     Resident,
     ResidentAccessLog,
     StandingRequest,
+    StandingRequestSkip,
     VolunteerCard,
     VolunteerProfile,
     WeeklyAvailability,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- Posters and cards --------------------------------------------------------------
 
@@ -792,13 +797,21 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
             ):
                 continue
             starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
+            ends_at = starts_at + dt.timedelta(minutes=standing.duration_minutes)
+            try:
+                _check_window(standing.category, starts_at, ends_at)
+            except DomainError:
+                # Saved before the form checked it, or the category's hours changed
+                # since: leave it to a coordinator rather than stop every other one.
+                logger.warning("standing request %s is outside service hours", standing.pk)
+                break
             rows.append(
                 HelpRequest(
                     resident=standing.resident,
                     category=standing.category,
                     district_id=standing.resident.district_id,
                     starts_at=starts_at,
-                    ends_at=starts_at + dt.timedelta(minutes=standing.duration_minutes),
+                    ends_at=ends_at,
                     place=standing.place,
                     notes=standing.notes,
                     channel=HelpRequest.Channel.STANDING,
@@ -812,7 +825,41 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
     return created
 
 
+@transaction.atomic
+def standing_skip_add(
+    *, standing: StandingRequest, date: dt.date, actor: User
+) -> StandingRequestSkip:
+    """Mark ``date`` as skipped for a standing request. Beat generates requests
+    days ahead, so one already generated for that date is cancelled too (offers
+    withdrawn; an assigned volunteer is told), unless the work has started.
+    Idempotent. Raises :class:`NotPermitted`."""
+    _coordinator_check(actor)
+    skip, _ = StandingRequestSkip.objects.get_or_create(standing=standing, date=date)
+    zone = timezone.get_current_timezone()
+    first = dt.datetime.combine(date, dt.time.min, tzinfo=zone)
+    generated = HelpRequest.objects.filter(
+        standing=standing,
+        starts_at__gte=first,
+        starts_at__lt=first + dt.timedelta(days=1),
+        status__in=TRANSITIONS["cancel"][0],
+    )
+    for help_request in generated:
+        request_cancel(help_request=help_request, actor=actor, reason=gettext("A skipped date"))
+    return skip
+
+
 # --- Volunteer profiles and the matching index -------------------------------------
+
+
+def _merge_spans(spans: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
+    """Join touching or overlapping (from, until) spans of one day."""
+    merged: list[tuple[dt.time, dt.time]] = []
+    for starts, ends in sorted(spans):
+        if merged and starts <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ends))
+        else:
+            merged.append((starts, ends))
+    return merged
 
 
 def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
@@ -832,19 +879,32 @@ def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
         "volunteerprofile_id", "helpcategory_id"
     ):
         skills.setdefault(pid, []).append(cid)
-    slots: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    weekly: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
     for pid, weekday, starts, ends in WeeklyAvailability.objects.filter(
         profile_id__in=profile_ids
     ).values_list("profile_id", "weekday", "starts", "ends"):
-        slots.setdefault(pid, []).append((weekday, starts, ends))
-    for pid, day, starts, ends in AvailabilityException.objects.filter(
-        profile_id__in=profile_ids,
-        available=True,
-        date__gte=timezone.localdate(),
-        starts__isnull=False,
-        ends__isnull=False,
-    ).values_list("profile_id", "date", "starts", "ends"):
-        slots.setdefault(pid, []).append((day.toordinal(), starts, ends))
+        weekly.setdefault(pid, {}).setdefault(weekday, []).append((starts, ends))
+    dated: dict[int, dict[dt.date, list[tuple[dt.time, dt.time]]]] = {}
+    away: set[tuple[int, dt.date]] = set()
+    for pid, day, available, starts, ends in AvailabilityException.objects.filter(
+        profile_id__in=profile_ids, date__gte=timezone.localdate()
+    ).values_list("profile_id", "date", "available", "starts", "ends"):
+        if not available:
+            away.add((pid, day))
+        elif starts is not None and ends is not None:
+            dated.setdefault(pid, {}).setdefault(day, []).append((starts, ends))
+    # Touching or overlapping slots are merged, so a window that crosses from one
+    # slot into the next (9–12 and 12–15, asked 11–13) is still covered by one row.
+    # A dated extra slot is merged with that weekday's pattern unless away that day.
+    slots: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    for pid in profile_ids:
+        rows = slots.setdefault(pid, [])
+        for weekday, spans in weekly.get(pid, {}).items():
+            rows.extend((weekday, s, e) for s, e in _merge_spans(spans))
+        for day, spans in dated.get(pid, {}).items():
+            if (pid, day) not in away:
+                spans = spans + weekly.get(pid, {}).get(day.weekday(), [])
+            rows.extend((day.toordinal(), s, e) for s, e in _merge_spans(spans))
     MatchingSlot.objects.bulk_create(
         MatchingSlot(
             profile_id=pid,
