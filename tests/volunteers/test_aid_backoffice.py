@@ -192,8 +192,12 @@ def test_volunteer_import_previews_then_imports(desk, district):
     assert [(w.weekday, w.starts.hour) for w in yoko.weekly.all()] == [(0, 9), (3, 13)]
     takashi = VolunteerProfile.objects.get(user__full_name="小川 隆")
     assert takashi.user.email is None and takashi.user.has_role("volunteer")
+    VolunteerProfile.objects.filter(pk=yoko.pk).update(active=False, gender="female")
     desk.post("/admin/aid/volunteers/import/", {"file": upload(rows), "confirm": "on"})
     assert VolunteerProfile.objects.count() == 2  # re-import updates
+    yoko.refresh_from_db()
+    # Columns the sheet does not have are kept: no volunteer is silently reactivated.
+    assert (yoko.active, yoko.gender) == (False, "female")
 
 
 def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
