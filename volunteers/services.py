@@ -776,53 +776,67 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
     generated is left alone (a unique constraint on (standing, start) backs this under
     concurrent runs). Returns how many were created."""
     today = today or timezone.localdate()
-    zone = timezone.get_current_timezone()
     created = 0
     standing_list = (
         StandingRequest.objects.filter(active=True, first_date__lte=today + dt.timedelta(days))
         .exclude(last_date__lt=today)
         .select_related("resident", "category")
-        .prefetch_related("skips")
     )
     for standing in standing_list:
-        skipped = {skip.date for skip in standing.skips.all()}
-        rows = []
-        for offset in range(days + 1):
-            day = today + dt.timedelta(offset)
-            if (
-                day.weekday() not in standing.weekdays
-                or day in skipped
-                or day < standing.first_date
-                or (standing.last_date and day > standing.last_date)
-            ):
-                continue
-            starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
-            ends_at = starts_at + dt.timedelta(minutes=standing.duration_minutes)
-            try:
-                _check_window(standing.category, starts_at, ends_at)
-            except DomainError:
-                # Saved before the form checked it, or the category's hours changed
-                # since: leave it to a coordinator rather than stop every other one.
-                logger.warning("standing request %s is outside service hours", standing.pk)
-                break
-            rows.append(
-                HelpRequest(
-                    resident=standing.resident,
-                    category=standing.category,
-                    district_id=standing.resident.district_id,
-                    starts_at=starts_at,
-                    ends_at=ends_at,
-                    place=standing.place,
-                    notes=standing.notes,
-                    channel=HelpRequest.Channel.STANDING,
-                    standing=standing,
-                )
+        with transaction.atomic():
+            # Locked as standing_skip_add locks it: a date skipped meanwhile is
+            # either seen here or cancels what this run creates, never missed.
+            list(StandingRequest.objects.select_for_update().filter(pk=standing.pk))
+            skipped = set(
+                StandingRequestSkip.objects.filter(standing=standing).values_list("date", flat=True)
             )
-        if rows:
-            before = HelpRequest.objects.filter(standing=standing).count()
-            HelpRequest.objects.bulk_create(rows, ignore_conflicts=True)
-            created += HelpRequest.objects.filter(standing=standing).count() - before
+            created += _standing_generate_one(standing, today, days, skipped)
     return created
+
+
+def _standing_generate_one(
+    standing: StandingRequest, today: dt.date, days: int, skipped: set[dt.date]
+) -> int:
+    """Create one standing request's missing occurrences (its row locked by the
+    caller). Returns how many were created."""
+    zone = timezone.get_current_timezone()
+    rows = []
+    for offset in range(days + 1):
+        day = today + dt.timedelta(offset)
+        if (
+            day.weekday() not in standing.weekdays
+            or day in skipped
+            or day < standing.first_date
+            or (standing.last_date and day > standing.last_date)
+        ):
+            continue
+        starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
+        ends_at = starts_at + dt.timedelta(minutes=standing.duration_minutes)
+        try:
+            _check_window(standing.category, starts_at, ends_at)
+        except DomainError:
+            # Saved before the form checked it, or the category's hours changed
+            # since: leave it to a coordinator rather than stop every other one.
+            logger.warning("standing request %s is outside service hours", standing.pk)
+            return 0
+        rows.append(
+            HelpRequest(
+                resident=standing.resident,
+                category=standing.category,
+                district_id=standing.resident.district_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=standing.place,
+                notes=standing.notes,
+                channel=HelpRequest.Channel.STANDING,
+                standing=standing,
+            )
+        )
+    if not rows:
+        return 0
+    before = HelpRequest.objects.filter(standing=standing).count()
+    HelpRequest.objects.bulk_create(rows, ignore_conflicts=True)
+    return HelpRequest.objects.filter(standing=standing).count() - before
 
 
 @transaction.atomic
@@ -834,6 +848,7 @@ def standing_skip_add(
     withdrawn; an assigned volunteer is told), unless the work has started.
     Idempotent. Raises :class:`NotPermitted`."""
     _coordinator_check(actor)
+    list(StandingRequest.objects.select_for_update().filter(pk=standing.pk))
     skip, _ = StandingRequestSkip.objects.get_or_create(standing=standing, date=date)
     zone = timezone.get_current_timezone()
     first = dt.datetime.combine(date, dt.time.min, tzinfo=zone)
