@@ -264,7 +264,11 @@ class ResidentView(CoordinatorView, TemplateView):
             .order_by("-starts_at")
             .all()[:100]
         )
-        return super().get_context_data(resident=self.resident, history=history, **kwargs)
+        # Every look by a volunteer is logged; coordinators can see who and when.
+        access_log = self.resident.access_log.select_related("user", "assignment")[:50]
+        return super().get_context_data(
+            resident=self.resident, history=history, access_log=access_log, **kwargs
+        )
 
 
 class VolunteerView(CoordinatorView, FormView):

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic.models import CreateView, IndexView
+from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -260,9 +260,18 @@ class SkipCreateView(CreateView):
         )
 
 
+class SkipEditView(EditView):
+    """Moving a skipped date cancels the request already generated for the new one."""
+
+    def save_instance(self):
+        skip = super().save_instance()
+        return standing_skip_add(standing=skip.standing, date=skip.date, actor=self.request.user)
+
+
 class StandingRequestSkipViewSet(ModelViewSet):
     model = StandingRequestSkip
     add_view_class = SkipCreateView
+    edit_view_class = SkipEditView
     icon = "date"
     menu_label = _("Skipped dates")
     list_display = ["standing", "date"]

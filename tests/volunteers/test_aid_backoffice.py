@@ -352,3 +352,52 @@ def test_other_staff_never_see_residents(client, district, role):
     refused = staff.post(f"/admin/aid/requests/{req.pk}/", {"action": "cancel"})
     assert refused.status_code in (302, 403)
     assert HelpRequest.objects.get(pk=req.pk).status == "requested"
+
+
+def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordinator):
+    from django.test import Client
+
+    from volunteers.services import request_assign
+
+    helper = volunteer(district, full_name="森 さくら")
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    url = f"/admin/aid/residents/{req.resident_id}/"
+    nobody = "この方の情報を開いたボランティアはまだいません"
+    assert nobody in desk.get(url).content.decode()
+    phone = Client()
+    phone.force_login(helper)
+    assert phone.get(f"/me/assignments/{assignment.pk}/").status_code == 200
+    page = desk.get(url).content.decode()
+    log = page[page.index("この方の情報を見た人") :]
+    assert nobody not in log and "森 さくら" in log and "Webページ" in log
+
+
+def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordinator):
+    from tests.volunteers.aid import DAY
+    from volunteers.models import StandingRequest
+    from volunteers.services import standing_requests_generate, standing_skip_add
+
+    standing = StandingRequest.objects.create(
+        resident=resident(DistrictFactory()),
+        category=category("trash"),
+        weekdays=[1, 4],
+        starts=dt.time(8),
+        duration_minutes=20,
+        first_date=DAY,
+    )
+    standing_requests_generate(today=DAY, days=3)  # Tue 4 and Fri 7
+    skip = standing_skip_add(standing=standing, date=DAY, actor=coordinator)
+    friday = DAY + dt.timedelta(3)
+    response = desk.post(
+        f"/admin/aid_skips/edit/{skip.pk}/", {"standing": standing.pk, "date": friday}
+    )
+    assert response.status_code == 302
+    cancelled = HelpRequest.objects.filter(standing=standing, status="cancelled")
+    assert {timezone.localtime(r.starts_at).date() for r in cancelled} == {DAY, friday}
