@@ -754,6 +754,15 @@ def assignment_no_show(*, assignment: Assignment, actor: User) -> Assignment:
     return assignment
 
 
+def assignment_reminder_claim(*, assignment_id: int, at: dt.datetime) -> bool:
+    """Mark the day-before reminder of an assignment as sent. True only for the one
+    caller that claims it (a single conditional UPDATE), so a re-run or a second
+    worker never reminds twice."""
+    return bool(
+        Assignment.objects.filter(pk=assignment_id, reminded_at__isnull=True).update(reminded_at=at)
+    )
+
+
 def resident_details_open(*, assignment: Assignment, user: User, via: str) -> Resident:
     """The resident's personal details for the volunteer of a live assignment; every
     look is logged. Coordinators see them without a log entry (it is their work).

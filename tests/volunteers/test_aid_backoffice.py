@@ -401,3 +401,19 @@ def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordin
     assert response.status_code == 302
     cancelled = HelpRequest.objects.filter(standing=standing, status="cancelled")
     assert {timezone.localtime(r.starts_at).date() for r in cancelled} == {DAY, friday}
+
+
+@pytest.mark.parametrize("base", ["/admin/aid/requests/", "/admin/aid/assignments/"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "starts_at_after=not-a-date&starts_at_before=2030-13-45",
+        "category=abc&district=99999999999999999999&status=flying",
+        "page=abc",
+        "export=csv&starts_at_after=nope",
+        "export=xlsx&status=nope",
+        "ordering=-nonexistent",
+    ],
+)
+def test_reports_answer_bad_filters_without_a_500(desk, base, query):
+    assert desk.get(f"{base}?{query}").status_code < 500
