@@ -1006,13 +1006,20 @@ def availability_exception_add(
     starts: dt.time | None = None,
     ends: dt.time | None = None,
 ) -> AvailabilityException:
-    """Mark a day away, or an extra slot on a date. Raises :class:`NotPermitted`,
-    :class:`InvalidWindow`."""
+    """Mark a day away, or an extra slot on a date. Marking the same day away twice
+    returns the first mark (the profile is locked, so also under a double tap).
+    Raises :class:`NotPermitted`, :class:`InvalidWindow`."""
     if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
     if available and (starts is None or ends is None or ends <= starts):
         raise InvalidWindow(field="ends")
     profile = VolunteerProfile.objects.select_for_update().get(user=user)
+    if not available:
+        marked = AvailabilityException.objects.filter(
+            profile=profile, date=date, available=False
+        ).first()
+        if marked is not None:
+            return marked
     exception = AvailabilityException.objects.create(
         profile=profile, date=date, available=available, starts=starts, ends=ends
     )
