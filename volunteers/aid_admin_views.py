@@ -152,7 +152,7 @@ class RequestView(CoordinatorView, TemplateView):
         open_steps = req.status in (HelpRequest.Status.REQUESTED, HelpRequest.Status.OFFERED)
         confirm_form = kwargs.pop("confirm_form", None)
         if confirm_form is None and assignment and assignment.status == Assignment.Status.DONE:
-            minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)
+            minutes = req.category.billable_minutes(assignment.started_at, assignment.finished_at)
             confirm_form = ConfirmForm(
                 initial={
                     "minutes": minutes,

@@ -242,6 +242,17 @@ class HelpCategory(models.Model):
         units = -(-minutes // self.fee_unit_minutes)
         return units * self.fee_yen
 
+    def billable_minutes(self, started_at: dt.datetime, finished_at: dt.datetime) -> int:
+        """Whole minutes between start and finish that fall within the service hours
+        of the day the help started (Tokyo time): a start tapped early or a finish
+        forgotten until the evening is not charged to the resident."""
+        start = timezone.localtime(started_at)
+        zone = start.tzinfo
+        opens = dt.datetime.combine(start.date(), self.service_starts, tzinfo=zone)
+        closes = dt.datetime.combine(start.date(), self.service_ends, tzinfo=zone)
+        charged = min(finished_at, closes) - max(started_at, opens)
+        return max(0, int(charged.total_seconds() // 60))
+
 
 class Resident(models.Model):
     """Someone the centre helps. Registered by coordinators; no login needed.

@@ -683,20 +683,21 @@ def assignment_confirm(
 ) -> Assignment:
     """A coordinator confirms done work: done → confirmed.
 
-    The fee is computed from ``minutes`` (default: the time between start and finish)
-    under the category's fee rule (every started unit counts), and the cash the
-    volunteer received is recorded. When the category has a points rule, points are
-    awarded through the ledger with the idempotency key ``assignment:<id>`` (so a
-    retry never credits twice); a rule that does not apply records no points.
+    The fee is computed from ``minutes`` (default: the time between start and finish
+    within the category's service hours) under the category's fee rule (every
+    started unit counts), and the cash the volunteer received is recorded. When the
+    category has a points rule, points are awarded through the ledger with the
+    idempotency key ``assignment:<id>`` (so a retry never credits twice); a rule
+    that does not apply records no points.
     Raises :class:`InvalidTransition`, :class:`InvalidAmount`, :class:`NotPermitted`.
     """
     _coordinator_check(actor)
     if cash_received_yen < 0 or (minutes is not None and minutes < 0):
         raise InvalidAmount(field="minutes" if minutes is not None and minutes < 0 else "cash")
     assignment, help_request = _lock_assignment(assignment)
-    if minutes is None:
-        minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)
     category = help_request.category
+    if minutes is None:
+        minutes = category.billable_minutes(assignment.started_at, assignment.finished_at)
     _move(
         assignment,
         help_request,
