@@ -58,7 +58,9 @@ def notify_offer_taken(offer_id: int) -> int:
 @shared_task(name="volunteers.notify_assigned")
 def notify_assigned(assignment_id: int) -> int:
     assignment = _assignment(assignment_id)
-    return notify(assignment.volunteer, "assigned", assignment.request) if assignment else 0
+    if assignment is None or not assignment.live:  # cancelled before the task ran
+        return 0
+    return notify(assignment.volunteer, "assigned", assignment.request)
 
 
 @shared_task(name="volunteers.notify_cancelled")

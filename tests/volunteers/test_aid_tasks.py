@@ -180,3 +180,17 @@ def test_a_standing_request_outside_service_hours_is_refused_and_never_breaks_be
     bad.save()  # as data saved before these checks, or hours changed since
     assert standing_requests_generate(today=DAY, days=3) == 2  # the good one still runs
     assert not HelpRequest.objects.filter(standing=bad).exists()
+
+
+def test_an_assignment_cancelled_before_its_notice_went_out_is_not_announced(coordinator):
+    from volunteers.services import request_cancel
+
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district))
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    assert tasks.notify_assigned.delay(assignment.pk).get() == 1
+    request_cancel(help_request=req, actor=coordinator)
+    mail.outbox.clear()
+    assert tasks.notify_assigned.delay(assignment.pk).get() == 0
+    assert mail.outbox == []
