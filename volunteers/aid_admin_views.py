@@ -152,7 +152,7 @@ class RequestView(CoordinatorView, TemplateView):
         open_steps = req.status in (HelpRequest.Status.REQUESTED, HelpRequest.Status.OFFERED)
         confirm_form = kwargs.pop("confirm_form", None)
         if confirm_form is None and assignment and assignment.status == Assignment.Status.DONE:
-            minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)
+            minutes = req.category.billable_minutes(assignment.started_at, assignment.finished_at)
             confirm_form = ConfirmForm(
                 initial={
                     "minutes": minutes,
@@ -179,13 +179,18 @@ class RequestView(CoordinatorView, TemplateView):
     def post(self, request, *args, **kwargs):
         action = request.POST.get("action")
         req = self.help_request
+        assignment = Assignment.objects.filter(request=req).first()
+        if action in ("confirm", "start", "finish", "no_show") and assignment is None:
+            # A stale page (e.g. the request was cancelled meanwhile): say so, no 500.
+            messages.error(request, _("This request has no volunteer assigned."))
+            return redirect("aid_request", pk=req.pk)
         try:
             if action == "offer":
                 ids = [int(v) for v in request.POST.getlist("volunteers") if v.isdigit()]
+                # Only people with a volunteer profile can be offered help to do.
+                volunteers = User.objects.filter(pk__in=ids, volunteer_profile__isnull=False)
                 offers = request_offer(
-                    help_request=req,
-                    volunteers=list(User.objects.filter(pk__in=ids)),
-                    actor=request.user,
+                    help_request=req, volunteers=list(volunteers), actor=request.user
                 )
                 messages.success(
                     request,
@@ -205,7 +210,7 @@ class RequestView(CoordinatorView, TemplateView):
                         self.get_context_data(confirm_form=form), status=400
                     )
                 assignment = assignment_confirm(
-                    assignment=req.assignment,
+                    assignment=assignment,
                     actor=request.user,
                     minutes=form.cleaned_data["minutes"],
                     cash_received_yen=form.cleaned_data["cash_received_yen"],
@@ -226,10 +231,10 @@ class RequestView(CoordinatorView, TemplateView):
             elif action in ("start", "finish"):
                 # For volunteers without a smartphone who phone in instead.
                 step = assignment_start if action == "start" else assignment_finish
-                step(assignment=req.assignment, actor=request.user)
+                step(assignment=assignment, actor=request.user)
                 messages.success(request, _("Recorded for the volunteer."))
             elif action == "no_show":
-                assignment_no_show(assignment=req.assignment, actor=request.user)
+                assignment_no_show(assignment=assignment, actor=request.user)
                 messages.success(request, _("Recorded as a no-show."))
             else:
                 messages.error(request, _("Unknown action."))
@@ -259,7 +264,11 @@ class ResidentView(CoordinatorView, TemplateView):
             .order_by("-starts_at")
             .all()[:100]
         )
-        return super().get_context_data(resident=self.resident, history=history, **kwargs)
+        # Every look by a volunteer is logged; coordinators can see who and when.
+        access_log = self.resident.access_log.select_related("user", "assignment")[:50]
+        return super().get_context_data(
+            resident=self.resident, history=history, access_log=access_log, **kwargs
+        )
 
 
 class VolunteerView(CoordinatorView, FormView):

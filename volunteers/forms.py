@@ -132,7 +132,10 @@ class ConfirmForm(forms.Form):
         label=_("Minutes to charge"),
         min_value=0,
         max_value=24 * 60,
-        help_text=_("From the start and finish the volunteer recorded; correct it if needed."),
+        help_text=_(
+            "From the start and finish the volunteer recorded, within the service hours; "
+            "correct it if needed."
+        ),
     )
     cash_received_yen = forms.IntegerField(
         label=_("Cash received (yen)"), min_value=0, max_value=1_000_000

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -240,6 +242,17 @@ class HelpCategory(models.Model):
         units = -(-minutes // self.fee_unit_minutes)
         return units * self.fee_yen
 
+    def billable_minutes(self, started_at: dt.datetime, finished_at: dt.datetime) -> int:
+        """Whole minutes between start and finish that fall within the service hours
+        of the day the help started (Tokyo time): a start tapped early or a finish
+        forgotten until the evening is not charged to the resident."""
+        start = timezone.localtime(started_at)
+        zone = start.tzinfo
+        opens = dt.datetime.combine(start.date(), self.service_starts, tzinfo=zone)
+        closes = dt.datetime.combine(start.date(), self.service_ends, tzinfo=zone)
+        charged = min(finished_at, closes) - max(started_at, opens)
+        return max(0, int(charged.total_seconds() // 60))
+
 
 class Resident(models.Model):
     """Someone the centre helps. Registered by coordinators; no login needed.
@@ -433,7 +446,9 @@ class StandingRequest(models.Model):
         _("weekdays"), default=list, help_text=_("Monday = 0 … Sunday = 6.")
     )
     starts = models.TimeField(_("from"))
-    duration_minutes = models.PositiveSmallIntegerField(_("minutes"), default=30)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("minutes"), default=30, validators=[MinValueValidator(1)]
+    )
     place = models.CharField(_("place"), max_length=200, blank=True)
     notes = models.TextField(_("notes for the volunteer"), blank=True)
     first_date = models.DateField(_("first date"))
@@ -446,6 +461,34 @@ class StandingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resident} / {self.category}"
+
+    def clean(self):
+        """The same checks as a request taken on the phone, so beat never generates a
+        request that the intake form would refuse (or the database would)."""
+        errors = {}
+        if not self.weekdays or any(d not in range(7) for d in self.weekdays):
+            errors["weekdays"] = _("Tick at least one day.")
+        if self.category_id and self.starts and self.duration_minutes:
+            ends = dt.datetime.combine(dt.date.min, self.starts) + dt.timedelta(
+                minutes=self.duration_minutes
+            )
+            category = self.category
+            if (
+                ends.date() != dt.date.min
+                or self.starts < category.service_starts
+                or ends.time() > category.service_ends
+            ):
+                errors["starts"] = _(
+                    "The time must be within this kind of help's service hours "
+                    "(%(starts)s–%(ends)s)."
+                ) % {
+                    "starts": category.service_starts.strftime("%H:%M"),
+                    "ends": category.service_ends.strftime("%H:%M"),
+                }
+        if self.last_date and self.first_date and self.last_date < self.first_date:
+            errors["last_date"] = _("The last date cannot be before the first date.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class StandingRequestSkip(models.Model):

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources
 
 from accounts.models import District, User
-from volunteers.models import HelpCategory
+from volunteers.models import HelpCategory, VolunteerProfile
 from volunteers.services import volunteer_profile_save
 
 DAYS = {
@@ -124,6 +124,9 @@ class VolunteerResource(resources.ModelResource):
                 raise ValidationError(
                     {"insurance_valid_until": _("Use the format YYYY-MM-DD.")}
                 ) from exc
+        # The sheet has no gender or active column: keep what the centre recorded, so
+        # re-importing never reactivates a volunteer a coordinator took off the list.
+        existing = VolunteerProfile.objects.filter(user=instance).first()
         volunteer_profile_save(
             user=instance,
             actor=self.actor,
@@ -134,5 +137,7 @@ class VolunteerResource(resources.ModelResource):
             has_car=_flag(row.get("has_car")),
             languages=str(row.get("languages") or ""),
             insurance_valid_until=insurance,
+            gender=existing.gender if existing else "",
+            active=existing.active if existing else True,
             manage_insurance=True,
         )

@@ -320,6 +320,17 @@ def assignments_for(user: User) -> QuerySet[Assignment]:
     )
 
 
+def assignments_due_reminder(day: dt.date) -> QuerySet[Assignment]:
+    """Ids of live assignments starting on ``day`` (Tokyo) not yet reminded."""
+    first = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+    return Assignment.objects.filter(
+        status__in=Assignment.LIVE,
+        starts_at__gte=first,
+        starts_at__lt=first + dt.timedelta(days=1),
+        reminded_at__isnull=True,
+    ).values_list("pk", flat=True)
+
+
 def residents_search(query: str) -> QuerySet[Resident]:
     """Residents whose kana (katakana or hiragana), phone number (any format) or
     address contains ``query``."""

@@ -9,14 +9,16 @@ change; the ledger then locks its accounts, always in that order.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import District, Role, User
-from core.errors import NotPermitted
+from core.errors import DomainError, NotPermitted
 from points import codes
 from points.exceptions import RuleNotApplicable
 from points.services import points_award
@@ -50,10 +52,13 @@ from volunteers.models import (
     Resident,
     ResidentAccessLog,
     StandingRequest,
+    StandingRequestSkip,
     VolunteerCard,
     VolunteerProfile,
     WeeklyAvailability,
 )
+
+logger = logging.getLogger(__name__)
 
 # --- Posters and cards --------------------------------------------------------------
 
@@ -678,20 +683,21 @@ def assignment_confirm(
 ) -> Assignment:
     """A coordinator confirms done work: done → confirmed.
 
-    The fee is computed from ``minutes`` (default: the time between start and finish)
-    under the category's fee rule (every started unit counts), and the cash the
-    volunteer received is recorded. When the category has a points rule, points are
-    awarded through the ledger with the idempotency key ``assignment:<id>`` (so a
-    retry never credits twice); a rule that does not apply records no points.
+    The fee is computed from ``minutes`` (default: the time between start and finish
+    within the category's service hours) under the category's fee rule (every
+    started unit counts), and the cash the volunteer received is recorded. When the
+    category has a points rule, points are awarded through the ledger with the
+    idempotency key ``assignment:<id>`` (so a retry never credits twice); a rule
+    that does not apply records no points.
     Raises :class:`InvalidTransition`, :class:`InvalidAmount`, :class:`NotPermitted`.
     """
     _coordinator_check(actor)
     if cash_received_yen < 0 or (minutes is not None and minutes < 0):
         raise InvalidAmount(field="minutes" if minutes is not None and minutes < 0 else "cash")
     assignment, help_request = _lock_assignment(assignment)
-    if minutes is None:
-        minutes = int((assignment.finished_at - assignment.started_at).total_seconds() // 60)
     category = help_request.category
+    if minutes is None:
+        minutes = category.billable_minutes(assignment.started_at, assignment.finished_at)
     _move(
         assignment,
         help_request,
@@ -749,6 +755,15 @@ def assignment_no_show(*, assignment: Assignment, actor: User) -> Assignment:
     return assignment
 
 
+def assignment_reminder_claim(*, assignment_id: int, at: dt.datetime) -> bool:
+    """Mark the day-before reminder of an assignment as sent. True only for the one
+    caller that claims it (a single conditional UPDATE), so a re-run or a second
+    worker never reminds twice."""
+    return bool(
+        Assignment.objects.filter(pk=assignment_id, reminded_at__isnull=True).update(reminded_at=at)
+    )
+
+
 def resident_details_open(*, assignment: Assignment, user: User, via: str) -> Resident:
     """The resident's personal details for the volunteer of a live assignment; every
     look is logged. Coordinators see them without a log entry (it is their work).
@@ -771,48 +786,105 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
     generated is left alone (a unique constraint on (standing, start) backs this under
     concurrent runs). Returns how many were created."""
     today = today or timezone.localdate()
-    zone = timezone.get_current_timezone()
     created = 0
     standing_list = (
         StandingRequest.objects.filter(active=True, first_date__lte=today + dt.timedelta(days))
         .exclude(last_date__lt=today)
         .select_related("resident", "category")
-        .prefetch_related("skips")
     )
     for standing in standing_list:
-        skipped = {skip.date for skip in standing.skips.all()}
-        rows = []
-        for offset in range(days + 1):
-            day = today + dt.timedelta(offset)
-            if (
-                day.weekday() not in standing.weekdays
-                or day in skipped
-                or day < standing.first_date
-                or (standing.last_date and day > standing.last_date)
-            ):
-                continue
-            starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
-            rows.append(
-                HelpRequest(
-                    resident=standing.resident,
-                    category=standing.category,
-                    district_id=standing.resident.district_id,
-                    starts_at=starts_at,
-                    ends_at=starts_at + dt.timedelta(minutes=standing.duration_minutes),
-                    place=standing.place,
-                    notes=standing.notes,
-                    channel=HelpRequest.Channel.STANDING,
-                    standing=standing,
-                )
+        with transaction.atomic():
+            # Locked as standing_skip_add locks it: a date skipped meanwhile is
+            # either seen here or cancels what this run creates, never missed.
+            list(StandingRequest.objects.select_for_update().filter(pk=standing.pk))
+            skipped = set(
+                StandingRequestSkip.objects.filter(standing=standing).values_list("date", flat=True)
             )
-        if rows:
-            before = HelpRequest.objects.filter(standing=standing).count()
-            HelpRequest.objects.bulk_create(rows, ignore_conflicts=True)
-            created += HelpRequest.objects.filter(standing=standing).count() - before
+            created += _standing_generate_one(standing, today, days, skipped)
     return created
 
 
+def _standing_generate_one(
+    standing: StandingRequest, today: dt.date, days: int, skipped: set[dt.date]
+) -> int:
+    """Create one standing request's missing occurrences (its row locked by the
+    caller). Returns how many were created."""
+    zone = timezone.get_current_timezone()
+    rows = []
+    for offset in range(days + 1):
+        day = today + dt.timedelta(offset)
+        if (
+            day.weekday() not in standing.weekdays
+            or day in skipped
+            or day < standing.first_date
+            or (standing.last_date and day > standing.last_date)
+        ):
+            continue
+        starts_at = dt.datetime.combine(day, standing.starts, tzinfo=zone)
+        ends_at = starts_at + dt.timedelta(minutes=standing.duration_minutes)
+        try:
+            _check_window(standing.category, starts_at, ends_at)
+        except DomainError:
+            # Saved before the form checked it, or the category's hours changed
+            # since: leave it to a coordinator rather than stop every other one.
+            logger.warning("standing request %s is outside service hours", standing.pk)
+            return 0
+        rows.append(
+            HelpRequest(
+                resident=standing.resident,
+                category=standing.category,
+                district_id=standing.resident.district_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                place=standing.place,
+                notes=standing.notes,
+                channel=HelpRequest.Channel.STANDING,
+                standing=standing,
+            )
+        )
+    if not rows:
+        return 0
+    before = HelpRequest.objects.filter(standing=standing).count()
+    HelpRequest.objects.bulk_create(rows, ignore_conflicts=True)
+    return HelpRequest.objects.filter(standing=standing).count() - before
+
+
+@transaction.atomic
+def standing_skip_add(
+    *, standing: StandingRequest, date: dt.date, actor: User
+) -> StandingRequestSkip:
+    """Mark ``date`` as skipped for a standing request. Beat generates requests
+    days ahead, so one already generated for that date is cancelled too (offers
+    withdrawn; an assigned volunteer is told), unless the work has started.
+    Idempotent. Raises :class:`NotPermitted`."""
+    _coordinator_check(actor)
+    list(StandingRequest.objects.select_for_update().filter(pk=standing.pk))
+    skip, _ = StandingRequestSkip.objects.get_or_create(standing=standing, date=date)
+    zone = timezone.get_current_timezone()
+    first = dt.datetime.combine(date, dt.time.min, tzinfo=zone)
+    generated = HelpRequest.objects.filter(
+        standing=standing,
+        starts_at__gte=first,
+        starts_at__lt=first + dt.timedelta(days=1),
+        status__in=TRANSITIONS["cancel"][0],
+    )
+    for help_request in generated:
+        request_cancel(help_request=help_request, actor=actor, reason=gettext("A skipped date"))
+    return skip
+
+
 # --- Volunteer profiles and the matching index -------------------------------------
+
+
+def _merge_spans(spans: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
+    """Join touching or overlapping (from, until) spans of one day."""
+    merged: list[tuple[dt.time, dt.time]] = []
+    for starts, ends in sorted(spans):
+        if merged and starts <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ends))
+        else:
+            merged.append((starts, ends))
+    return merged
 
 
 def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
@@ -832,19 +904,32 @@ def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
         "volunteerprofile_id", "helpcategory_id"
     ):
         skills.setdefault(pid, []).append(cid)
-    slots: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    weekly: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
     for pid, weekday, starts, ends in WeeklyAvailability.objects.filter(
         profile_id__in=profile_ids
     ).values_list("profile_id", "weekday", "starts", "ends"):
-        slots.setdefault(pid, []).append((weekday, starts, ends))
-    for pid, day, starts, ends in AvailabilityException.objects.filter(
-        profile_id__in=profile_ids,
-        available=True,
-        date__gte=timezone.localdate(),
-        starts__isnull=False,
-        ends__isnull=False,
-    ).values_list("profile_id", "date", "starts", "ends"):
-        slots.setdefault(pid, []).append((day.toordinal(), starts, ends))
+        weekly.setdefault(pid, {}).setdefault(weekday, []).append((starts, ends))
+    dated: dict[int, dict[dt.date, list[tuple[dt.time, dt.time]]]] = {}
+    away: set[tuple[int, dt.date]] = set()
+    for pid, day, available, starts, ends in AvailabilityException.objects.filter(
+        profile_id__in=profile_ids, date__gte=timezone.localdate()
+    ).values_list("profile_id", "date", "available", "starts", "ends"):
+        if not available:
+            away.add((pid, day))
+        elif starts is not None and ends is not None:
+            dated.setdefault(pid, {}).setdefault(day, []).append((starts, ends))
+    # Touching or overlapping slots are merged, so a window that crosses from one
+    # slot into the next (9–12 and 12–15, asked 11–13) is still covered by one row.
+    # A dated extra slot is merged with that weekday's pattern unless away that day.
+    slots: dict[int, list[tuple[int, dt.time, dt.time]]] = {}
+    for pid in profile_ids:
+        rows = slots.setdefault(pid, [])
+        for weekday, spans in weekly.get(pid, {}).items():
+            rows.extend((weekday, s, e) for s, e in _merge_spans(spans))
+        for day, spans in dated.get(pid, {}).items():
+            if (pid, day) not in away:
+                spans = spans + weekly.get(pid, {}).get(day.weekday(), [])
+            rows.extend((day.toordinal(), s, e) for s, e in _merge_spans(spans))
     MatchingSlot.objects.bulk_create(
         MatchingSlot(
             profile_id=pid,
@@ -922,13 +1007,20 @@ def availability_exception_add(
     starts: dt.time | None = None,
     ends: dt.time | None = None,
 ) -> AvailabilityException:
-    """Mark a day away, or an extra slot on a date. Raises :class:`NotPermitted`,
-    :class:`InvalidWindow`."""
+    """Mark a day away, or an extra slot on a date. Marking the same day away twice
+    returns the first mark (the profile is locked, so also under a double tap).
+    Raises :class:`NotPermitted`, :class:`InvalidWindow`."""
     if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
     if available and (starts is None or ends is None or ends <= starts):
         raise InvalidWindow(field="ends")
     profile = VolunteerProfile.objects.select_for_update().get(user=user)
+    if not available:
+        marked = AvailabilityException.objects.filter(
+            profile=profile, date=date, available=False
+        ).first()
+        if marked is not None:
+            return marked
     exception = AvailabilityException.objects.create(
         profile=profile, date=date, available=available, starts=starts, ends=ends
     )

@@ -7,12 +7,16 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from volunteers.models import Assignment, Offer
 from volunteers.notifications import notify
-from volunteers.services import activities_close_forgotten, standing_requests_generate
+from volunteers.selectors import assignments_due_reminder
+from volunteers.services import (
+    activities_close_forgotten,
+    assignment_reminder_claim,
+    standing_requests_generate,
+)
 
 
 @shared_task(name="volunteers.close_forgotten_checkouts")
@@ -54,7 +58,9 @@ def notify_offer_taken(offer_id: int) -> int:
 @shared_task(name="volunteers.notify_assigned")
 def notify_assigned(assignment_id: int) -> int:
     assignment = _assignment(assignment_id)
-    return notify(assignment.volunteer, "assigned", assignment.request) if assignment else 0
+    if assignment is None or not assignment.live:  # cancelled before the task ran
+        return 0
+    return notify(assignment.volunteer, "assigned", assignment.request)
 
 
 @shared_task(name="volunteers.notify_cancelled")
@@ -69,21 +75,9 @@ def send_reminders(now: str | None = None) -> int:
     Each assignment is reminded once (``reminded_at`` is claimed before sending)."""
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
-    zone = timezone.get_current_timezone()
-    first = dt.datetime.combine(tomorrow, dt.time.min, tzinfo=zone)
     sent = 0
-    due = Assignment.objects.filter(
-        status__in=Assignment.LIVE,
-        starts_at__gte=first,
-        starts_at__lt=first + dt.timedelta(days=1),
-        reminded_at__isnull=True,
-    ).values_list("pk", flat=True)
-    for pk in list(due):
-        with transaction.atomic():
-            claimed = Assignment.objects.filter(pk=pk, reminded_at__isnull=True).update(
-                reminded_at=at
-            )
-        if claimed:
+    for pk in list(assignments_due_reminder(tomorrow)):
+        if assignment_reminder_claim(assignment_id=pk, at=at):
             assignment = _assignment(pk)
             sent += notify(assignment.volunteer, "reminder", assignment.request)
     return sent

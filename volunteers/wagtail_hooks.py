@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
-from wagtail.admin.views.generic.models import IndexView
+from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
@@ -36,6 +36,7 @@ from volunteers.models import (
     WeeklyAvailability,
 )
 from volunteers.selectors import residents_search
+from volunteers.services import standing_skip_add
 
 
 def _poster_links(place: Place):
@@ -248,8 +249,29 @@ class StandingRequestViewSet(ModelViewSet):
         return super().formfield_for_dbfield(db_field, **kwargs)
 
 
+class SkipCreateView(CreateView):
+    """Marking a date goes through the service: a request beat already generated
+    for that date is cancelled as well."""
+
+    def save_instance(self):
+        data = self.form.cleaned_data
+        return standing_skip_add(
+            standing=data["standing"], date=data["date"], actor=self.request.user
+        )
+
+
+class SkipEditView(EditView):
+    """Moving a skipped date cancels the request already generated for the new one."""
+
+    def save_instance(self):
+        skip = super().save_instance()
+        return standing_skip_add(standing=skip.standing, date=skip.date, actor=self.request.user)
+
+
 class StandingRequestSkipViewSet(ModelViewSet):
     model = StandingRequestSkip
+    add_view_class = SkipCreateView
+    edit_view_class = SkipEditView
     icon = "date"
     menu_label = _("Skipped dates")
     list_display = ["standing", "date"]

@@ -88,9 +88,11 @@ def test_phone_request_to_confirmed_help(desk_page, phone_page):
     assert "小林 トメ" not in phone_page.content()
 
     # The coordinator confirms: fee computed, cash recorded.
+    # The taps above happened now; place them at the request's time (tomorrow 10:00),
+    # inside the service hours that the fee counts.
     assignment = Assignment.objects.get(request=req)
     Assignment.objects.filter(pk=assignment.pk).update(
-        finished_at=assignment.started_at + dt.timedelta(minutes=35)
+        started_at=req.starts_at, finished_at=req.starts_at + dt.timedelta(minutes=35)
     )
     desk_page.reload()
     assert desk_page.locator("#id_minutes").input_value() == "35"

@@ -192,8 +192,12 @@ def test_volunteer_import_previews_then_imports(desk, district):
     assert [(w.weekday, w.starts.hour) for w in yoko.weekly.all()] == [(0, 9), (3, 13)]
     takashi = VolunteerProfile.objects.get(user__full_name="小川 隆")
     assert takashi.user.email is None and takashi.user.has_role("volunteer")
+    VolunteerProfile.objects.filter(pk=yoko.pk).update(active=False, gender="female")
     desk.post("/admin/aid/volunteers/import/", {"file": upload(rows), "confirm": "on"})
     assert VolunteerProfile.objects.count() == 2  # re-import updates
+    yoko.refresh_from_db()
+    # Columns the sheet does not have are kept: no volunteer is silently reactivated.
+    assert (yoko.active, yoko.gender) == (False, "female")
 
 
 def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
@@ -276,3 +280,140 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
     assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
     assert not eligible_volunteers(req).exists()
     assert desk.get(response.url).status_code == 200
+
+
+def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    for data in (
+        {"action": "confirm", "minutes": "20", "cash_received_yen": "200"},
+        {"action": "start"},
+        {"action": "finish"},
+        {"action": "no_show"},
+    ):
+        response = desk.post(url, data)
+        assert response.status_code == 302, data
+    assert HelpRequest.objects.get(pk=req.pk).status == "requested"
+    assert desk.get("/admin/aid/requests/999999/").status_code == 404
+
+
+def test_offers_go_only_to_volunteers(desk, district, coordinator):
+    helper = volunteer(district)
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    desk.post(
+        f"/admin/aid/requests/{req.pk}/",
+        {"action": "offer", "volunteers": [helper.pk, coordinator.pk, "x", "99999999999999"]},
+    )
+    assert list(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == [
+        helper.pk
+    ]
+
+
+@pytest.mark.parametrize("role", ["city_staff", "shop_staff", "district_editor"])
+def test_other_staff_never_see_residents(client, district, role):
+    staff = signed_in_back_office(client, UserFactory(roles=[role]))
+    res = resident(district, full_name="小林 トメ")
+    req = HelpRequest.objects.create(
+        resident=res,
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    for url in (
+        "/admin/aid/",
+        f"/admin/aid/?q={res.full_name_kana}",
+        f"/admin/aid/residents/{res.pk}/",
+        f"/admin/aid/residents/{res.pk}/intake/",
+        f"/admin/aid/requests/{req.pk}/",
+        "/admin/aid/requests/",
+        "/admin/aid/requests/?export=csv",
+        "/admin/aid/assignments/?export=csv",
+        "/admin/aid_residents/",
+        f"/admin/aid_residents/edit/{res.pk}/",
+        "/admin/aid_standing/",
+    ):
+        response = staff.get(url)
+        assert response.status_code in (302, 403), url
+        body = b"".join(response) if response.streaming else response.content
+        assert res.full_name.encode() not in body, url
+    refused = staff.post(f"/admin/aid/requests/{req.pk}/", {"action": "cancel"})
+    assert refused.status_code in (302, 403)
+    assert HelpRequest.objects.get(pk=req.pk).status == "requested"
+
+
+def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordinator):
+    from django.test import Client
+
+    from volunteers.services import request_assign
+
+    helper = volunteer(district, full_name="森 さくら")
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    url = f"/admin/aid/residents/{req.resident_id}/"
+    nobody = "この方の情報を開いたボランティアはまだいません"
+    assert nobody in desk.get(url).content.decode()
+    phone = Client()
+    phone.force_login(helper)
+    assert phone.get(f"/me/assignments/{assignment.pk}/").status_code == 200
+    page = desk.get(url).content.decode()
+    log = page[page.index("この方の情報を見た人") :]
+    assert nobody not in log and "森 さくら" in log and "Webページ" in log
+
+
+def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordinator):
+    from tests.volunteers.aid import DAY
+    from volunteers.models import StandingRequest
+    from volunteers.services import standing_requests_generate, standing_skip_add
+
+    standing = StandingRequest.objects.create(
+        resident=resident(DistrictFactory()),
+        category=category("trash"),
+        weekdays=[1, 4],
+        starts=dt.time(8),
+        duration_minutes=20,
+        first_date=DAY,
+    )
+    standing_requests_generate(today=DAY, days=3)  # Tue 4 and Fri 7
+    skip = standing_skip_add(standing=standing, date=DAY, actor=coordinator)
+    friday = DAY + dt.timedelta(3)
+    response = desk.post(
+        f"/admin/aid_skips/edit/{skip.pk}/", {"standing": standing.pk, "date": friday}
+    )
+    assert response.status_code == 302
+    cancelled = HelpRequest.objects.filter(standing=standing, status="cancelled")
+    assert {timezone.localtime(r.starts_at).date() for r in cancelled} == {DAY, friday}
+
+
+@pytest.mark.parametrize("base", ["/admin/aid/requests/", "/admin/aid/assignments/"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "starts_at_after=not-a-date&starts_at_before=2030-13-45",
+        "category=abc&district=99999999999999999999&status=flying",
+        "page=abc",
+        "export=csv&starts_at_after=nope",
+        "export=xlsx&status=nope",
+        "ordering=-nonexistent",
+    ],
+)
+def test_reports_answer_bad_filters_without_a_500(desk, base, query):
+    assert desk.get(f"{base}?{query}").status_code < 500

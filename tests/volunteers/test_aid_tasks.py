@@ -20,6 +20,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
 def standing():
     res = resident(DistrictFactory())
     return StandingRequest.objects.create(
@@ -116,3 +121,76 @@ def test_other_channels_plug_in_behind_the_same_interface(coordinator, settings)
     RecordingChannel.sent.clear()
     assert tasks.notify_cancelled.delay(assignment.pk).get() == 2
     assert RecordingChannel.sent[0][0] == helper.pk and "取消" in RecordingChannel.sent[0][1]
+
+
+def test_a_date_skipped_after_generation_cancels_that_request(standing, coordinator, commit):
+    from volunteers.services import standing_skip_add
+
+    standing_requests_generate(today=DAY, days=3)  # Tue 4 and Fri 7
+    friday = HelpRequest.objects.get(standing=standing, starts_at__date=DAY + dt.timedelta(3))
+    helper = volunteer(standing.resident.district, skills=("trash",))
+    request_assign(help_request=friday, volunteer=helper, actor=coordinator)
+    mail.outbox.clear()
+    with commit():
+        standing_skip_add(standing=standing, date=DAY + dt.timedelta(3), actor=coordinator)
+    friday.refresh_from_db()
+    assert friday.status == "cancelled" and friday.assignment.status == "cancelled"
+    assert [m.to[0] for m in mail.outbox] == [helper.email]  # told not to come
+    tuesday = HelpRequest.objects.get(standing=standing, starts_at__date=DAY)
+    assert tuesday.status == "requested"
+    # Idempotent, and beat does not bring the date back.
+    standing_skip_add(standing=standing, date=DAY + dt.timedelta(3), actor=coordinator)
+    assert standing_requests_generate(today=DAY, days=3) == 0
+    assert StandingRequestSkip.objects.filter(standing=standing).count() == 1
+
+
+def test_skipping_a_date_in_the_back_office_cancels_the_generated_request(
+    standing, client, coordinator
+):
+    from tests.points.test_interfaces import signed_in_back_office
+
+    standing_requests_generate(today=DAY, days=0)
+    desk = signed_in_back_office(client, coordinator)
+    response = desk.post("/admin/aid_skips/new/", {"standing": standing.pk, "date": DAY})
+    assert response.status_code == 302
+    assert HelpRequest.objects.get(standing=standing).status == "cancelled"
+
+
+def test_a_standing_request_outside_service_hours_is_refused_and_never_breaks_beat(
+    standing,
+):
+    from django.core.exceptions import ValidationError
+
+    bad = StandingRequest(
+        resident=standing.resident,
+        category=category("shopping"),  # from 9:00
+        weekdays=[1],
+        starts=dt.time(8),
+        duration_minutes=30,
+        first_date=DAY,
+    )
+    with pytest.raises(ValidationError) as refused:
+        bad.full_clean()
+    assert "starts" in refused.value.message_dict
+    bad.duration_minutes = 0
+    bad.starts = dt.time(10)
+    with pytest.raises(ValidationError) as refused:
+        bad.full_clean()
+    assert "duration_minutes" in refused.value.message_dict
+    bad.save()  # as data saved before these checks, or hours changed since
+    assert standing_requests_generate(today=DAY, days=3) == 2  # the good one still runs
+    assert not HelpRequest.objects.filter(standing=bad).exists()
+
+
+def test_an_assignment_cancelled_before_its_notice_went_out_is_not_announced(coordinator):
+    from volunteers.services import request_cancel
+
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district))
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    assert tasks.notify_assigned.delay(assignment.pk).get() == 1
+    request_cancel(help_request=req, actor=coordinator)
+    mail.outbox.clear()
+    assert tasks.notify_assigned.delay(assignment.pk).get() == 0
+    assert mail.outbox == []

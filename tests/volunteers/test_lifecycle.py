@@ -255,3 +255,31 @@ def test_confirmation_refuses_negative_amounts(coordinator, district, res):
 def test_trash_can_be_taken_early_in_the_morning(coordinator, res):
     req = help_request(coordinator, res, code="trash", start=at(7, 30), end=at(7, 50))
     assert req.category.service_starts == dt.time(7)
+
+
+@pytest.mark.parametrize(
+    "started, finished, minutes, fee",
+    [
+        pytest.param(at(8, 40), at(9, 25), 25, 300, id="start-tapped-before-opening"),
+        pytest.param(
+            at(15, 30),
+            at(10, day=at(0).date() + dt.timedelta(1)),
+            30,
+            300,
+            id="finish-forgotten-overnight",
+        ),
+        pytest.param(at(10), at(10, 10), 10, 100, id="exactly-one-unit"),
+        pytest.param(at(10), at(10, 11), 11, 200, id="a-started-unit-counts"),
+    ],
+)
+def test_the_fee_counts_only_minutes_within_service_hours(
+    coordinator, district, res, started, finished, minutes, fee
+):
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assignment_start(assignment=assignment, actor=helper, at=started)
+    assignment_finish(assignment=assignment, actor=helper, at=finished)
+    done = assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=fee)
+    assert (done.minutes, done.fee_yen) == (minutes, fee)

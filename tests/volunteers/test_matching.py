@@ -8,8 +8,8 @@ import pytest
 from django.test import override_settings
 from django.utils import translation
 
-from tests.factories import DistrictFactory, UserFactory
-from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
+from tests.factories import DistrictFactory
+from tests.volunteers.aid import DAY, at, help_request, resident, volunteer
 from volunteers.models import Assignment, AvailabilityException
 from volunteers.selectors import eligible_volunteers, suggest
 from volunteers.services import (
@@ -216,4 +216,33 @@ def test_suggestions_are_limited_and_scored_in_order(req, district):
     found = suggest(req, limit=3)
     assert len(found) == 3
     assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
-    assert category().pk == req.category_id and UserFactory  # the request is shopping
+
+
+def test_touching_weekly_slots_cover_a_window_that_crosses_between_them(req, district):
+    # Two slots on the same Tuesday (as a spreadsheet import allows): 9–10:30 and
+    # 10:30–12 together cover 10–11; with a gap between them they do not.
+    joined = volunteer(
+        district, weekly=((1, dt.time(9), dt.time(10, 30)), (1, dt.time(10, 30), dt.time(12)))
+    )
+    volunteer(
+        district, weekly=((1, dt.time(9), dt.time(10, 15)), (1, dt.time(10, 45), dt.time(12)))
+    )
+    assert eligible(req) == {joined.pk}
+
+
+def test_a_dated_extra_slot_joins_the_weekly_pattern_of_that_day(req, district):
+    # Tuesdays 9–10:30 plus, on DAY only, 10:30–12: the window 10–11 is covered.
+    extended = volunteer(district, weekly=((1, dt.time(9), dt.time(10, 30)),))
+    availability_exception_add(
+        user=extended,
+        actor=extended,
+        date=DAY,
+        available=True,
+        starts=dt.time(10, 30),
+        ends=dt.time(12),
+    )
+    assert eligible(req) == {extended.pk}
+    # Away that day as well: the weekly part no longer counts, the extra slot alone
+    # (10:30–12) does not cover 10–11.
+    availability_exception_add(user=extended, actor=extended, date=DAY, available=False)
+    assert eligible(req) == set()

@@ -71,3 +71,35 @@ def test_a_direct_assignment_racing_acceptances_still_makes_one(postgres, refere
     assert sum(isinstance(o, Assignment) for o in outcomes) == 1, outcomes
     assert all(isinstance(o, Assignment | OfferTaken | InvalidTransition) for o in outcomes)
     assert Assignment.objects.filter(request=req).count() == 1
+
+
+def test_a_date_skipped_while_beat_generates_never_stays_open(postgres, reference_data):
+    import datetime as dt
+
+    from tests.volunteers.aid import DAY, category
+    from volunteers.models import StandingRequest
+    from volunteers.services import standing_requests_generate, standing_skip_add
+
+    coordinator = UserFactory(roles=["coordinator"])
+    res = resident(DistrictFactory())
+    for _ in range(5):
+        standing = StandingRequest.objects.create(
+            resident=res,
+            category=category("trash"),
+            weekdays=[DAY.weekday()],
+            starts=dt.time(8),
+            duration_minutes=20,
+            first_date=DAY,
+        )
+        outcomes = run_concurrently(
+            [
+                lambda: standing_requests_generate(today=DAY, days=0),
+                lambda s=standing: standing_skip_add(standing=s, date=DAY, actor=coordinator),
+            ],
+            threads=2,
+        )
+        assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+        # Whichever ran first, the skipped date has no request waiting for a volunteer.
+        assert not HelpRequest.objects.filter(
+            standing=standing, status__in=["requested", "offered"]
+        ).exists()
