@@ -71,7 +71,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB = "ikiiki_bench_http"
+DB = f"{os.environ.get('BENCH_DB_PREFIX', 'ikiiki')}_bench_http"  # see bench_ledger
 SETTINGS = "bench.checkin_settings"
 
 CLIENTS = int(os.environ.get("BENCH_CHECKIN_CLIENTS", "8"))

@@ -20,9 +20,10 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
@@ -109,20 +110,36 @@ def fingerprint(content: dict[str, Any]) -> str:
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     """Lock the accounts in primary-key order and return them with current balances.
 
-    The one place locks are taken: a fixed global order means two postings that touch
-    the same accounts can wait for each other but never deadlock.
+    The one place locks are taken (``points_post()`` on PostgreSQL does the same in
+    SQL): a fixed global order means two postings that touch the same accounts can
+    wait for each other but never deadlock.
+
+    The issuance account is read but **not locked** here. Every award and adjustment
+    touches it, so locking it up front serialised all of them system-wide for the
+    whole posting. Nothing reads its balance (it is the one account allowed below
+    zero), so it only needs the row lock its balance ``UPDATE`` takes, and that update
+    is the last statement of every posting: a posting holding the issuance row waits
+    for no other account lock afterwards, so the order stays deadlock-free, and the
+    cached balance still changes in the same transaction as the entries (the
+    ``points_audit`` invariant holds).
     """
     ids = sorted(set(account_ids))
     # Plain SQL: every posting runs this, and compiling the ORM query cost more than
     # running it. Only what the checks read is loaded; other fields load on access.
-    sql = (
-        f"SELECT id, kind, code, balance FROM {Account._meta.db_table}"  # noqa: S608
-        f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id"
-    )
+    table, marks = Account._meta.db_table, ", ".join(["%s"] * len(ids))
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql = (
+            f"WITH locked AS (SELECT id, kind, code, balance FROM {table}"  # noqa: S608
+            f" WHERE id IN ({marks}) AND kind <> %s ORDER BY id FOR UPDATE)"
+            f" SELECT * FROM locked UNION ALL SELECT id, kind, code, balance FROM {table}"
+            f" WHERE id IN ({marks}) AND kind = %s"
+        )
+        params = [*ids, AccountKind.ISSUANCE.value, *ids, AccountKind.ISSUANCE.value]
+    else:  # SQLite: one writer at a time, no row locks
+        sql = f"SELECT id, kind, code, balance FROM {table} WHERE id IN ({marks})"  # noqa: S608
+        params = ids
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     names = ["id", "kind", "code", "balance"]
     locked = {row[0]: Account.from_db(connection.alias, names, row) for row in rows}
@@ -177,8 +194,24 @@ def _post(
     reference: str = "",
     memo: str = "",
 ) -> Transaction:
-    """Post ``lines``, or what ``build`` returns under the locks, exactly once."""
+    """Post ``lines``, or what ``build`` returns under the locks, exactly once.
+
+    Fixed lines on PostgreSQL go to :func:`_post_in_database` (one round trip); a
+    builder, and every posting on SQLite, runs the steps below in Python. Both do the
+    same steps in the same order with the same outcomes (``test_sql_path`` holds them
+    to it).
+    """
     digest = fingerprint({"kind": kind, **content})
+    if build is None and posts_in_database():
+        txn = Transaction(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            fingerprint=digest,
+            actor=actor,
+            reference=reference,
+            memo=memo,
+        )
+        return _post_in_database(txn, lines)
     try:
         with transaction.atomic():
             locked = lock_accounts(account_ids)
@@ -215,6 +248,62 @@ def _post(
         if existing is None:
             raise
         return existing
+
+
+def posts_in_database() -> bool:
+    """Whether fixed-line postings use ``points_post()`` (PostgreSQL, migration 0004)."""
+    return connection.vendor == "postgresql"
+
+
+# SQLSTATEs raised by points_post() (migration 0004) for the ledger's domain errors.
+LEDGER_SQLSTATES = ("IK001", "IK002", "IK003", "IK004")
+
+
+def _post_in_database(txn: Transaction, lines: Lines) -> Transaction:
+    """Post ``txn`` (unsaved) with ``lines`` through ``points_post()``: one statement.
+
+    Why: a posting from Python costs five or more round trips (lock, insert, entries,
+    balances, plus BEGIN/COMMIT), and the account locks are held across all of them;
+    in one statement the locks are held for the database's own work only, which is
+    what makes a hot wallet cheap. Outside a transaction the statement commits by
+    itself (no BEGIN/COMMIT round trips); inside one it runs in a savepoint, so a
+    refused posting leaves the caller's transaction usable, as ``atomic()`` does on the
+    Python path.
+
+    Same guarantees and errors as the Python path: the replay of a key returns the
+    stored transaction, and ``IdempotencyConflict``, ``UnbalancedTransaction``,
+    ``InsufficientPoints`` and ``Account.DoesNotExist`` are raised for the same cases.
+    """
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    record = {f.column: f.get_db_prep_save(f.pre_save(txn, True), connection) for f in fields}
+    params = [
+        json.dumps(record, default=str),
+        [account_id for account_id, _ in lines],
+        [int(amount) for _, amount in lines],
+    ]
+    sql = "SELECT * FROM points_post(%s::jsonb, %s::bigint[], %s::bigint[])"
+    try:
+        with (
+            transaction.atomic() if connection.in_atomic_block else nullcontext(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, params)
+            transaction_id, replayed = cursor.fetchone()
+    except DatabaseError as exc:
+        state = getattr(exc.__cause__, "sqlstate", None)
+        if state not in LEDGER_SQLSTATES:
+            raise
+        if state == "IK001":
+            raise UnbalancedTransaction() from None
+        if state == "IK002":
+            raise InsufficientPoints(**json.loads(exc.__cause__.diag.message_detail)) from None
+        if state == "IK003":
+            raise IdempotencyConflict(idempotency_key=txn.idempotency_key) from None
+        raise Account.DoesNotExist(str(exc.__cause__.diag.message_primary)) from None
+    if replayed:
+        return Transaction.objects.get(pk=transaction_id)
+    txn.pk, txn._state.adding, txn._state.db = transaction_id, False, connection.alias
+    return txn
 
 
 def _check_lines(lines: Lines, locked: dict[int, Account]) -> None:
