@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -28,6 +27,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.db import savepoint_if_nested
 from core.errors import NotPermitted
 from points import codes
 from points.exceptions import (
@@ -95,6 +95,22 @@ def wallet_for(user: User) -> Account:
         defaults={"code": f"wallet-{user.pk}", "name": f"{user} のポイント"},
     )
     return account
+
+
+def _wallet_and_issuance(user: User) -> tuple[Account, Account]:
+    """The user's wallet and the issuance account: one query when both exist (every
+    award needs the two), else created as :func:`wallet_for` and
+    :func:`system_account` do."""
+    found = {
+        account.kind: account
+        for account in Account.objects.filter(
+            Q(kind=AccountKind.WALLET, owner=user)
+            | Q(code=SYSTEM_ACCOUNTS[AccountKind.ISSUANCE][0])
+        )
+    }
+    wallet = found.get(AccountKind.WALLET) or wallet_for(user)
+    issuance = found.get(AccountKind.ISSUANCE) or system_account(AccountKind.ISSUANCE)
+    return wallet, issuance
 
 
 # --- The posting core ---------------------------------------------------------------
@@ -283,10 +299,7 @@ def _post_in_database(txn: Transaction, lines: Lines) -> Transaction:
     ]
     sql = "SELECT * FROM points_post(%s::jsonb, %s::bigint[], %s::bigint[])"
     try:
-        with (
-            transaction.atomic() if connection.in_atomic_block else nullcontext(),
-            connection.cursor() as cursor,
-        ):
+        with savepoint_if_nested(), connection.cursor() as cursor:
             cursor.execute(sql, params)
             transaction_id, replayed = cursor.fetchone()
     except DatabaseError as exc:
@@ -466,22 +479,27 @@ def points_award(
         "minutes": duration_minutes,
         "reference": reference,
     }
-    # A retry returns the original even if the rule or the person changed since.
-    existing = _replay(idempotency_key, fingerprint({"kind": TransactionKind.EARN, **content}))
-    if existing is not None:
-        return existing
-    if not rule.active:
-        raise RuleNotApplicable(reason="inactive_rule")
-    requested = award_points_for(rule, duration_minutes)
-    if rule.min_age is not None:
-        age = user.age_on(activity_date)
-        if age is None or age < rule.min_age:
-            raise RuleNotApplicable(
-                reason="under_age" if age is not None else "birth_date_unknown",
-                minimum_age=rule.min_age,
-            )
-    wallet = wallet_for(user)
-    issuance = system_account(AccountKind.ISSUANCE)
+    try:
+        if not rule.active:
+            raise RuleNotApplicable(reason="inactive_rule")
+        requested = award_points_for(rule, duration_minutes)
+        if rule.min_age is not None:
+            age = user.age_on(activity_date)
+            if age is None or age < rule.min_age:
+                raise RuleNotApplicable(
+                    reason="under_age" if age is not None else "birth_date_unknown",
+                    minimum_age=rule.min_age,
+                )
+    except RuleNotApplicable:
+        # A retry returns the original even if the rule or the person changed since.
+        # Looked up only when a check fails: a passing retry is caught under the locks
+        # (``_post``), so the usual award saves this query.
+        digest = fingerprint({"kind": TransactionKind.EARN, **content})
+        existing = _replay(idempotency_key, digest)
+        if existing is not None:
+            return existing
+        raise
+    wallet, issuance = _wallet_and_issuance(user)
 
     def build(locked: dict[int, Account]) -> tuple[Lines, dict[str, Any]]:
         credit, reason = requested, CapReason.NONE
