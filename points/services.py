@@ -8,8 +8,9 @@ Guarantees, for every posting service here:
   content returns the original :class:`~points.models.Transaction`; the same key with
   different content raises :class:`~points.exceptions.IdempotencyConflict`.
 * **Serialised per account**: the touched accounts are locked in primary-key order
-  (``SELECT … FOR UPDATE``) before balances are read, so concurrent postings neither
-  overdraw a wallet nor deadlock.
+  (``SELECT … FOR NO KEY UPDATE``; the issuance account last, see ``lock_accounts``)
+  before balances are read, so concurrent postings neither overdraw a wallet nor
+  deadlock.
 * **Never negative**: only the scheme's issuance account may go below zero; anything
   else raises :class:`~points.exceptions.InsufficientPoints`.
 """
@@ -138,6 +139,10 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     for no other account lock afterwards, so the order stays deadlock-free, and the
     cached balance still changes in the same transaction as the entries (the
     ``points_audit`` invariant holds).
+
+    ``FOR NO KEY UPDATE`` rather than ``FOR UPDATE``: it serialises postings on an
+    account just the same, but does not conflict with the KEY SHARE lock a foreign key
+    check takes, which ``points_post()`` takes (inserting entries) before it locks.
     """
     ids = sorted(set(account_ids))
     # Plain SQL: every posting runs this, and compiling the ORM query cost more than
@@ -146,7 +151,7 @@ def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     if connection.features.has_select_for_update:
         sql = (
             f"WITH locked AS (SELECT id, kind, code, balance FROM {table}"  # noqa: S608
-            f" WHERE id IN ({marks}) AND kind <> %s ORDER BY id FOR UPDATE)"
+            f" WHERE id IN ({marks}) AND kind <> %s ORDER BY id FOR NO KEY UPDATE)"
             f" SELECT * FROM locked UNION ALL SELECT id, kind, code, balance FROM {table}"
             f" WHERE id IN ({marks}) AND kind = %s"
         )

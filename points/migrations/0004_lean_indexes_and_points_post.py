@@ -12,14 +12,23 @@
   lines, in the same order, and reports the same domain errors through SQLSTATEs
   ``IK001``–``IK004`` (see ``services.LEDGER_SQLSTATES``):
 
-  1. lock the touched accounts except the issuance account, in primary-key order
-     (``SELECT … ORDER BY id FOR UPDATE``); unknown ids raise ``IK004``;
+  1. unknown account ids raise ``IK004``;
   2. insert the transaction ``ON CONFLICT (idempotency_key) DO NOTHING``; a taken key
      returns the original (``replayed``) when its fingerprint matches, else ``IK003``;
-  3. check the lines: ``IK001`` if they do not sum to zero, ``IK002`` (detail: JSON of
-     the account code, balance and requested points) when a non-issuance account would
-     go below zero, checked in the order the accounts first appear in the lines;
-  4. insert the entries in line order and add each account's delta to its balance.
+  3. ``IK001`` if the lines do not sum to zero; insert the entries in line order;
+  4. lock the touched accounts except the issuance account, in primary-key order
+     (``SELECT … ORDER BY id FOR NO KEY UPDATE``), then ``IK002`` (detail: JSON of the
+     account code, balance and requested points) when a non-issuance account would go
+     below zero, checked in the order the accounts first appear in the lines;
+  5. add each account's delta to its balance.
+
+  The outcome of every call is the Python path's (same checks, same precedence of
+  errors; any error rolls the whole statement back), but the locks come after the
+  inserts: a hot wallet is held only for its check, its update and the COMMIT, not for
+  the transaction and entry inserts. ``FOR NO KEY UPDATE`` (also used by the Python
+  path) serialises postings on an account exactly as ``FOR UPDATE`` did, and unlike it
+  does not conflict with the KEY SHARE locks the entries' foreign keys take, so
+  inserting entries before locking cannot deadlock with another posting.
 
   The issuance account is never locked up front: nothing reads its balance (it may
   go negative), so it is only locked by the balance update, the last statement.
@@ -47,8 +56,8 @@ DECLARE
 BEGIN
     SELECT array_agg(DISTINCT a ORDER BY a) INTO ids FROM unnest(account_ids) AS a;
 
-    PERFORM 1 FROM points_account
-      WHERE id = ANY (ids) AND kind <> 'issuance' ORDER BY id FOR UPDATE;
+    -- Everything that does not need the account locks comes first, so that a hot
+    -- account is held only for the balance check, the update and the COMMIT.
     SELECT count(*) INTO found_count FROM points_account WHERE id = ANY (ids);
     IF found_count <> coalesce(cardinality(ids), 0) THEN
         RAISE EXCEPTION 'unknown points account ids in %', ids USING ERRCODE = 'IK004';
@@ -79,6 +88,15 @@ BEGIN
     IF (SELECT coalesce(sum(a), 0) FROM unnest(amounts) AS a) <> 0 THEN
         RAISE EXCEPTION 'entries do not sum to zero' USING ERRCODE = 'IK001';
     END IF;
+    -- The entries' foreign keys take KEY SHARE locks on the accounts, which do not
+    -- conflict with FOR NO KEY UPDATE below (nor with the balance UPDATE).
+    INSERT INTO points_entry (transaction_id, account_id, amount)
+    SELECT new_id, l.id, l.amount
+      FROM unnest(account_ids, amounts) WITH ORDINALITY AS l (id, amount, n)
+     ORDER BY l.n;
+
+    PERFORM 1 FROM points_account
+      WHERE id = ANY (ids) AND kind <> 'issuance' ORDER BY id FOR NO KEY UPDATE;
     FOR line IN
         SELECT d.delta, acc.code, acc.balance
           FROM (SELECT l.id, sum(l.amount) AS delta, min(l.n) AS first_seen
@@ -96,10 +114,6 @@ BEGIN
                       'requested', -line.delta)::text;
     END LOOP;
 
-    INSERT INTO points_entry (transaction_id, account_id, amount)
-    SELECT new_id, l.id, l.amount
-      FROM unnest(account_ids, amounts) WITH ORDINALITY AS l (id, amount, n)
-     ORDER BY l.n;
     UPDATE points_account AS acc SET balance = acc.balance + d.delta
       FROM (SELECT l.id, sum(l.amount) AS delta
               FROM unnest(account_ids, amounts) AS l (id, amount) GROUP BY l.id) AS d
