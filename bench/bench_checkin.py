@@ -430,7 +430,7 @@ def scan(port, label, kind, tokens: list[str], users: list[int], body, seconds, 
     configured load generator; ``until_done`` (warm-up): running out of users is fine
     (wrk then idles until ``seconds`` are over)."""
     status = "open" if kind == "check_in" else "credited"
-    before = 0 if kind == "check_in" else activity_count(status)
+    before = activity_count(status)
     if GENERATOR == "wrk":
         selected = [tokens[u] for u in users]
         phase = run_phase_wrk(port, label, kind, selected, body, seconds, until_done)
@@ -527,8 +527,14 @@ def measure(port: int, seeded: dict, body: bytes) -> tuple[dict[str, Phase], Cou
     warm.append(
         scan(port, "warm-up check-out", "check_out", warm_tokens, checked_in, body, 10, True)
     )
-    if activity_count("open"):
-        fail("the warm-up left activities open: it is too short for this machine")
+    # wrk may drop the request a connection was handed when its thread stops: a few
+    # warm-up volunteers can stay checked in (they are not scanned again).
+    if activity_count("open") > CLIENTS:
+        fail(
+            f"the warm-up left {activity_count('open')} activities open: checked in "
+            f"{warm[-2].processed} ({warm[-2].ok} seen), out {warm[-1].processed} "
+            f"({warm[-1].ok} seen), errors {dict(warm[-1].errors)}"
+        )
 
     # Measured: the bare view on both sides of the others, so that drift shows.
     print("running: bare view, authenticated no-op, check-in, check-out, bare view")
@@ -536,7 +542,7 @@ def measure(port: int, seeded: dict, body: bytes) -> tuple[dict[str, Phase], Cou
     phases["auth"] = repeat(port, "authenticated no-op", "auth", tokens, body, SECONDS)
     everyone = list(range(len(tokens)))
     phases["in"] = scan(port, "check-in", "check_in", tokens, everyone, body, SECONDS)
-    checked_in = sorted(index_of[u] for u in open_activity_users())
+    checked_in = sorted(index_of[u] for u in open_activity_users() if u in index_of)
     backdate_open_activities()
     phases["out"] = scan(port, "check-out", "check_out", tokens, checked_in, body, SECONDS)
     phases["bare2"] = repeat(port, "bare view (after)", "bare", tokens, body, SECONDS)
