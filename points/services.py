@@ -276,7 +276,8 @@ def posts_in_database() -> bool:
     return connection.vendor == "postgresql"
 
 
-# SQLSTATEs raised by points_post() (migration 0004) for the ledger's domain errors.
+# SQLSTATEs raised by points_post() (migration 0004) for the ledger's domain errors;
+# points_award_post() (0005) adds IK005 for CapReached.
 LEDGER_SQLSTATES = ("IK001", "IK002", "IK003", "IK004")
 
 
@@ -308,20 +309,69 @@ def _post_in_database(txn: Transaction, lines: Lines) -> Transaction:
             cursor.execute(sql, params)
             transaction_id, replayed = cursor.fetchone()
     except DatabaseError as exc:
-        state = getattr(exc.__cause__, "sqlstate", None)
-        if state not in LEDGER_SQLSTATES:
-            raise
-        if state == "IK001":
-            raise UnbalancedTransaction() from None
-        if state == "IK002":
-            raise InsufficientPoints(**json.loads(exc.__cause__.diag.message_detail)) from None
-        if state == "IK003":
-            raise IdempotencyConflict(idempotency_key=txn.idempotency_key) from None
-        raise Account.DoesNotExist(str(exc.__cause__.diag.message_primary)) from None
+        _raise_ledger_error(exc, txn)
     if replayed:
         return Transaction.objects.get(pk=transaction_id)
     txn.pk, txn._state.adding, txn._state.db = transaction_id, False, connection.alias
     return txn
+
+
+def _award_in_database(
+    txn: Transaction,
+    *,
+    wallet: Account,
+    issuance: Account,
+    caps: list[tuple[CapReason, int | None, tuple[dt.date, dt.date]]],
+    allow_partial: bool,
+) -> Transaction:
+    """The locked part of :func:`points_award` through ``points_award_post()``
+    (migration 0005): the build step of the Python path (replay under the wallet lock,
+    the limits in order, ``CapReached``) and the posting, in one statement.
+
+    ``caps``: (reason, limit or None, (first, last) activity dates), checked in order.
+    """
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    record = {f.column: f.get_db_prep_save(f.pre_save(txn, True), connection) for f in fields}
+    limits = [
+        {"reason": reason.value, "cap": cap, "first": first.isoformat(), "last": last.isoformat()}
+        for reason, cap, (first, last) in caps
+        if cap is not None
+    ]
+    params = [
+        json.dumps(record, default=str),
+        wallet.pk,
+        issuance.pk,
+        txn.rule.cap_group,
+        json.dumps(limits),
+    ]
+    sql = "SELECT * FROM points_award_post(%s::jsonb, %s, %s, %s, %s::jsonb, %s)"
+    try:
+        with savepoint_if_nested(), connection.cursor() as cursor:
+            cursor.execute(sql, [*params, allow_partial])
+            transaction_id, replayed, capped, reason = cursor.fetchone()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "IK005":
+            raise CapReached(**json.loads(exc.__cause__.diag.message_detail)) from None
+        _raise_ledger_error(exc, txn)
+    if replayed:
+        return Transaction.objects.get(pk=transaction_id)
+    txn.capped_points, txn.cap_reason = capped, reason
+    txn.pk, txn._state.adding, txn._state.db = transaction_id, False, connection.alias
+    return txn
+
+
+def _raise_ledger_error(exc: DatabaseError, txn: Transaction) -> None:
+    """Re-raise a ``points_post()`` error as the Python path's domain error."""
+    state = getattr(exc.__cause__, "sqlstate", None)
+    if state not in LEDGER_SQLSTATES:
+        raise exc
+    if state == "IK001":
+        raise UnbalancedTransaction() from None
+    if state == "IK002":
+        raise InsufficientPoints(**json.loads(exc.__cause__.diag.message_detail)) from None
+    if state == "IK003":
+        raise IdempotencyConflict(idempotency_key=txn.idempotency_key) from None
+    raise Account.DoesNotExist(str(exc.__cause__.diag.message_primary)) from None
 
 
 def _check_lines(lines: Lines, locked: dict[int, Account]) -> None:
@@ -505,6 +555,28 @@ def points_award(
             return existing
         raise
     wallet, issuance = _wallet_and_issuance(user)
+    if posts_in_database():
+        return _award_in_database(
+            Transaction(
+                kind=TransactionKind.EARN,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint({"kind": TransactionKind.EARN, **content}),
+                actor=actor,
+                reference=reference,
+                memo=memo,
+                rule=rule,
+                activity_date=activity_date,
+                requested_points=requested,
+                expires_on=rule.expiry_for(activity_date),
+            ),
+            wallet=wallet,
+            issuance=issuance,
+            caps=[
+                (CapReason.DAILY, rule.daily_cap, (activity_date, activity_date)),
+                (CapReason.YEARLY, rule.yearly_cap, rule.year_bounds(activity_date)),
+            ],
+            allow_partial=allow_partial,
+        )
 
     def build(locked: dict[int, Account]) -> tuple[Lines, dict[str, Any]]:
         credit, reason = requested, CapReason.NONE

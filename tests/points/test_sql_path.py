@@ -1,9 +1,9 @@
-"""The PostgreSQL posting function ``points_post()`` and the Python posting path agree.
+"""The PostgreSQL posting functions and the Python posting path agree.
 
 On PostgreSQL, fixed-line postings (``transaction_post`` and everything built on it)
-run in one statement, ``points_post()`` from migration 0004; SQLite and postings with a
-builder (awards, reversals, expiry, exchange) run the Python steps of
-``services._post``. Each scenario below is run through both paths on the same
+run in one statement, ``points_post()`` from migration 0004, and awards in
+``points_award_post()`` (0005); SQLite, and the other postings with a builder
+(reversals, expiry, exchange), run the Python steps of ``services._post``. Each scenario below is run through both paths on the same
 database, and everything observable must be the same: the outcome of every call (the
 stored transaction, or the error with its details), the entries in order, and how
 every balance moved.
@@ -11,6 +11,7 @@ every balance moved.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ from points.models import Account, AccountKind, Transaction, TransactionKind
 from points.selectors import audit_ledger
 from points.services import system_account, transaction_post, wallet_for
 from tests.factories import UserFactory
-from tests.points.support import balance_of, fund, new_key
+from tests.points.support import EarningRuleFactory, balance_of, fund, new_key
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("postgres")]
 
@@ -222,3 +223,105 @@ def test_the_function_writes_every_column_of_a_transaction():
     written = {column.strip() for column in insert.group(1).split(",")}
     columns = {f.column for f in Transaction._meta.concrete_fields if not f.primary_key}
     assert written == columns
+
+
+# --- Awards: points_award_post() against the builder path ------------------------------
+
+DAY = dt.date(2025, 6, 2)
+
+
+def award_results(steps) -> list[tuple[Any, ...]]:
+    """Run award ``steps`` for a fresh volunteer under fresh rules (one limit group
+    with 200/day and 300/year, and a rule of another group); outcomes and balances."""
+    user = UserFactory(birth_date=dt.date(1950, 1, 1))
+    group = new_key("group")
+    rules = {
+        "capped": EarningRuleFactory(points=100, daily_cap=200, yearly_cap=300, cap_group=group),
+        "same group": EarningRuleFactory(points=100, cap_group=group),
+        "other group": EarningRuleFactory(points=100, daily_cap=50),
+    }
+    prefix, results, seen = new_key("award"), [], {}
+    for index, step in enumerate(steps):
+        try:
+            txn = step(user, rules, prefix)
+        except Exception as exc:  # the domain errors are what is compared
+            details = dict(getattr(exc, "details", {}))
+            details.pop("idempotency_key", None)
+            results.append(("error", type(exc).__name__, details))
+            continue
+        stored = Transaction.objects.get(pk=txn.pk)
+        fields = ("kind", "requested_points", "capped_points", "cap_reason", "expires_on")
+        assert [getattr(txn, f) for f in fields] == [getattr(stored, f) for f in fields]
+        seen.setdefault(txn.pk, index)
+        amounts = sorted(stored.entries.values_list("amount", flat=True))
+        results.append(("posted", seen[txn.pk], [getattr(stored, f) for f in fields], amounts))
+    results.append(("wallet", balance_of(wallet_for(user))))
+    return results
+
+
+def award(key, rule="capped", minutes=120, day=DAY, partial=True):
+    def step(user, rules, prefix):
+        return services.points_award(
+            user=user,
+            rule=rules[rule],
+            activity_date=day,
+            duration_minutes=minutes,
+            idempotency_key=f"{prefix}:{key}",
+            allow_partial=partial,
+        )
+
+    return step
+
+
+def reverse(key):
+    def step(user, rules, prefix):
+        original = Transaction.objects.get(idempotency_key=f"{prefix}:{key}")
+        return services.transaction_reverse(original=original)
+
+    return step
+
+
+AWARDS = {
+    "within the limits": [award("a", minutes=60)],
+    "daily limit cuts the credit": [award("a", minutes=60), award("b", minutes=180)],
+    "yearly limit cuts the credit": [
+        award("a", day=DAY),
+        award("b", day=DAY + dt.timedelta(days=1)),
+        award("c", day=DAY + dt.timedelta(days=2)),
+    ],
+    "fully capped: recorded with zero points": [award("a"), award("b")],
+    "limit without partial credit": [award("a", minutes=60), award("b", partial=False)],
+    "rules of one group share the limits": [award("a"), award("b", rule="same group")],
+    "another group has its own limits": [award("a"), award("b", rule="other group")],
+    "a reversed award does not count": [award("a"), reverse("a"), award("b")],
+    "replay returns the original": [award("a"), award("a")],
+    "same key, other content": [award("a"), award("a", minutes=60)],
+    "too short: refused before the database": [award("a", minutes=20)],
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("steps", AWARDS.values(), ids=AWARDS.keys())
+def test_awards_give_the_same_results_on_both_paths(steps, monkeypatch):
+    in_database = award_results(steps)
+    monkeypatch.setattr(services, "posts_in_database", lambda: False)
+    in_python = award_results(steps)
+    assert in_database == in_python
+    assert audit_ledger().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_award_is_one_statement_after_the_accounts(issuance):
+    user = UserFactory(birth_date=dt.date(1950, 1, 1))
+    wallet_for(user)
+    rule = EarningRuleFactory(points=100, daily_cap=200, yearly_cap=300)
+    with CaptureQueriesContext(connection) as queries:
+        txn = services.points_award(
+            user=user, rule=rule, activity_date=DAY, duration_minutes=60, idempotency_key=new_key()
+        )
+    # The wallet and the issuance account in one query, then the award itself.
+    sql = [q["sql"] for q in queries]
+    assert len(sql) == 2, sql
+    assert 'FROM "points_account"' in sql[0] and "'issuance'" in sql[0]
+    assert sql[1].startswith("SELECT * FROM points_award_post(")
+    assert txn.entries.count() == 2 and balance_of(wallet_for(user)) == 100
