@@ -46,15 +46,12 @@ activities and credits the clients saw, and ``manage.py points_audit`` must pass
 a probe (Django's test client, same settings) counts the SQL queries of one request of
 each kind (informational; ``BENCH_CHECKIN_SQL=1`` prints them to stderr).
 
-Findings (2 cores shared with other work, so rates moved by ±30 % between runs): with
-the defaults the combined ratio was 0.02-0.05 (check-in 0.03-0.06, check-out 0.02-0.03);
-the authenticated no-op alone 0.06-0.11. ``CONN_MAX_AGE=0`` (the default) opens a
-PostgreSQL connection per request, which more than halves every database-backed rate;
-allauth's session-token lookup costs 2 queries where 1 does; a check-out lazily reloads
-the place, the earning rule and the volunteer twice. With ``CONN_MAX_AGE=60`` the
-combined ratio was 0.06-0.08; with the query trims as well, 0.08-0.12. A target of 0.5
-against a view without a database is out of reach for any token-authenticated endpoint
-here: each ORM query costs ~0.5 ms of CPU on this machine, the bare view ~1.2 ms in all.
+Findings: see bench/README.md. In short, with wrk, gthread workers and persistent
+connections, check-in + check-out reached 0.03-0.06 of the bare view and 0.16-0.24 of
+the authenticated no-op view (3 runs); the no-op view alone is about 0.2 of the bare
+view, so 0.5 of the bare view is out of reach for a token-authenticated endpoint.
+With one request per worker (sync workers) the rates of everything that waits for
+PostgreSQL halved.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 On PostgreSQL, fixed-line postings (``transaction_post`` and everything built on it)
 run in one statement, ``points_post()`` from migration 0004, and awards in
 ``points_award_post()`` (0005); SQLite, and the other postings with a builder
-(reversals, expiry, exchange), run the Python steps of ``services._post``. Each scenario below is run through both paths on the same
-database, and everything observable must be the same: the outcome of every call (the
-stored transaction, or the error with its details), the entries in order, and how
-every balance moved.
+(reversals, expiry, exchange), run the Python steps of ``services._post``. Each
+scenario below is run through both paths on the same database, and everything
+observable must be the same: the outcome of every call (the stored transaction, or the
+error with its details), the entries in order, and how every balance moved.
 """
 
 from __future__ import annotations
