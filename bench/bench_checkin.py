@@ -18,23 +18,27 @@ same concurrency, against one gunicorn started for this run):
 * informational: ``POST /bench/auth/``, a DRF view with the API's default authentication
   and permission that does nothing else: what the ``X-Session-Token`` lookup alone costs.
 
-Set-up: database ``ikiiki_bench_http`` is dropped, recreated and migrated; 2,400
-volunteers (verified ``EmailAddress``, volunteer role, wallet) get a database session
-each, whose key is their session token, exactly what ``/_allauth/app/v1/auth/login``
-creates. (Logging 2,400 users in through that endpoint is impossible within its rate
+Set-up: database ``ikiiki_bench_http`` (prefix ``BENCH_DB_PREFIX``) is dropped, recreated
+and migrated; 6,000 volunteers (verified ``EmailAddress``, volunteer role, wallet) get a
+database session each, whose key is their session token, exactly what
+``/_allauth/app/v1/auth/login``
+creates. (Logging 6,000 users in through that endpoint is impossible within its rate
 limit of 30 a minute per address; one more volunteer is logged in through it as a check
 that the header path is the real one.) gunicorn runs ``config.wsgi`` with 2 sync workers,
 ``DEBUG=0``, ``CELERY_TASK_ALWAYS_EAGER=1`` and no ``REDIS_URL`` (local-memory cache);
-``CONN_MAX_AGE`` is the application's default (0: a new database connection per request)
-unless set in the environment.
+``CONN_MAX_AGE`` is the application's default (60 s: persistent connections) unless set
+in the environment.
 
-Load generator: 8 client processes (``BENCH_CHECKIN_CLIENTS``) on this machine, one
-``http.client`` connection each to 127.0.0.1 (gunicorn's sync workers close it after
-every response, so each request reconnects, for the bare view too). Each phase lasts at
-most ``BENCH_CHECKIN_SECONDS`` (8 s); a scan phase also ends when a client has no
-volunteer left. A phase's rate counts the successful requests completed while every
-client was still busy. Warm-up (untimed): 1 s each of the bare and the no-op view, and a
-check-in/check-out cycle of 64 other volunteers.
+Load generator: ``wrk`` (Debian's package; ``WRK`` overrides the path) with
+``bench/checkin.lua``, a separate C process with 2 threads and 8 connections
+(``BENCH_CHECKIN_CLIENTS``) to 127.0.0.1, the same for every phase. gunicorn's sync
+workers close the connection after every response, so each request reconnects, for the
+bare view too. Each phase lasts ``BENCH_CHECKIN_SECONDS`` (8 s); the Lua script checks
+every response and counts the good ones, and who checked in is read back from the
+database. ``BENCH_CHECKIN_GENERATOR=python`` uses the older generator instead (8 Python
+client processes with ``http.client``): those cost the machine more CPU per request than
+the bare view itself, which pulls every ratio toward 1. Warm-up (untimed): 1 s each
+of the bare and the no-op view, and a check-in/check-out cycle of 64 other volunteers.
 
 Every response is checked (status, action, activity status, points); any failure is
 printed and the benchmark exits non-zero. Afterwards the database must hold exactly the
@@ -42,15 +46,12 @@ activities and credits the clients saw, and ``manage.py points_audit`` must pass
 a probe (Django's test client, same settings) counts the SQL queries of one request of
 each kind (informational; ``BENCH_CHECKIN_SQL=1`` prints them to stderr).
 
-Findings (2 cores shared with other work, so rates moved by ±30 % between runs): with
-the defaults the combined ratio was 0.02-0.05 (check-in 0.03-0.06, check-out 0.02-0.03);
-the authenticated no-op alone 0.06-0.11. ``CONN_MAX_AGE=0`` (the default) opens a
-PostgreSQL connection per request, which more than halves every database-backed rate;
-allauth's session-token lookup costs 2 queries where 1 does; a check-out lazily reloads
-the place, the earning rule and the volunteer twice. With ``CONN_MAX_AGE=60`` the
-combined ratio was 0.06-0.08; with the query trims as well, 0.08-0.12. A target of 0.5
-against a view without a database is out of reach for any token-authenticated endpoint
-here: each ORM query costs ~0.5 ms of CPU on this machine, the bare view ~1.2 ms in all.
+Findings: see bench/README.md. In short, with wrk, gthread workers and persistent
+connections, check-in + check-out reached 0.03-0.06 of the bare view and 0.16-0.24 of
+the authenticated no-op view (3 runs); the no-op view alone is about 0.2 of the bare
+view, so 0.5 of the bare view is out of reach for a token-authenticated endpoint.
+With one request per worker (sync workers) the rates of everything that waits for
+PostgreSQL halved.
 """
 
 from __future__ import annotations
@@ -71,13 +72,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-DB = "ikiiki_bench_http"
+DB = f"{os.environ.get('BENCH_DB_PREFIX', 'ikiiki')}_bench_http"  # see bench_ledger
 SETTINGS = "bench.checkin_settings"
 
 CLIENTS = int(os.environ.get("BENCH_CHECKIN_CLIENTS", "8"))
+WRK = os.environ.get("WRK", "/usr/bin/wrk")
+# wrk (C, epoll) by default; the Python multi-process client remains for comparison.
+GENERATOR = os.environ.get("BENCH_CHECKIN_GENERATOR", "wrk")
+WRK_THREADS = 2  # one per core: wrk needs far less CPU than the server it drives
+LUA = Path(__file__).resolve().parent / "checkin.lua"
 SECONDS = float(os.environ.get("BENCH_CHECKIN_SECONDS", "8"))  # longest measured phase
 WORKERS = 2
-USERS = 2400  # more than one phase can scan in SECONDS on a 2-core machine
+# Threads per worker (gunicorn's gthread worker; 1 = one request at a time per worker).
+# A scan spends most of its time waiting for PostgreSQL: with one request per worker the
+# 2 workers sit idle during every query while the bare view keeps them busy, so the
+# ratio measured waiting, not work. Both views run on the same server either way.
+THREADS = int(os.environ.get("BENCH_CHECKIN_THREADS", "4"))
+USERS = 6000  # more than one phase can scan in SECONDS on a 2-core machine
 WARM_USERS = 64
 PROBE_USERS = 2
 MAX_BARE_REQUESTS = 100_000  # per client: the time bound is the real one
@@ -106,6 +117,9 @@ class Phase:
     in_window: int = 0
     seconds: float = 0.0
     ok: int = 0  # all successful requests of the phase, inside the window or not
+    # Scans the server completed, read from the database: ``ok`` plus, with wrk, the
+    # requests still in flight when it stopped (at most one per connection).
+    processed: int = 0
     ok_users: list[int] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
 
@@ -128,6 +142,11 @@ def check_prerequisites() -> str:
         fail(
             f"PostgreSQL is not reachable at {PG_URL} ({str(exc).strip()}). Start it "
             "(e.g. `pg_ctlcluster 15 main start`) or set BENCH_PG_URL."
+        )
+    if GENERATOR == "wrk" and not (os.path.isfile(WRK) and os.access(WRK, os.X_OK)):
+        fail(
+            f"wrk not found at {WRK} (Debian: `apt-get install wrk`); set WRK to its path, "
+            "or BENCH_CHECKIN_GENERATOR=python for the Python client."
         )
     try:
         import gunicorn  # noqa: F401
@@ -209,6 +228,7 @@ def gunicorn(log):
     command = [
         *(sys.executable, "-m", "gunicorn", "config.wsgi"),
         *("--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}"),
+        *("--worker-class", "gthread", "--threads", str(THREADS)),
         *("--pythonpath", f"{ROOT / 'platform'},{ROOT}"),
         *("--log-level", "warning", "--error-logfile", "-"),
     ]
@@ -342,6 +362,87 @@ def run_phase(port: int, label: str, kind: str, slices: list, body: bytes, secon
     return phase
 
 
+def run_phase_wrk(
+    port: int,
+    label: str,
+    kind: str,
+    tokens: list[str],
+    body: bytes,
+    seconds: float,
+    until_done: bool = False,
+):
+    """The same phase driven by ``wrk`` (bench/checkin.lua): ``CLIENTS`` connections on
+    ``WRK_THREADS`` threads, for ``seconds``. ``tokens``: each used once (scans) or one
+    per thread, repeated (bare, auth). Every response is checked by the script."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt") as listing:
+        listing.write(body.decode() + "\n" + "\n".join(tokens) + "\n")
+        listing.flush()
+        command = [
+            *(WRK, "-t", str(WRK_THREADS), "-c", str(CLIENTS), "-d", f"{max(1, round(seconds))}s"),
+            *("--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{port}{PATHS[kind]}"),
+            *("--", kind, listing.name, str(WRK_THREADS)),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        fail(
+            f"{label}: wrk failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    phase = Phase(label)
+    phase.ok = phase.in_window = result["ok"]
+    phase.seconds = result["duration_us"] / 1e6
+    phase.rate = phase.ok / phase.seconds if phase.seconds else 0.0
+    phase.errors.update(result["errors"])
+    if result["exhausted"] and not until_done:
+        phase.errors[f"{kind}: a wrk thread ran out of volunteers (raise USERS)"] += 1
+    return phase
+
+
+def activity_count(status: str) -> int:
+    with admin_connect(DB) as conn:
+        query = "SELECT count(*) FROM volunteers_activity WHERE status = %s"
+        return conn.execute(query, (status,)).fetchone()[0]
+
+
+def settle(phase: Phase, status: str, before: int) -> Phase:
+    """Set ``phase.processed`` from the database (activities now in ``status``, minus
+    ``before``); fail unless it is the generator's count plus at most one request in
+    flight per connection."""
+    time.sleep(1)  # let the server finish what wrk left in flight
+    phase.processed = activity_count(status) - before
+    if not 0 <= phase.processed - phase.ok <= (CLIENTS if GENERATOR == "wrk" else 0):
+        fail(f"{phase.label}: {phase.processed} done in the database, {phase.ok} reported")
+    return phase
+
+
+def open_activity_users() -> set[int]:
+    """Volunteers with an open activity: who the last check-in phase checked in."""
+    with admin_connect(DB) as conn:
+        rows = conn.execute("SELECT volunteer_id FROM volunteers_activity WHERE status = 'open'")
+        return {row[0] for row in rows.fetchall()}
+
+
+def scan(port, label, kind, tokens: list[str], users: list[int], body, seconds, until_done=False):
+    """A check-in or check-out phase for ``users`` (indices into ``tokens``), with the
+    configured load generator; ``until_done`` (warm-up): running out of users is fine
+    (wrk then idles until ``seconds`` are over)."""
+    status = "open" if kind == "check_in" else "credited"
+    before = activity_count(status)
+    if GENERATOR == "wrk":
+        selected = [tokens[u] for u in users]
+        phase = run_phase_wrk(port, label, kind, selected, body, seconds, until_done)
+    else:
+        phase = run_phase(port, label, kind, scan_slices(tokens, users), body, seconds)
+    return settle(phase, status, before)
+
+
+def repeat(port: int, label: str, kind: str, tokens: list[str], body, seconds):
+    """A bare or no-op phase (the same request over and over)."""
+    if GENERATOR == "wrk":
+        return run_phase_wrk(port, label, kind, tokens[:WRK_THREADS], body, seconds)
+    return run_phase(port, label, kind, repeat_slices(tokens), body, seconds)
+
+
 def scan_slices(tokens: list[str], users: list[int]) -> list[list[tuple[int, str]]]:
     """Users dealt round-robin to the clients: each client owns its own volunteers."""
     return [[(u, tokens[u]) for u in users[i::CLIENTS]] for i in range(CLIENTS)]
@@ -402,34 +503,46 @@ def verify(expected_open: int, expected_credited: int) -> list[str]:
 
 
 def measure(port: int, seeded: dict, body: bytes) -> tuple[dict[str, Phase], Counter]:
-    """Warm up, then the measured phases in order; every phase's failures counted."""
+    """Warm up, then the measured phases in order; every phase's failures counted.
+
+    Who checked in is read from the database (open activities), not from the load
+    generator: wrk cannot tell which request a response belongs to. The counts must
+    agree (checked here and in ``verify``)."""
     tokens, warm_tokens = seeded["tokens"], seeded["warm_tokens"]
-    everyone, warm_everyone = list(range(len(tokens))), list(range(len(warm_tokens)))
-    repeat = repeat_slices(tokens)
+    index_of = {user_id: i for i, user_id in enumerate(seeded["user_ids"])}
+    warm_index_of = {user_id: i for i, user_id in enumerate(seeded["warm_user_ids"])}
     warm: list[Phase] = []
     phases: dict[str, Phase] = {}
 
     # Warm-up: both workers import everything and run every code path at least once.
-    warm.append(run_phase(port, "warm-up bare", "bare", repeat, body, 1))
-    warm.append(run_phase(port, "warm-up no-op", "auth", repeat, body, 1))
-    slices = scan_slices(warm_tokens, warm_everyone)
-    warm.append(run_phase(port, "warm-up check-in", "check_in", slices, body, 60))
+    warm.append(repeat(port, "warm-up bare", "bare", tokens, body, 1))
+    warm.append(repeat(port, "warm-up no-op", "auth", tokens, body, 1))
+    everyone = list(range(len(warm_tokens)))
+    warm.append(scan(port, "warm-up check-in", "check_in", warm_tokens, everyone, body, 10, True))
+    checked_in = sorted(warm_index_of[u] for u in open_activity_users())
     backdate_open_activities()
-    slices = scan_slices(warm_tokens, sorted(warm[-1].ok_users))
-    warm.append(run_phase(port, "warm-up check-out", "check_out", slices, body, 60))
+    warm.append(
+        scan(port, "warm-up check-out", "check_out", warm_tokens, checked_in, body, 10, True)
+    )
+    # wrk may drop the request a connection was handed when its thread stops: a few
+    # warm-up volunteers can stay checked in (they are not scanned again).
+    if activity_count("open") > CLIENTS:
+        fail(
+            f"the warm-up left {activity_count('open')} activities open: checked in "
+            f"{warm[-2].processed} ({warm[-2].ok} seen), out {warm[-1].processed} "
+            f"({warm[-1].ok} seen), errors {dict(warm[-1].errors)}"
+        )
 
     # Measured: the bare view on both sides of the others, so that drift shows.
     print("running: bare view, authenticated no-op, check-in, check-out, bare view")
-    phases["bare1"] = run_phase(port, "bare view (before)", "bare", repeat, body, SECONDS)
-    phases["auth"] = run_phase(port, "authenticated no-op", "auth", repeat, body, SECONDS)
-    slices = scan_slices(tokens, everyone)
-    phases["in"] = run_phase(port, "check-in", "check_in", slices, body, SECONDS)
-    backdated = backdate_open_activities()
-    if backdated != phases["in"].ok:
-        fail(f"{backdated} open activities, {phases['in'].ok} check-ins reported")
-    slices = scan_slices(tokens, sorted(phases["in"].ok_users))
-    phases["out"] = run_phase(port, "check-out", "check_out", slices, body, SECONDS)
-    phases["bare2"] = run_phase(port, "bare view (after)", "bare", repeat, body, SECONDS)
+    phases["bare1"] = repeat(port, "bare view (before)", "bare", tokens, body, SECONDS)
+    phases["auth"] = repeat(port, "authenticated no-op", "auth", tokens, body, SECONDS)
+    everyone = list(range(len(tokens)))
+    phases["in"] = scan(port, "check-in", "check_in", tokens, everyone, body, SECONDS)
+    checked_in = sorted(index_of[u] for u in open_activity_users() if u in index_of)
+    backdate_open_activities()
+    phases["out"] = scan(port, "check-out", "check_out", tokens, checked_in, body, SECONDS)
+    phases["bare2"] = repeat(port, "bare view (after)", "bare", tokens, body, SECONDS)
 
     errors: Counter = Counter()
     for phase in [*warm, *phases.values()]:
@@ -445,17 +558,21 @@ def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
     combined.in_window = scan_in.in_window + scan_out.in_window
     combined.seconds = scan_in.seconds + scan_out.seconds
     combined.rate = combined.in_window / combined.seconds if combined.seconds else 0.0
+    auth = phases["auth"].rate
     rows = [
-        (phases["bare1"], None, ""),
-        (phases["bare2"], None, ""),
-        (phases["auth"], bare, ""),
-        (scan_in, bare, ""),
-        (scan_out, bare, ""),
-        (combined, bare, ">= 0.5"),
+        (phases["bare1"], None, "", ""),
+        (phases["bare2"], None, "", ""),
+        (phases["auth"], bare, "bare", ""),
+        (scan_in, bare, "bare", ""),
+        (scan_out, bare, "bare", ""),
+        (combined, bare, "bare", ">= 0.5"),
+        (scan_in, auth, "no-op", ""),
+        (scan_out, auth, "no-op", ""),
+        (combined, auth, "no-op", ""),
     ]
-    header = ("measured", "requests", "seconds", "req/s", "baseline req/s", "ratio", "target")
+    header = ("measured", "requests", "seconds", "req/s", "baseline", "req/s", "ratio", "target")
     lines = []
-    for phase, base, target in rows:
+    for phase, base, base_name, target in rows:
         ratio = phase.rate / base if base else None
         if target:
             target = f"{target} {'ok' if ratio is not None and ratio >= 0.5 else 'MISSED'}"
@@ -465,6 +582,7 @@ def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
                 f"{phase.in_window:,}",
                 f"{phase.seconds:.1f}",
                 f"{phase.rate:,.0f}",
+                base_name or "-",
                 f"{base:,.0f}" if base else "-",
                 f"{ratio:.2f}" if ratio is not None else "-",
                 target or "-",
@@ -479,16 +597,22 @@ def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
         ).rstrip()
 
     print(
-        f"PostgreSQL {version} at {PG_URL}, {os.cpu_count()} cores; gunicorn {WORKERS} sync "
-        f"workers, CONN_MAX_AGE={probe['conn_max_age']}; {CLIENTS} client processes; "
-        f"phases of at most {SECONDS:g} s; {USERS} volunteers"
+        f"PostgreSQL {version} at {PG_URL}, {os.cpu_count()} cores; gunicorn {WORKERS} "
+        f"workers x {THREADS} threads, CONN_MAX_AGE={probe['conn_max_age']}; load generator: "
+        + (
+            f"wrk, {WRK_THREADS} threads, {CLIENTS} connections; "
+            if GENERATOR == "wrk"
+            else f"{CLIENTS} Python client processes; "
+        )
+        + f"phases of at most {SECONDS:g} s; {USERS} volunteers"
     )
     print(fmt(header))
     print("  ".join("-" * width for width in widths))
     for line in lines:
         print(fmt(line))
     print(
-        "ratio = req/s / baseline req/s; baseline = mean of the two bare-view runs; "
+        "ratio = req/s / baseline req/s; bare = mean of the two bare-view runs, no-op = "
+        "the authenticated no-op view; "
         "requests = successful ones while every client was busy; check-in + check-out = "
         "both phases' requests over both phases' time."
     )
@@ -511,7 +635,8 @@ def main() -> None:
         phases, errors = measure(port, seeded, body)
 
     scans = [phases[key] for key in ("warm_in", "in", "warm_out", "out")]
-    checked_in, checked_out = scans[0].ok + scans[1].ok, scans[2].ok + scans[3].ok
+    checked_in = scans[0].processed + scans[1].processed
+    checked_out = scans[2].processed + scans[3].processed
     problems = verify(checked_in - checked_out, checked_out)
     probe = run_role("probe", seeded["probe_tokens"][0])
 
@@ -623,10 +748,13 @@ def role_seed() -> dict:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     keys = [s.session_key for s in sessions]
+    ids = [u.pk for u in users[:total]]
     return {
         "place_token": place_token(place),
         "warm_tokens": keys[:WARM_USERS],
+        "warm_user_ids": ids[:WARM_USERS],
         "tokens": keys[WARM_USERS : WARM_USERS + USERS],
+        "user_ids": ids[WARM_USERS : WARM_USERS + USERS],
         "probe_tokens": keys[WARM_USERS + USERS :],
     }
 

@@ -34,7 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-LEDGER_DB, HORDAK_DB, PGBENCH_DB = "ikiiki_bench", "ikiiki_hordak", "ikiiki_pgbench"
+# BENCH_DB_PREFIX keeps parallel runs (e.g. several worktrees on one server) apart.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "ikiiki")
+LEDGER_DB, HORDAK_DB, PGBENCH_DB = (f"{DB_PREFIX}_{n}" for n in ("bench", "hordak", "pgbench"))
 LEDGER_SETTINGS, HORDAK_SETTINGS = "config.settings", "bench.hordak_settings"
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))  # measured window per run
@@ -296,7 +298,7 @@ def main() -> None:
     busy_before = busy_fraction()  # other work on the machine skews every ratio
     version = check_prerequisites()
 
-    print("setting up: ikiiki_bench, ikiiki_hordak (migrate + seed), ikiiki_pgbench (-i)")
+    print(f"setting up: {LEDGER_DB}, {HORDAK_DB} (migrate + seed), {PGBENCH_DB} (-i)")
     migrate(LEDGER_SETTINGS, LEDGER_DB)
     ledger_seeded = run_role("seed", LEDGER_SETTINGS, LEDGER_DB, "ledger")["transactions"]
     migrate(HORDAK_SETTINGS, HORDAK_DB)

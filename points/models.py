@@ -104,9 +104,12 @@ class Transaction(models.Model):
     a conflict (``fingerprint`` is the digest of the content)."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=TransactionKind.choices)
-    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    # Unique and indexed through Meta (a constraint and an index), not ``unique=True`` /
+    # ``db_index=True``: on PostgreSQL those also build a ``varchar_pattern_ops`` "LIKE"
+    # index that nothing queries and every posting would have to maintain.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200)
     fingerprint = models.CharField(max_length=64, editable=False)
-    reference = models.CharField(_("reference"), max_length=200, blank=True, db_index=True)
+    reference = models.CharField(_("reference"), max_length=200, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -134,6 +137,7 @@ class Transaction(models.Model):
         null=True,
         blank=True,
         related_name="transactions",
+        db_index=False,  # the (rule, activity_date) index below leads with it
     )
     activity_date = models.DateField(_("activity date"), null=True, blank=True)
     requested_points = models.IntegerField(_("points before limits"), null=True, blank=True)
@@ -149,6 +153,11 @@ class Transaction(models.Model):
         verbose_name_plural = _("points transactions")
         indexes = [
             models.Index(fields=["rule", "activity_date"], name="points_txn_rule_date_idx"),
+            models.Index(fields=["reference"], name="points_txn_reference_idx"),
+        ]
+        constraints = [
+            # ``ON CONFLICT (idempotency_key)`` in the posting core relies on it.
+            models.UniqueConstraint(fields=["idempotency_key"], name="points_txn_key_unique"),
         ]
 
     def __str__(self) -> str:
@@ -172,8 +181,14 @@ class Entry(models.Model):
     transaction = models.ForeignKey(
         Transaction, on_delete=models.PROTECT, related_name="entries", verbose_name=_("transaction")
     )
+    # No index of its own: the composite (account, id) index below serves every lookup
+    # by account (it is its leading column), so a second one would only slow inserts.
     account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account")
+        Account,
+        on_delete=models.PROTECT,
+        related_name="entries",
+        verbose_name=_("account"),
+        db_index=False,
     )
     amount = models.BigIntegerField(_("points"))
 

@@ -8,8 +8,9 @@ Guarantees, for every posting service here:
   content returns the original :class:`~points.models.Transaction`; the same key with
   different content raises :class:`~points.exceptions.IdempotencyConflict`.
 * **Serialised per account**: the touched accounts are locked in primary-key order
-  (``SELECT … FOR UPDATE``) before balances are read, so concurrent postings neither
-  overdraw a wallet nor deadlock.
+  (``SELECT … FOR NO KEY UPDATE``; the issuance account last, see ``lock_accounts``)
+  before balances are read, so concurrent postings neither overdraw a wallet nor
+  deadlock.
 * **Never negative**: only the scheme's issuance account may go below zero; anything
   else raises :class:`~points.exceptions.InsufficientPoints`.
 """
@@ -22,11 +23,12 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Role, User
+from core.db import savepoint_if_nested
 from core.errors import NotPermitted
 from points import codes
 from points.exceptions import (
@@ -96,6 +98,22 @@ def wallet_for(user: User) -> Account:
     return account
 
 
+def _wallet_and_issuance(user: User) -> tuple[Account, Account]:
+    """The user's wallet and the issuance account: one query when both exist (every
+    award needs the two), else created as :func:`wallet_for` and
+    :func:`system_account` do."""
+    found = {
+        account.kind: account
+        for account in Account.objects.filter(
+            Q(kind=AccountKind.WALLET, owner=user)
+            | Q(code=SYSTEM_ACCOUNTS[AccountKind.ISSUANCE][0])
+        )
+    }
+    wallet = found.get(AccountKind.WALLET) or wallet_for(user)
+    issuance = found.get(AccountKind.ISSUANCE) or system_account(AccountKind.ISSUANCE)
+    return wallet, issuance
+
+
 # --- The posting core ---------------------------------------------------------------
 
 
@@ -109,20 +127,40 @@ def fingerprint(content: dict[str, Any]) -> str:
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     """Lock the accounts in primary-key order and return them with current balances.
 
-    The one place locks are taken: a fixed global order means two postings that touch
-    the same accounts can wait for each other but never deadlock.
+    The one place locks are taken (``points_post()`` on PostgreSQL does the same in
+    SQL): a fixed global order means two postings that touch the same accounts can
+    wait for each other but never deadlock.
+
+    The issuance account is read but **not locked** here. Every award and adjustment
+    touches it, so locking it up front serialised all of them system-wide for the
+    whole posting. Nothing reads its balance (it is the one account allowed below
+    zero), so it only needs the row lock its balance ``UPDATE`` takes, and that update
+    is the last statement of every posting: a posting holding the issuance row waits
+    for no other account lock afterwards, so the order stays deadlock-free, and the
+    cached balance still changes in the same transaction as the entries (the
+    ``points_audit`` invariant holds).
+
+    ``FOR NO KEY UPDATE`` rather than ``FOR UPDATE``: it serialises postings on an
+    account just the same, but does not conflict with the KEY SHARE lock a foreign key
+    check takes, which ``points_post()`` takes (inserting entries) before it locks.
     """
     ids = sorted(set(account_ids))
     # Plain SQL: every posting runs this, and compiling the ORM query cost more than
     # running it. Only what the checks read is loaded; other fields load on access.
-    sql = (
-        f"SELECT id, kind, code, balance FROM {Account._meta.db_table}"  # noqa: S608
-        f" WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id"
-    )
+    table, marks = Account._meta.db_table, ", ".join(["%s"] * len(ids))
     if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
+        sql = (
+            f"WITH locked AS (SELECT id, kind, code, balance FROM {table}"  # noqa: S608
+            f" WHERE id IN ({marks}) AND kind <> %s ORDER BY id FOR NO KEY UPDATE)"
+            f" SELECT * FROM locked UNION ALL SELECT id, kind, code, balance FROM {table}"
+            f" WHERE id IN ({marks}) AND kind = %s"
+        )
+        params = [*ids, AccountKind.ISSUANCE.value, *ids, AccountKind.ISSUANCE.value]
+    else:  # SQLite: one writer at a time, no row locks
+        sql = f"SELECT id, kind, code, balance FROM {table} WHERE id IN ({marks})"  # noqa: S608
+        params = ids
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     names = ["id", "kind", "code", "balance"]
     locked = {row[0]: Account.from_db(connection.alias, names, row) for row in rows}
@@ -177,8 +215,24 @@ def _post(
     reference: str = "",
     memo: str = "",
 ) -> Transaction:
-    """Post ``lines``, or what ``build`` returns under the locks, exactly once."""
+    """Post ``lines``, or what ``build`` returns under the locks, exactly once.
+
+    Fixed lines on PostgreSQL go to :func:`_post_in_database` (one round trip); a
+    builder, and every posting on SQLite, runs the steps below in Python. Both do the
+    same steps in the same order with the same outcomes (``test_sql_path`` holds them
+    to it).
+    """
     digest = fingerprint({"kind": kind, **content})
+    if build is None and posts_in_database():
+        txn = Transaction(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            fingerprint=digest,
+            actor=actor,
+            reference=reference,
+            memo=memo,
+        )
+        return _post_in_database(txn, lines)
     try:
         with transaction.atomic():
             locked = lock_accounts(account_ids)
@@ -215,6 +269,109 @@ def _post(
         if existing is None:
             raise
         return existing
+
+
+def posts_in_database() -> bool:
+    """Whether fixed-line postings use ``points_post()`` (PostgreSQL, migration 0004)."""
+    return connection.vendor == "postgresql"
+
+
+# SQLSTATEs raised by points_post() (migration 0004) for the ledger's domain errors;
+# points_award_post() (0005) adds IK005 for CapReached.
+LEDGER_SQLSTATES = ("IK001", "IK002", "IK003", "IK004")
+
+
+def _post_in_database(txn: Transaction, lines: Lines) -> Transaction:
+    """Post ``txn`` (unsaved) with ``lines`` through ``points_post()``: one statement.
+
+    Why: a posting from Python costs five or more round trips (lock, insert, entries,
+    balances, plus BEGIN/COMMIT), and the account locks are held across all of them;
+    in one statement the locks are held for the database's own work only, which is
+    what makes a hot wallet cheap. Outside a transaction the statement commits by
+    itself (no BEGIN/COMMIT round trips); inside one it runs in a savepoint, so a
+    refused posting leaves the caller's transaction usable, as ``atomic()`` does on the
+    Python path.
+
+    Same guarantees and errors as the Python path: the replay of a key returns the
+    stored transaction, and ``IdempotencyConflict``, ``UnbalancedTransaction``,
+    ``InsufficientPoints`` and ``Account.DoesNotExist`` are raised for the same cases.
+    """
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    record = {f.column: f.get_db_prep_save(f.pre_save(txn, True), connection) for f in fields}
+    params = [
+        json.dumps(record, default=str),
+        [account_id for account_id, _ in lines],
+        [int(amount) for _, amount in lines],
+    ]
+    sql = "SELECT * FROM points_post(%s::jsonb, %s::bigint[], %s::bigint[])"
+    try:
+        with savepoint_if_nested(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            transaction_id, replayed = cursor.fetchone()
+    except DatabaseError as exc:
+        _raise_ledger_error(exc, txn)
+    if replayed:
+        return Transaction.objects.get(pk=transaction_id)
+    txn.pk, txn._state.adding, txn._state.db = transaction_id, False, connection.alias
+    return txn
+
+
+def _award_in_database(
+    txn: Transaction,
+    *,
+    wallet: Account,
+    issuance: Account,
+    caps: list[tuple[CapReason, int | None, tuple[dt.date, dt.date]]],
+    allow_partial: bool,
+) -> Transaction:
+    """The locked part of :func:`points_award` through ``points_award_post()``
+    (migration 0005): the build step of the Python path (replay under the wallet lock,
+    the limits in order, ``CapReached``) and the posting, in one statement.
+
+    ``caps``: (reason, limit or None, (first, last) activity dates), checked in order.
+    """
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    record = {f.column: f.get_db_prep_save(f.pre_save(txn, True), connection) for f in fields}
+    limits = [
+        {"reason": reason.value, "cap": cap, "first": first.isoformat(), "last": last.isoformat()}
+        for reason, cap, (first, last) in caps
+        if cap is not None
+    ]
+    params = [
+        json.dumps(record, default=str),
+        wallet.pk,
+        issuance.pk,
+        txn.rule.cap_group,
+        json.dumps(limits),
+    ]
+    sql = "SELECT * FROM points_award_post(%s::jsonb, %s, %s, %s, %s::jsonb, %s)"
+    try:
+        with savepoint_if_nested(), connection.cursor() as cursor:
+            cursor.execute(sql, [*params, allow_partial])
+            transaction_id, replayed, capped, reason = cursor.fetchone()
+    except DatabaseError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == "IK005":
+            raise CapReached(**json.loads(exc.__cause__.diag.message_detail)) from None
+        _raise_ledger_error(exc, txn)
+    if replayed:
+        return Transaction.objects.get(pk=transaction_id)
+    txn.capped_points, txn.cap_reason = capped, reason
+    txn.pk, txn._state.adding, txn._state.db = transaction_id, False, connection.alias
+    return txn
+
+
+def _raise_ledger_error(exc: DatabaseError, txn: Transaction) -> None:
+    """Re-raise a ``points_post()`` error as the Python path's domain error."""
+    state = getattr(exc.__cause__, "sqlstate", None)
+    if state not in LEDGER_SQLSTATES:
+        raise exc
+    if state == "IK001":
+        raise UnbalancedTransaction() from None
+    if state == "IK002":
+        raise InsufficientPoints(**json.loads(exc.__cause__.diag.message_detail)) from None
+    if state == "IK003":
+        raise IdempotencyConflict(idempotency_key=txn.idempotency_key) from None
+    raise Account.DoesNotExist(str(exc.__cause__.diag.message_primary)) from None
 
 
 def _check_lines(lines: Lines, locked: dict[int, Account]) -> None:
@@ -377,22 +534,49 @@ def points_award(
         "minutes": duration_minutes,
         "reference": reference,
     }
-    # A retry returns the original even if the rule or the person changed since.
-    existing = _replay(idempotency_key, fingerprint({"kind": TransactionKind.EARN, **content}))
-    if existing is not None:
-        return existing
-    if not rule.active:
-        raise RuleNotApplicable(reason="inactive_rule")
-    requested = award_points_for(rule, duration_minutes)
-    if rule.min_age is not None:
-        age = user.age_on(activity_date)
-        if age is None or age < rule.min_age:
-            raise RuleNotApplicable(
-                reason="under_age" if age is not None else "birth_date_unknown",
-                minimum_age=rule.min_age,
-            )
-    wallet = wallet_for(user)
-    issuance = system_account(AccountKind.ISSUANCE)
+    try:
+        if not rule.active:
+            raise RuleNotApplicable(reason="inactive_rule")
+        requested = award_points_for(rule, duration_minutes)
+        if rule.min_age is not None:
+            age = user.age_on(activity_date)
+            if age is None or age < rule.min_age:
+                raise RuleNotApplicable(
+                    reason="under_age" if age is not None else "birth_date_unknown",
+                    minimum_age=rule.min_age,
+                )
+    except RuleNotApplicable:
+        # A retry returns the original even if the rule or the person changed since.
+        # Looked up only when a check fails: a passing retry is caught under the locks
+        # (``_post``), so the usual award saves this query.
+        digest = fingerprint({"kind": TransactionKind.EARN, **content})
+        existing = _replay(idempotency_key, digest)
+        if existing is not None:
+            return existing
+        raise
+    wallet, issuance = _wallet_and_issuance(user)
+    if posts_in_database():
+        return _award_in_database(
+            Transaction(
+                kind=TransactionKind.EARN,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint({"kind": TransactionKind.EARN, **content}),
+                actor=actor,
+                reference=reference,
+                memo=memo,
+                rule=rule,
+                activity_date=activity_date,
+                requested_points=requested,
+                expires_on=rule.expiry_for(activity_date),
+            ),
+            wallet=wallet,
+            issuance=issuance,
+            caps=[
+                (CapReason.DAILY, rule.daily_cap, (activity_date, activity_date)),
+                (CapReason.YEARLY, rule.yearly_cap, rule.year_bounds(activity_date)),
+            ],
+            allow_partial=allow_partial,
+        )
 
     def build(locked: dict[int, Account]) -> tuple[Lines, dict[str, Any]]:
         credit, reason = requested, CapReason.NONE

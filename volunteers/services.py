@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import District, Role, User
+from core.db import savepoint_if_nested
 from core.errors import DomainError, NotPermitted
 from points import codes
 from points.exceptions import RuleNotApplicable
@@ -176,7 +177,7 @@ def activity_check_in(
     """Open an activity. One open activity per volunteer (a database constraint):
     a second check-in anywhere raises :class:`AlreadyCheckedIn`, also under races."""
     try:
-        with transaction.atomic():
+        with savepoint_if_nested():  # one INSERT: no BEGIN/COMMIT round trips needed
             return Activity.objects.create(
                 volunteer=volunteer,
                 place=place,

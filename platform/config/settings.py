@@ -258,6 +258,8 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="いきいきポイント")
 
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
+# One query per X-Session-Token lookup instead of two (core/tokens.py).
+HEADLESS_TOKEN_STRATEGY = "core.tokens.SessionTokenStrategy"  # noqa: S105 (a class path)
 
 PHONENUMBER_DEFAULT_REGION = "JP"
 PHONENUMBER_DB_FORMAT = "E164"

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import PASSWORD
 
@@ -62,3 +64,35 @@ def test_schema_and_docs_are_served(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert "/static/drf_spectacular_sidecar/" in docs.content.decode()
+
+
+def test_a_session_token_costs_one_query_for_the_session(client, volunteer):
+    """The token strategy loads the session in one query (allauth's stock one asks
+    whether it exists first); a missing, expired or logged-out session is still 401."""
+    response = client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": volunteer.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    token = response.json()["meta"]["session_token"]
+    api = client.__class__(headers={"X-Session-Token": token})
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/me/").json()["id"] == volunteer.pk
+    assert [q["sql"] for q in queries if "django_session" in q["sql"]] == [
+        AnyStartingWith('SELECT "django_session"."session_key", "django_session"."session_data"')
+    ]
+
+    from django.contrib.sessions.models import Session
+
+    Session.objects.filter(session_key=token).update(expire_date="2000-01-01T00:00:00Z")
+    assert api.get("/api/v1/me/").status_code == 401
+    Session.objects.filter(session_key=token).delete()
+    assert api.get("/api/v1/me/").status_code == 401
+    assert not Session.objects.filter(session_key=token).exists()  # nothing recreated
+
+
+class AnyStartingWith(str):
+    def __eq__(self, other):
+        return isinstance(other, str) and other.startswith(self)
+
+    __hash__ = str.__hash__

@@ -18,7 +18,13 @@ from django.core.management import call_command
 
 from points.exceptions import InsufficientPoints
 from points.models import Account, AccountKind, Entry, Transaction, TransactionKind
-from points.services import points_award, points_transfer, wallet_for
+from points.services import (
+    points_award,
+    points_transfer,
+    system_account,
+    transaction_post,
+    wallet_for,
+)
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory, balance_of, fund, run_concurrently
 
@@ -133,4 +139,55 @@ def test_one_idempotency_key_posted_concurrently_gives_one_transfer(postgres):
     assert len(set(outcomes)) == 1
     assert Transaction.objects.filter(kind=TransactionKind.SPEND).get().pk == outcomes[0]
     assert (balance_of(wallet), balance_of(payee)) == (70, 30)
+    assert audit_passes()
+
+
+def test_awards_adjustments_and_spends_mixed_on_the_issuance_account(postgres):
+    """The issuance account is locked last (by its balance update) rather than in key
+    order with the others: awards (Python path), adjustments (``points_post()``) and
+    spends back to it, all at once on the same wallets, neither deadlock nor leave the
+    books wrong. Each wallet ends with what the model below says."""
+    users = [UserFactory() for _ in range(4)]
+    wallets = [wallet_for(user) for user in users]
+    issuance = system_account(AccountKind.ISSUANCE)
+    start = balance_of(issuance)
+    rule = EarningRuleFactory(points=100)
+    jobs = []
+    for i in range(60):
+        user, wallet = users[i % 4], wallets[i % 4]
+        if i % 3 == 0:
+            jobs.append(
+                lambda user=user, i=i: points_award(
+                    user=user,
+                    rule=rule,
+                    activity_date=dt.date(2025, 6, 2),
+                    duration_minutes=60,
+                    idempotency_key=f"mixed-award-{i}",
+                )
+            )
+        elif i % 3 == 1:
+            jobs.append(
+                lambda wallet=wallet, i=i: transaction_post(
+                    kind=TransactionKind.ADJUST,
+                    idempotency_key=f"mixed-adjust-{i}",
+                    lines=[(wallet, 7), (issuance, -7)],
+                )
+            )
+        else:  # a refund to the scheme: always affordable after the first funding
+            jobs.append(
+                lambda wallet=wallet, i=i: transaction_post(
+                    kind=TransactionKind.ADJUST,
+                    idempotency_key=f"mixed-return-{i}",
+                    lines=[(wallet, -1), (issuance, 1)],
+                )
+            )
+    for wallet in wallets:
+        fund(wallet, 10)
+
+    outcomes = run_concurrently(jobs, threads=THREADS)
+
+    assert all(isinstance(o, Transaction) for o in outcomes), outcomes
+    # Per wallet: 5 awards of 100, 5 adjustments of 7, 5 returns of 1, funded with 10.
+    assert [balance_of(w) for w in wallets] == [10 + 500 + 35 - 5] * 4
+    assert balance_of(issuance) == start - 4 * (10 + 500 + 35 - 5)
     assert audit_passes()
