@@ -34,7 +34,11 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
+# bench_checkin drives the server with wrk (a Debian package); install it if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 bench: install $(VENV)/.installed-bench
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(PY) -m bench
 
 # A worker with an embedded beat scheduler, against REDIS_URL. In production run
