@@ -99,7 +99,8 @@ def event_ics(request, pk: int):
 
 @require_GET
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
+    # PostgreSQL text cannot hold NUL characters: drop them rather than fail.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     results = selectors.pages_search(query) if query else Page.objects.none()
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cms/search.html", {"query": query, "results_page": page})
