@@ -129,6 +129,7 @@ class DistrictIndexPage(Page):
         context["associations"] = (
             DistrictAssociationPage.objects.child_of(self)
             .live()
+            .public()
             .select_related("district")
             .order_by("district__sort_order", "title")
         )
