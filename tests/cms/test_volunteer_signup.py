@@ -132,3 +132,11 @@ def test_only_coordinators_open_the_decision_view(client, page):
         assert client.post(url, {"decision": "approve"}).status_code in (302, 403)
     assert VolunteerApplication.objects.get().status == VolunteerApplication.Status.PENDING
     assert not User.objects.filter(email="sakura@example.jp").exists()
+
+
+def test_head_is_answered_and_other_methods_are_not_allowed(client, page):
+    assert client.head(page.url).status_code == 200
+    response = client.put(page.url)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    assert not VolunteerApplication.objects.exists()
