@@ -28,3 +28,11 @@ class InvalidTransition(ConflictError):
 class ApplicationDecided(ConflictError):
     code = "application_decided"
     default_message = _("This application has already been decided.")
+
+
+class AccountDeactivated(ConflictError):
+    code = "account_deactivated"
+    default_message = _(
+        "An account with this email address exists but has been deactivated. "
+        "Someone with the right to manage accounts must decide about it first."
+    )

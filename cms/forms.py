@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,6 +29,13 @@ class EventFilterForm(forms.Form):
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        # December 9999 has no following month to end the range with.
+        if month and month.year >= dt.MAXYEAR:
+            raise ValidationError(self.fields["month"].error_messages["invalid"], code="invalid")
+        return month
 
 
 class HoneypotMixin(forms.Form):

@@ -129,6 +129,7 @@ class DistrictIndexPage(Page):
         context["associations"] = (
             DistrictAssociationPage.objects.child_of(self)
             .live()
+            .public()
             .select_related("district")
             .order_by("district__sort_order", "title")
         )
@@ -347,7 +348,11 @@ class EventIndexPage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         form = EventFilterForm(request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
+        # A bad value in one filter (shown as its field error) leaves the other working.
+        filters = {}
+        if form.is_bound:
+            form.is_valid()
+            filters = form.cleaned_data
         events = selectors.events_upcoming(
             district=filters.get("district"), month=filters.get("month")
         )

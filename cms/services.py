@@ -32,6 +32,7 @@ from wagtail.models import (
 from accounts.models import Role, User
 from accounts.services import user_grant_roles
 from cms.exceptions import (
+    AccountDeactivated,
     ApplicationDecided,
     AttachmentRejected,
     CallClosed,
@@ -370,11 +371,13 @@ def volunteer_application_submit(*, fields: dict) -> VolunteerApplication:
 @transaction.atomic
 def volunteer_application_approve(*, application_id: int, actor: User) -> User:
     """Approve a pending application: the person's account is created (or an existing
-    one with that email reused and activated) and added to the volunteer role group.
+    one with that email reused) and added to the volunteer role group.
 
     The account has no password: the volunteer signs in with an emailed code or sets a
     password through "forgot password", both of which prove the address. Raises
-    :class:`NotPermitted` for non-coordinators and :class:`ApplicationDecided`.
+    :class:`NotPermitted` for non-coordinators, :class:`ApplicationDecided`, and
+    :class:`AccountDeactivated` when the email belongs to a deactivated account (it
+    stays deactivated and the application pending).
     """
     if not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
@@ -399,8 +402,9 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
             # (READ COMMITTED: its committed row is visible to the next statement).
             user = User.objects.get(email__iexact=application.email)
     if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
+        # Deactivated on purpose by an administrator: a public form (anyone may type
+        # anyone's address) must not bring the account back.
+        raise AccountDeactivated()
     user_grant_roles(user=user, roles=[Role.VOLUNTEER])
     application.status = VolunteerApplication.Status.APPROVED
     application.decided_at = timezone.now()

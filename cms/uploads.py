@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from cms.exceptions import AttachmentRejected
 
 ALLOWED_EXTENSIONS = ("pdf", "docx", "xlsx")
+#: Largest ``[Content_Types].xml`` read from a package (Word's and Excel's are ~2 KB).
+CONTENT_TYPES_MAX_SIZE = 256 * 1024
 
 #: OOXML main parts and the content types that [Content_Types].xml declares for them.
 _OOXML = {
@@ -45,7 +47,12 @@ def sniff_kind(upload) -> str | None:
             names = set(package.namelist())
             if "[Content_Types].xml" not in names:
                 return None
-            content_types = package.read("[Content_Types].xml")
+            # Read a bounded amount: a small package can inflate to gigabytes (a zip
+            # bomb), and a real [Content_Types].xml is a few kilobytes.
+            with package.open("[Content_Types].xml") as part:
+                content_types = part.read(CONTENT_TYPES_MAX_SIZE + 1)
+            if len(content_types) > CONTENT_TYPES_MAX_SIZE:
+                return None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         return None
     finally:

@@ -8,9 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -99,7 +98,8 @@ def event_ics(request, pk: int):
 
 @require_GET
 def search(request):
-    query = request.GET.get("q", "").strip()[:200]
+    # PostgreSQL text cannot hold NUL characters: drop them rather than fail.
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
     results = selectors.pages_search(query) if query else Page.objects.none()
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cms/search.html", {"query": query, "results_page": page})
@@ -245,6 +245,6 @@ def volunteer_signup_view(request, *, page):
             return render(request, "cms/volunteer_signup_page.html", context, status=422)
         ratelimit.record_failure(keys, period=SUBMIT_PERIOD)
         context["submitted"] = True
-    elif request.method != "GET":
-        raise PermissionDenied
+    elif request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD", "POST"])
     return render(request, "cms/volunteer_signup_page.html", context)

@@ -88,3 +88,28 @@ def test_unpublished_events_are_not_in_feeds(client, events):
     salon.unpublish()
     assert "朝のサロン" not in {e.summary for e in parse(client.get("/events.ics")).events}
     assert client.get(f"/events/{salon.pk}.ics").status_code == 404
+
+
+def test_commas_semicolons_and_long_lines_follow_rfc_5545(client, events):
+    chuo = events[0].get_parent().specific
+    title = "体操, 歌; 茶話会\\予定"
+    event = support.event(
+        chuo,
+        dt.datetime(2099, 4, 1, 10, 0, tzinfo=support.TOKYO),
+        title=title,
+        venue="公民館, 2階",
+        description="<p>" + "長い説明です。" * 40 + "</p>",
+    )
+    response = client.get(f"/events/{event.pk}.ics")
+    raw = response.content
+    lines = raw.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 75  # folded, in octets
+    unfolded = raw.replace(b"\r\n ", b"").decode()
+    assert "SUMMARY:体操\\, 歌\\; 茶話会\\\\予定" in unfolded
+    assert "LOCATION:公民館\\, 2階" in unfolded
+    assert "BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo" in unfolded
+    assert "DTSTART;TZID=Asia/Tokyo:20990401T100000" in unfolded
+    assert "DTSTAMP:" in unfolded and unfolded.split("DTSTAMP:")[1][15] == "Z"
+    (parsed,) = parse(response).events
+    assert parsed.summary == title
+    assert parsed.description.startswith("長い説明です。長い")

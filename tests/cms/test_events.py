@@ -56,7 +56,9 @@ def test_filters_by_district_and_by_month(client, index):
 def test_invalid_filters_are_reported_not_a_500(client, index):
     response = client.get(index.url, {"month": "2099-13", "district": "nope"})
     assert response.status_code == 200
-    assert 'class="error"' in response.content.decode()
+    html = response.content.decode()
+    assert 'id="id_month_error"' in html and 'id="id_district_error"' in html
+    assert set(response.context["filter_form"].errors) == {"month", "district"}
 
 
 def test_paginates_and_keeps_filters_in_page_links(client, index):

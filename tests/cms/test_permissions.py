@@ -117,3 +117,32 @@ def test_moderation_removes_publish_and_routes_events_through_a_workflow(tree, s
     editor = type(editor).objects.get(pk=editor.pk)  # permissions are cached per user object
     assert chuo.permissions_for_user(editor).can_publish()
     assert getattr(event.get_workflow(), "name", None) != EVENT_WORKFLOW_NAME
+
+
+def test_editor_cannot_move_or_copy_their_event_into_another_association(client, tree):
+    chuo, kita, _ = tree
+    association_groups_sync(moderated=False)
+    editor = editor_of(chuo)
+    own_event = support.event(chuo, support.in_days(6), title="中央の会")
+    permissions = own_event.permissions_for_user(editor)
+    assert permissions.can_move_to(chuo) or not permissions.can_move()
+    assert not permissions.can_move_to(kita)
+    assert not permissions.can_copy_to(kita)
+    assert permissions.can_copy_to(chuo)
+
+    signed_in_back_office(client, editor)
+    client.post(f"/admin/pages/{own_event.pk}/move/{kita.pk}/confirm/")
+    client.post(
+        f"/admin/pages/{own_event.pk}/copy/",
+        {"new_title": "写し", "new_slug": "copy-1", "new_parent_page": kita.pk},
+    )
+    own_event.refresh_from_db()
+    assert own_event.get_parent().pk == chuo.pk
+    assert not EventPage.objects.child_of(kita).filter(title="写し").exists()
+    assert EventPage.objects.child_of(kita).count() == 1
+    # The same request into their own association works (so the refusal above is real).
+    client.post(
+        f"/admin/pages/{own_event.pk}/copy/",
+        {"new_title": "写し", "new_slug": "copy-2", "new_parent_page": chuo.pk},
+    )
+    assert EventPage.objects.child_of(chuo).filter(title="写し").exists()

@@ -348,3 +348,42 @@ def test_applicants_and_coordinators_cannot_review(client, applicant, open_call)
     client.post(f"/admin/proposals/{proposal.pk}/review/", {"to_status": "screening"})
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.SUBMITTED
+
+
+def test_a_package_inflating_to_a_huge_content_types_part_is_refused_unread(
+    client, applicant, open_call, private_root
+):
+    """A few kilobytes that would inflate to 64 MB if read whole (a zip bomb)."""
+    import zipfile
+
+    from cms import uploads
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as package:
+        declared = (
+            b'<Types><Override PartName="/word/document.xml" ContentType="application/'
+            b'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+        )
+        package.writestr("[Content_Types].xml", declared + b" " * (64 * 1024 * 1024))
+        package.writestr("word/document.xml", "<w:document/>")
+    assert len(buffer.getvalue()) < 200 * 1024
+    upload = SimpleUploadedFile("bomb.docx", buffer.getvalue())
+    assert uploads.sniff_kind(upload) is None
+    client.force_login(applicant)
+    upload.seek(0)
+    response = submit(client, open_call, [upload])
+    assert response.status_code == 400
+    assert "bomb.docx" in " ".join(response.context["form"].errors["attachments"])
+    assert_nothing_stored(private_root)
+
+
+def test_attachment_download_headers_stop_browsers_rendering_it(client, applicant, open_call):
+    client.force_login(applicant)
+    submit(client, open_call, [SimpleUploadedFile("提案書.pdf", support.pdf_bytes())])
+    response = client.get(f"/proposals/attachments/{ProposalAttachment.objects.get().pk}/")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment;")
+    # The Japanese name survives, RFC 5987-encoded.
+    assert "filename*=utf-8''%E6%8F%90%E6%A1%88%E6%9B%B8.pdf" in response["Content-Disposition"]
+    assert "no-store" in response["Cache-Control"]

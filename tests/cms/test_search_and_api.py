@@ -59,3 +59,23 @@ def test_api_is_not_in_the_openapi_schema(client, settings):
     schema = SchemaGenerator().get_schema(request=None, public=True)
     assert schema["paths"]
     assert not [path for path in schema["paths"] if "/cms/" in path or "pages" in path]
+
+
+def test_a_private_association_stays_out_of_lists_feeds_search_and_api(client):
+    from wagtail.models import PageViewRestriction
+
+    chuo, kita = support.association("chuo", "中央"), support.association("kita", "北")
+    support.event(chuo, support.in_days(2), title="公開の体操")
+    hidden = support.event(kita, support.in_days(2), title="内部の打合せ")
+    PageViewRestriction.objects.create(
+        page=kita, restriction_type=PageViewRestriction.PASSWORD, password="x"
+    )
+    listing = client.get(support.district_index().url).content.decode()
+    assert "中央小学校区地域協議会" in listing and "北小学校区地域協議会" not in listing
+    feed = client.get("/events.ics").content.decode()
+    assert "公開の体操" in feed and "内部の打合せ" not in feed
+    assert client.get(f"/events/{hidden.pk}.ics").status_code == 404
+    assert client.get("/districts/kita/events.ics").status_code == 404
+    assert "内部の打合せ" not in client.get("/search/", {"q": "打合せ"}).content.decode()
+    api = client.get("/api/cms/v2/pages/", {"type": "cms.EventPage"}).json()
+    assert [item["title"] for item in api["items"]] == ["公開の体操"]

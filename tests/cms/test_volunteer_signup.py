@@ -100,3 +100,43 @@ def test_existing_user_is_reused_and_only_coordinators_decide(client, page):
     )
     existing.refresh_from_db()
     assert existing.role_names == ["resident", "volunteer"]
+
+
+def test_a_deactivated_account_is_not_revived_by_a_signup(client, page):
+    """Anyone may type anyone's address into the public form: approving must not undo
+    an administrator's deactivation."""
+    from cms.exceptions import AccountDeactivated
+
+    banned = UserFactory(email="sakura@example.jp", roles=["resident"], is_active=False)
+    signup(client, page)
+    application = VolunteerApplication.objects.get()
+    coordinator = UserFactory(roles=["coordinator"])
+    with pytest.raises(AccountDeactivated):
+        volunteer_application_approve(application_id=application.pk, actor=coordinator)
+    signed_in_back_office(client, coordinator)
+    url = f"/admin/volunteer-applications/{application.pk}/decide/"
+    response = client.post(url, {"decision": "approve"})
+    assert response.status_code == 200
+    assert "無効" in response.content.decode()
+    banned.refresh_from_db()
+    application.refresh_from_db()
+    assert not banned.is_active and banned.role_names == ["resident"]
+    assert application.status == VolunteerApplication.Status.PENDING
+
+
+def test_only_coordinators_open_the_decision_view(client, page):
+    signup(client, page)
+    url = f"/admin/volunteer-applications/{VolunteerApplication.objects.get().pk}/decide/"
+    for roles in (["city_staff"], ["resident"]):
+        signed_in_back_office(client, UserFactory(roles=roles))
+        assert client.post(url, {"decision": "approve"}).status_code in (302, 403)
+    assert VolunteerApplication.objects.get().status == VolunteerApplication.Status.PENDING
+    assert not User.objects.filter(email="sakura@example.jp").exists()
+
+
+def test_head_is_answered_and_other_methods_are_not_allowed(client, page):
+    assert client.head(page.url).status_code == 200
+    response = client.put(page.url)
+    assert response.status_code == 405
+    assert "POST" in response["Allow"]
+    assert not VolunteerApplication.objects.exists()
