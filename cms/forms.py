@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.conf import settings
@@ -85,6 +86,8 @@ class MultipleFileField(forms.FileField):
 
 
 class ProposalForm(HoneypotMixin, forms.ModelForm):
+    # A fresh key each time the form is shown; resubmitting the same page reuses it.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,

@@ -505,6 +505,9 @@ class Proposal(models.Model):
     confirmation_sent_at = models.DateTimeField(
         _("confirmation sent at"), null=True, blank=True, editable=False
     )
+    # One per rendering of the form: a double click or a resent POST carries the same
+    # key and finds the proposal already stored instead of making a second one.
+    submission_key = models.UUIDField(_("submission key"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at", "-pk"]
@@ -513,7 +516,10 @@ class Proposal(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(members_count__gte=3), name="cms_proposal_three_members"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["applicant", "submission_key"], name="cms_proposal_once_per_key"
+            ),
         ]
 
     def __str__(self) -> str:

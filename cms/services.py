@@ -8,6 +8,7 @@ Each function is keyword-only, runs in one database transaction and raises
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -213,9 +214,15 @@ def proposal_submit(
     budget_lines: Sequence[BudgetLine],
     attachments: Sequence = (),
     at: dt.datetime | None = None,
+    submission_key: uuid.UUID | None = None,
 ) -> Proposal:
     """Store a citizen group's proposal to ``call`` with its budget and attachments,
     record the first history step and send the confirmation email after commit.
+
+    Exactly once per ``submission_key`` (the form's hidden key): a resent or
+    concurrent submission with the applicant's same key returns the proposal already
+    stored, without writing files or sending a second email, even after the window
+    has closed.
 
     All or nothing: every rule is checked before anything is written, and files
     already written are removed if a later write here fails (files are outside the
@@ -224,6 +231,10 @@ def proposal_submit(
     than 3 members and :class:`AttachmentRejected` (``attachments``) for a file that is
     too large or not really a PDF/DOCX/XLSX.
     """
+    if submission_key is not None:
+        earlier = Proposal.objects.filter(applicant=applicant, submission_key=submission_key)
+        if (proposal := earlier.first()) is not None:
+            return proposal
     at = at or timezone.now()
     call = ProposalCallPage.objects.get(pk=call.pk)  # the window as saved now
     if not (call.live and call.is_open(at)):
@@ -235,10 +246,21 @@ def proposal_submit(
         raise AttachmentRejected(field="attachments")
 
     proposal = Proposal(
-        call=call, applicant=applicant, submitted_at=at, **{k: fields[k] for k in PROPOSAL_FIELDS}
+        call=call,
+        applicant=applicant,
+        submitted_at=at,
+        submission_key=submission_key,
+        **{k: fields[k] for k in PROPOSAL_FIELDS},
     )
-    proposal.full_clean()
-    proposal.save()
+    proposal.full_clean(exclude=["submission_key"])  # the unique key is the insert's
+    try:
+        with transaction.atomic():
+            proposal.save()
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        # A concurrent submission with this key committed first: it is the answer.
+        return Proposal.objects.get(applicant=applicant, submission_key=submission_key)
     ProposalBudgetLine.objects.bulk_create(
         ProposalBudgetLine(
             proposal=proposal,

@@ -169,6 +169,7 @@ def proposal_submit_view(request, *, call):
             fields=form.cleaned_data,
             budget_lines=lines,
             attachments=form.cleaned_data["attachments"],
+            submission_key=form.cleaned_data.get("submission_key"),
         )
     except DomainError as error:
         form.add_error(error.field, str(error.message))

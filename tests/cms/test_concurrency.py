@@ -86,3 +86,35 @@ def test_simultaneous_approvals_create_one_account(postgres):
     assert set(VolunteerApplication.objects.values_list("status", "user")) == {
         ("approved", user.pk)
     }
+
+
+def test_the_same_submission_sent_at_once_is_stored_once(postgres, settings, tmp_path):
+    import uuid
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    call, applicant, key = support.call(), UserFactory(), uuid.uuid4()
+    fields = {
+        "group_name": "会",
+        "representative": "代表",
+        "members_count": 3,
+        "years_active": 1,
+        "title": "提案",
+        "purpose": "p",
+        "content": "c",
+        "expected_effect": "e",
+        "role_division": "r",
+    }
+
+    def send():
+        return proposal_submit(
+            call=call,
+            applicant=applicant,
+            fields=fields,
+            budget_lines=[BudgetLine("費目", 1000)],
+            submission_key=key,
+        )
+
+    outcomes = run_concurrently([send] * THREADS, threads=THREADS)
+    assert all(isinstance(o, Proposal) for o in outcomes), outcomes
+    assert {o.pk for o in outcomes} == {Proposal.objects.get().pk}
+    assert ProposalHistory.objects.count() == 1

@@ -387,3 +387,31 @@ def test_attachment_download_headers_stop_browsers_rendering_it(client, applican
     # The Japanese name survives, RFC 5987-encoded.
     assert "filename*=utf-8''%E6%8F%90%E6%A1%88%E6%9B%B8.pdf" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
+
+
+def test_a_resent_form_stores_the_proposal_once(
+    client, applicant, open_call, private_root, django_capture_on_commit_callbacks
+):
+    """A double click or a browser resending the POST carries the form's same hidden
+    key: one proposal, one set of files, one email; a fresh form makes a second one."""
+    client.force_login(applicant)
+    page = client.get(f"{open_call.url}submit/").content.decode()
+    key = page.split('name="submission_key" value="', 1)[1].split('"', 1)[0]
+
+    def send():
+        files = [SimpleUploadedFile("提案書.pdf", support.pdf_bytes())]
+        with django_capture_on_commit_callbacks(execute=True):
+            return submit(client, open_call, files, submission_key=key)
+
+    first, second = send(), send()
+    assert first.status_code == second.status_code == 302
+    assert Proposal.objects.count() == 1 and ProposalAttachment.objects.count() == 1
+    assert len(stored_files(private_root)) == 1 and len(mail.outbox) == 1
+
+    again = client.get(f"{open_call.url}submit/").content.decode()
+    assert f'value="{key}"' not in again  # each showing of the form has its own key
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(
+            client, open_call, submission_key=again.split('name="submission_key" value="')[1][:36]
+        )
+    assert Proposal.objects.count() == 2
