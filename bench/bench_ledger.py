@@ -8,7 +8,11 @@ warm-up, by separate client processes with one database connection each):
   and back), as a ratio to the uniform run: how much the per-account lock costs;
 * pgbench's built-in tpcb-like script at the same client counts, as the baseline for
   what this PostgreSQL does with a short read-write transaction;
-* django-hordak's ``Account.transfer_to`` posting the same uniform transfers.
+* django-hordak's ``Account.transfer_to`` posting the same uniform transfers;
+* informational, to show where a posting's cost lies: ``points_post()`` (the SQL
+  function every PostgreSQL posting ends in) driven by pgbench's C client with the same
+  uniform transfers, against tpcb-like at the same client count (the database's own
+  work, with no Python), and the CPU the ledger's Python clients spent per posting.
 
 The parent process never imports Django: each role (migrate, seed, client, verify) is a
 subprocess with its own settings, because the ledger and hordak need different ones.
@@ -63,6 +67,7 @@ class Run:
     rate: float
     completed: int = 0  # successful postings including warm-up (checked against the DB)
     errors: Counter = field(default_factory=Counter)
+    cpu_ms: float | None = None  # client CPU per posting (Python clients only)
 
 
 def fail(message: str) -> None:
@@ -208,7 +213,7 @@ def run_clients(label: str, kind: str, workload: str, clients: int) -> Run:
         for proc in procs:
             proc.stdin.write(f"{start} {window_start} {window_end}\n")
             proc.stdin.flush()
-        postings, completed, errors = 0, 0, Counter()
+        postings, completed, errors, cpu = 0, 0, Counter(), 0.0
         for index, proc in enumerate(procs):
             try:
                 out, _ = proc.communicate(timeout=max(0, window_end - time.time()) + 60)
@@ -220,7 +225,9 @@ def run_clients(label: str, kind: str, workload: str, clients: int) -> Run:
             postings += result["window"]
             completed += result["completed"]
             errors.update(result["errors"])
-    return Run(label, clients, postings / SECONDS, completed, errors)
+            cpu += result["cpu_seconds"]
+    cpu_ms = 1000 * cpu / completed if completed else None
+    return Run(label, clients, postings / SECONDS, completed, errors, cpu_ms)
 
 
 PGBENCH_TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)
@@ -242,6 +249,44 @@ def run_pgbench(clients: int) -> Run:
     if match is None:
         fail(f"cannot read tps from pgbench's output:\n{done.stdout}")
     return Run("pgbench tpcb-like", clients, float(match.group(1)))
+
+
+# The uniform transfers of ``role_client`` as pgbench runs them: two distinct wallets
+# (ids :lo..:hi, contiguous, checked by ``role_wallet_ids``) and 1-5 points, straight
+# into ``points_post()`` with a unique key, as ``services._post_in_database`` sends it.
+POINTS_POST_SCRIPT = r"""
+\set a random(:lo, :hi)
+\set d random(1, :hi - :lo)
+\set b :lo + (:a - :lo + :d) % (:hi - :lo + 1)
+\set n random(1, 5)
+\set k random(1, 1000000000000)
+SELECT * FROM points_post(jsonb_build_object('kind', 'transfer', 'idempotency_key',
+  'pgbench:' || :client_id || ':' || :k, 'fingerprint', md5(:k::text), 'reference', '',
+  'memo', '', 'created_at', now(), 'capped_points', 0, 'cap_reason', ''),
+  ARRAY[:a, :b]::bigint[], ARRAY[-:n, :n]::bigint[]);
+"""
+
+
+def run_points_post(clients: int, lo: int, hi: int) -> Run:
+    """``points_post()`` from pgbench's C client: the ledger's database work alone."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(POINTS_POST_SCRIPT)
+        script.flush()
+        base = [PGBENCH, "-n", "-f", script.name, "-c", str(clients), "-j", str(clients)]
+        base += ["-D", f"lo={lo}", "-D", f"hi={hi}"]
+        admin_execute("CHECKPOINT")
+        done = subprocess.run(
+            [*base, "-T", str(max(1, round(SECONDS))), f"{PG_URL}/{LEDGER_DB}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        fail(f"pgbench points_post() -c {clients} failed:\n{done.stderr[-4000:]}")
+    match = PGBENCH_TPS.search(done.stdout)
+    if match is None:
+        fail(f"cannot read tps from pgbench's output:\n{done.stdout}")
+    return Run("points_post() from pgbench", clients, float(match.group(1)))
 
 
 def verify(kind: str, runs: list[Run], seeded: int) -> None:
@@ -329,6 +374,14 @@ def main() -> None:
 
     verify("ledger", ledger_runs, ledger_seeded)
     verify("hordak", hordak_runs, hordak_seeded)
+    # After the check above: these postings are not counted by any client. The books
+    # are checked again once they are in.
+    print(f"running at {hot_clients} clients: points_post() from pgbench, tpcb-like")
+    wallet_ids = run_role("wallet_ids", LEDGER_SETTINGS, LEDGER_DB)
+    sql_only = run_points_post(hot_clients, wallet_ids["lo"], wallet_ids["hi"])
+    tpcb_again = run_pgbench(hot_clients)
+    if not run_role("verify", LEDGER_SETTINGS, LEDGER_DB, "ledger")["balanced"]:
+        fail("ledger: the books do not balance after the points_post() run")
 
     rows: list[tuple[Run, Run, str, bool]] = []
     for clients in CLIENTS:
@@ -342,6 +395,7 @@ def main() -> None:
     low, high = CLIENTS[0], CLIENTS[-1]
     for series in (ledger, pgbench, hordak):
         rows.append((series[high], series[low], "", True))
+    rows.append((sql_only, tpcb_again, "", True))
 
     errors = Counter()
     for run in [*ledger_runs, *hordak_runs]:
@@ -349,6 +403,14 @@ def main() -> None:
     notes = [
         "ratio = postings/s / baseline/s; the last rows are scaling from 1 to 8 clients "
         "(informational).",
+        "points_post() from pgbench: the ledger's SQL alone, no Python, same uniform "
+        "transfers (informational: the database's share of a posting).",
+        "Python client CPU per posting: "
+        + ", ".join(
+            f"{run.label} ({run.clients}) {run.cpu_ms:.2f} ms"
+            for run in [*ledger_runs, *hordak_runs]
+            if run.cpu_ms is not None
+        ),
         "failed postings: " + (", ".join(f"{k} x{v}" for k, v in sorted(errors.items())) or "none"),
         f"checked: every reported posting is in its database and the books balance "
         f"(total time {time.monotonic() - started:.0f} s).",
@@ -466,6 +528,7 @@ def role_client(kind: str, workload: str, index: str) -> dict:
     start, window_start, window_end = map(float, sys.stdin.readline().split())
     while time.time() < start:
         time.sleep(0.001)
+    cpu_at_start = time.process_time()
 
     window = completed = sequence = 0
     errors: Counter = Counter()
@@ -492,7 +555,7 @@ def role_client(kind: str, workload: str, index: str) -> dict:
         "window": window,
         "completed": completed,
         "errors": dict(errors),
-        "cpu_seconds": time.process_time(),  # for profiling; not printed
+        "cpu_seconds": time.process_time() - cpu_at_start,  # this client's, per run
     }
 
 
@@ -523,7 +586,29 @@ def role_verify(kind: str) -> dict:
     return {"transactions": transactions, "balanced": balanced}
 
 
-ROLES = {"seed": role_seed, "client": role_client, "verify": role_verify}
+def role_wallet_ids() -> dict:
+    """The uniform wallets' id range, for pgbench's script (they must be contiguous)."""
+    import django
+
+    django.setup()
+    from points.models import Account, AccountKind
+
+    ids = sorted(
+        Account.objects.filter(kind=AccountKind.WALLET, code__startswith="bench-")
+        .exclude(code=HOT_CODE)
+        .values_list("id", flat=True)
+    )
+    if len(ids) != WALLETS or ids[-1] - ids[0] + 1 != WALLETS:
+        fail(f"expected {WALLETS} contiguous wallet ids, found {len(ids)}")
+    return {"lo": ids[0], "hi": ids[-1]}
+
+
+ROLES = {
+    "seed": role_seed,
+    "client": role_client,
+    "verify": role_verify,
+    "wallet_ids": role_wallet_ids,
+}
 
 
 if __name__ == "__main__":
