@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 	$(PY) manage.py compile_catalogues
 
+# The printed poster and card URLs and the emails point at the address being served.
+demo: export BASE_URL ?= http://$(HOST):$(PORT)
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo

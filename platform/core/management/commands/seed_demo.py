@@ -14,4 +14,4 @@ class Command(BaseCommand):
         # Each app contributes a seeder, in dependency order (settings.DEMO_SEEDERS).
         for dotted in settings.DEMO_SEEDERS:
             import_string(dotted)(self.stdout)
-        self.stdout.write(self.style.SUCCESS("demo town ready: http://127.0.0.1:8000/"))
+        self.stdout.write(self.style.SUCCESS(f"demo town ready: {settings.WAGTAILADMIN_BASE_URL}/"))
