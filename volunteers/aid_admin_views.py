@@ -187,8 +187,7 @@ class RequestView(CoordinatorView, TemplateView):
         try:
             if action == "offer":
                 ids = [int(v) for v in request.POST.getlist("volunteers") if v.isdigit()]
-                # Only people with a volunteer profile can be offered help to do.
-                volunteers = User.objects.filter(pk__in=ids, volunteer_profile__isnull=False)
+                volunteers = User.objects.filter(pk__in=ids)
                 offers = request_offer(
                     help_request=req, volunteers=list(volunteers), actor=request.user
                 )

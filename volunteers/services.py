@@ -495,13 +495,20 @@ def _check_window(category: HelpCategory, starts_at: dt.datetime, ends_at: dt.da
 def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: User) -> list[Offer]:
     """Offer the request to one or several volunteers; each is told (after commit).
 
-    Offering again to someone already asked does nothing for them. Allowed from
-    *requested* and *offered*. Raises :class:`InvalidTransition`,
-    :class:`NothingToOffer`, :class:`NotPermitted`.
+    Offering again to someone already asked does nothing for them. Only people with
+    a volunteer profile can be offered help to do: anyone else among ``volunteers``
+    refuses the whole offer (nothing is sent). Allowed from *requested* and
+    *offered*. Raises :class:`InvalidTransition`, :class:`NothingToOffer`,
+    :class:`VolunteerUnavailable`, :class:`NotPermitted`.
     """
     _coordinator_check(actor)
     if not volunteers:
         raise NothingToOffer(field="volunteers")
+    with_profile = set(
+        VolunteerProfile.objects.filter(user__in=volunteers).values_list("user_id", flat=True)
+    )
+    if any(v.pk not in with_profile for v in volunteers):
+        raise VolunteerUnavailable(field="volunteers")
     help_request = _lock_request(help_request)
     help_request.status = _step(help_request, "offer")
     help_request.save(update_fields=["status"])

@@ -312,10 +312,12 @@ def test_offers_go_only_to_volunteers(desk, district, coordinator):
         starts_at=today_at(10),
         ends_at=today_at(11),
     )
-    desk.post(
-        f"/admin/aid/requests/{req.pk}/",
-        {"action": "offer", "volunteers": [helper.pk, coordinator.pk, "x", "99999999999999"]},
-    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    # A tampered form with someone who is not a volunteer: refused as a whole, said so.
+    refused = desk.post(url, {"action": "offer", "volunteers": [helper.pk, coordinator.pk]})
+    assert refused.status_code == 302 and not Offer.objects.filter(request=req).exists()
+    assert "活動中のボランティアとして登録されていない" in desk.get(url).content.decode()
+    desk.post(url, {"action": "offer", "volunteers": [helper.pk, "x", "99999999999999"]})
     assert list(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == [
         helper.pk
     ]
