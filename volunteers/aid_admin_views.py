@@ -44,6 +44,7 @@ from volunteers.services import (
     assignment_no_show,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     request_assign,
     request_cancel,
     request_offer,
@@ -327,7 +328,8 @@ class VolunteerView(CoordinatorView, FormView):
 
 
 class VolunteerAwayView(CoordinatorView, FormView):
-    """Mark a day away for a volunteer who phoned in (no smartphone)."""
+    """Mark a day away for a volunteer who phoned in (no smartphone), or take one
+    back (a POST with ``remove``: the exception's id, from the volunteer's page)."""
 
     form_class = AwayForm
     template_name = "volunteers/admin/form.html"
@@ -338,6 +340,18 @@ class VolunteerAwayView(CoordinatorView, FormView):
 
     def get_page_title(self):
         return _("Days away: %(name)s") % {"name": self.volunteer.get_full_name()}
+
+    def post(self, request, *args, **kwargs):
+        if "remove" not in request.POST:
+            return super().post(request, *args, **kwargs)
+        chosen = request.POST["remove"]
+        if chosen.isdigit() and availability_exception_remove(
+            user=self.volunteer, actor=request.user, exception_id=int(chosen)
+        ):
+            messages.success(request, _("Removed: the volunteer may be asked on that day again."))
+        else:
+            messages.info(request, _("That day is no longer on the volunteer's list."))
+        return redirect("aid_volunteer", pk=self.volunteer.pk)
 
     def form_valid(self, form):
         availability_exception_add(

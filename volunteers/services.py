@@ -1066,3 +1066,22 @@ def availability_exception_add(
     )
     matching_slots_rebuild(profile_ids=[profile.pk])
     return exception
+
+
+@transaction.atomic
+def availability_exception_remove(*, user: User, actor: User, exception_id: int) -> bool:
+    """Take back a day away (or a dated extra slot) of ``user`` and rebuild their
+    matching index, as adding one does: matching asks them that day again. Only the
+    user's own exceptions are found, so an id of someone else's removes nothing.
+    Idempotent: True if it was removed now, False if it was already gone (the
+    profile is locked, so also under a double tap).
+    Raises :class:`NotPermitted`."""
+    if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+    profile = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+    if profile is None:
+        return False
+    removed, _ = AvailabilityException.objects.filter(pk=exception_id, profile=profile).delete()
+    if removed:
+        matching_slots_rebuild(profile_ids=[profile.pk])
+    return bool(removed)

@@ -21,5 +21,6 @@ urlpatterns = [
     ),
     path("me/profile/", views.my_profile, name="my-profile"),
     path("me/profile/away/", views.my_away, name="my-away"),
+    path("me/profile/away/<int:pk>/remove/", views.my_away_remove, name="my-away-remove"),
     path("places/<int:pk>/poster/", views.place_poster, name="place-poster"),
 ]

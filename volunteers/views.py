@@ -31,6 +31,7 @@ from volunteers.services import (
     assignment_finish,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     card_for,
     card_token,
     offer_accept,
@@ -251,4 +252,15 @@ def my_away(request):
         messages.success(request, _("Noted: you will not be asked on that day."))
     else:
         messages.error(request, " ".join(form.errors.get("date", [])))
+    return redirect("my-profile")
+
+
+@login_required
+@require_POST
+def my_away_remove(request, pk: int):
+    """Take back a day away: matching asks the volunteer that day again."""
+    if availability_exception_remove(user=request.user, actor=request.user, exception_id=pk):
+        messages.success(request, _("Removed: you may be asked on that day again."))
+    else:
+        messages.info(request, _("That day is no longer on your list."))
     return redirect("my-profile")

@@ -279,7 +279,16 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
     )
     assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
     assert not eligible_volunteers(req).exists()
-    assert desk.get(response.url).status_code == 200
+    page = desk.get(response.url).content.decode()
+    (mark,) = helper.volunteer_profile.exceptions.all()
+    assert f'name="remove" value="{mark.pk}"' in page
+
+    # The volunteer phones again: they can help after all.
+    away = f"/admin/aid/volunteers/{helper.pk}/away/"
+    assert desk.post(away, {"remove": "x"}).url == response.url  # refused, no 500
+    assert desk.post(away, {"remove": str(mark.pk)}).url == response.url
+    assert not helper.volunteer_profile.exceptions.exists()
+    assert eligible_volunteers(req).exists()
 
 
 def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):

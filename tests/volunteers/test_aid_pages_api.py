@@ -139,6 +139,32 @@ def test_a_day_away_from_the_profile_page_leaves_the_volunteer_out(coordinator):
     assert not eligible_volunteers(req).exists()
 
 
+def test_a_day_away_can_be_taken_back_from_the_profile_page(coordinator):
+    from volunteers.selectors import eligible_volunteers
+
+    district = DistrictFactory()
+    helper, other = volunteer(district), volunteer(district)
+    req = help_request(coordinator, resident(district))
+    client = signed_in(helper)
+    client.post("/me/profile/away/", {"date": req.starts_at.date().isoformat()})
+    (mark,) = helper.volunteer_profile.exceptions.all()
+    remove = f"/me/profile/away/{mark.pk}/remove/"
+    assert f'action="{remove}"' in client.get("/me/profile/").content.decode()
+    assert set(eligible_volunteers(req).values_list("user_id", flat=True)) == {other.pk}
+
+    assert client.get(remove).status_code == 405
+    assert signed_in(other).post(remove).status_code == 302  # not theirs: nothing happens
+    assert helper.volunteer_profile.exceptions.exists()
+    assert client.post(remove).url == "/me/profile/"
+    assert not helper.volunteer_profile.exceptions.exists()
+    assert set(eligible_volunteers(req).values_list("user_id", flat=True)) == {
+        helper.pk,
+        other.pk,
+    }
+    assert "2030年6月4日" not in client.get("/me/profile/").content.decode()
+    assert client.post(remove).url == "/me/profile/"  # a second tap is harmless
+
+
 @pytest.mark.parametrize(
     "url",
     ["/me/points/", "/me/vouchers/", "/me/activity/", "/me/card/", "/me/offers/", "/me/profile/"],

@@ -17,6 +17,7 @@ from volunteers.services import (
     assignment_finish,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     offer_decline,
     request_assign,
     request_offer,
@@ -86,6 +87,30 @@ def test_a_day_away_excludes_and_a_dated_extra_slot_includes(req, district):
     )
     assert AvailabilityException.objects.count() == 2
     assert eligible(req) == {extra.pk}
+
+
+def test_removing_a_day_away_makes_the_volunteer_eligible_again(req, district, coordinator):
+    from core.errors import NotPermitted
+
+    helper, other = volunteer(district), volunteer(district)
+    mark = availability_exception_add(user=helper, actor=helper, date=DAY, available=False)
+    assert eligible(req) == {other.pk}
+    with pytest.raises(NotPermitted):
+        availability_exception_remove(user=helper, actor=other, exception_id=mark.pk)
+    # Someone else's id, given as one's own, removes nothing.
+    assert not availability_exception_remove(user=other, actor=other, exception_id=mark.pk)
+    assert eligible(req) == {other.pk}
+    assert availability_exception_remove(user=helper, actor=helper, exception_id=mark.pk)
+    assert eligible(req) == {helper.pk, other.pk}
+    assert not availability_exception_remove(user=helper, actor=helper, exception_id=mark.pk)
+    # A coordinator takes back a dated extra slot for a volunteer: the index follows.
+    extra = volunteer(district, weekly=())
+    slot = availability_exception_add(
+        user=extra, actor=extra, date=DAY, available=True, starts=dt.time(9), ends=dt.time(12)
+    )
+    assert extra.pk in eligible(req)
+    assert availability_exception_remove(user=extra, actor=coordinator, exception_id=slot.pk)
+    assert extra.pk not in eligible(req)
 
 
 def test_an_overlapping_live_assignment_excludes_but_an_ended_one_does_not(
