@@ -4,6 +4,7 @@ from volunteers import views
 
 urlpatterns = [
     path("scan/<str:token>/", views.scan, name="scan"),
+    path("me/", views.my_home, name="my-home"),
     path("me/activity/", views.my_activity, name="my-activity"),
     path("me/card/", views.my_card, name="my-card"),
     path("me/offers/", views.my_offers, name="my-offers"),

@@ -25,6 +25,7 @@ from volunteers.selectors import (
     assignments_for,
     offers_for,
     places_hosted_by,
+    upcoming_assignments_for,
     upcoming_exceptions,
 )
 from volunteers.services import (
@@ -139,6 +140,22 @@ def place_poster(request, pk: int):
 
 
 # --- Volunteers: offers, assignments, profile (/me/) ---------------------------------
+
+
+@login_required
+def my_home(request):
+    """The signed-in user's home (/me/): what is waiting for them, and the way to
+    every other /me/ page."""
+    upcoming = upcoming_assignments_for(request.user)
+    return render(
+        request,
+        "volunteers/my_home.html",
+        {
+            "open_offers": offers_for(request.user).count(),
+            "upcoming": upcoming.count(),
+            "next_assignment": upcoming.first(),
+        },
+    )
 
 
 @login_required

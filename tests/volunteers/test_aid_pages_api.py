@@ -10,7 +10,7 @@ from django.test import Client
 from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import category, help_request, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, ResidentAccessLog, VolunteerProfile
-from volunteers.services import assignment_confirm, request_offer
+from volunteers.services import assignment_confirm, offer_decline, request_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -165,12 +165,52 @@ def test_a_day_away_can_be_taken_back_from_the_profile_page(coordinator):
     assert client.post(remove).url == "/me/profile/"  # a second tap is harmless
 
 
-@pytest.mark.parametrize(
-    "url",
-    ["/me/points/", "/me/vouchers/", "/me/activity/", "/me/card/", "/me/offers/", "/me/profile/"],
-)
+ME_PAGES = [
+    "/me/",
+    "/me/offers/",
+    "/me/assignments/",
+    "/me/profile/",
+    "/me/points/",
+    "/me/vouchers/",
+    "/me/activity/",
+    "/me/card/",
+    "/me/proposals/",
+]
+
+
+@pytest.mark.parametrize("url", [u for u in ME_PAGES if u != "/me/proposals/"])
 def test_every_me_page_links_to_the_others(url):
     page = signed_in(UserFactory(roles=["volunteer"])).get(url).content.decode()
-    for link in ("/me/offers/", "/me/assignments/", "/me/profile/", "/me/points/", "/me/card/"):
+    for link in ME_PAGES:
         assert f'href="{link}"' in page, (url, link)
     assert f'href="{url}" aria-current="page"' in page
+
+
+def test_the_home_page_counts_open_offers_and_upcoming_assignments(setting, coordinator):
+    import re
+
+    from tests.volunteers.aid import at
+    from volunteers.services import assignment_finish, assignment_start, request_assign
+
+    res, req, helper, _, offers = setting
+    assert Client().get("/me/").url.startswith("/accounts/login/")  # not Wagtail's 404
+    client = signed_in(helper)
+
+    def figures():
+        page = client.get("/me/").content.decode()
+        return re.findall(r'data-testid="[a-z-]+">([^<]*)</p>', page), page
+
+    assert figures()[0] == ["回答待ちの依頼が1件あります。", "これからの活動はありません。"]
+    later = help_request(coordinator, res, start=at(14), end=at(15))
+    sooner = help_request(coordinator, res, start=at(12), end=at(13))
+    ended = help_request(coordinator, res, start=at(15), end=at(16))
+    for each in (later, sooner, ended):
+        request_assign(help_request=each, volunteer=helper, actor=coordinator)
+    done = Assignment.objects.get(request=ended)
+    assignment_start(assignment=done, actor=helper)
+    assignment_finish(assignment=done, actor=helper)
+    offer_decline(offer=offers[0], volunteer=helper)
+    shown, page = figures()
+    assert shown == ["回答待ちの依頼はありません。", "これからの活動が2件あります。"]
+    assert f'href="/me/assignments/{Assignment.objects.get(request=sooner).pk}/"' in page
+    assert res.full_name not in page and res.address not in page
