@@ -15,12 +15,16 @@ from volunteers.services import assignment_confirm, offer_decline, request_offer
 pytestmark = pytest.mark.django_db
 
 
+NOTES = "鍵は植木鉢の下"  # the request's notes for the volunteer
+PRIVATE = "長男と連絡が取りにくい"  # the resident's notes, for coordinators only
+
+
 @pytest.fixture
 def setting(coordinator):
     district = DistrictFactory()
-    res = resident(district, full_name="小林 トメ", address="緑町3-2-1")
+    res = resident(district, full_name="小林 トメ", address="緑町3-2-1", notes=PRIVATE)
     helper, other = volunteer(district), volunteer(district)
-    req = help_request(coordinator, res)
+    req = help_request(coordinator, res, notes=NOTES)
     offers = request_offer(help_request=req, volunteers=[helper, other], actor=coordinator)
     return res, req, helper, other, offers
 
@@ -44,6 +48,19 @@ def test_offers_show_district_task_and_time_only(setting):
     assert set(item) == {"id", "status", "task", "district", "starts_at", "ends_at", "created_at"}
 
 
+def assert_resident_hidden(client, pk: int, res) -> None:
+    """Neither the page nor the API shows the resident's name, address, phone or
+    notes for assignment ``pk``."""
+    page = client.get(f"/me/assignments/{pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    body = client.get(f"/api/v1/assignments/{pk}/").json()
+    assert (body["resident"], body["notes"], body["place"]) == (None, None, None)
+    listing = str(client.get("/api/v1/assignments/").json())
+    for secret in (res.full_name, res.address, "1234-5678", "12345678", NOTES, PRIVATE):
+        assert secret not in html and secret not in str(body) and secret not in listing, secret
+
+
 def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
     res, req, helper, other, offers = setting
     api = signed_in(helper)
@@ -57,7 +74,10 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
 
     page = api.get(f"/me/assignments/{pk}/").content.decode()
     assert res.full_name in page and res.address in page
-    assert api.get(f"/api/v1/assignments/{pk}/").json()["resident"]["address"] == res.address
+    assert "03-1234-5678" in page and NOTES in page and PRIVATE not in page
+    live = api.get(f"/api/v1/assignments/{pk}/").json()
+    assert live["resident"]["address"] == res.address and live["notes"] == NOTES
+    assert live["resident"]["phone"] == "03-1234-5678" and PRIVATE not in str(live)
     assert signed_in(other).get(f"/api/v1/assignments/{pk}/").status_code == 404
     assert signed_in(other).get(f"/me/assignments/{pk}/").status_code == 404
     assert ResidentAccessLog.objects.filter(user=helper).count() == 3  # api accept, page, api
@@ -68,9 +88,8 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
     assert api.post(f"/api/v1/assignments/{pk}/start/").json()["status"] == "in_progress"
     finished = api.post(f"/api/v1/assignments/{pk}/finish/").json()
     assert finished["status"] == "done" and finished["resident"] is None
-    page = api.get(f"/me/assignments/{pk}/").content.decode()
-    assert res.full_name not in page and res.address not in page
-    assert api.get(f"/api/v1/assignments/{pk}/").json()["resident"] is None
+    assert finished["notes"] is None
+    assert_resident_hidden(api, pk, res)
     assert ResidentAccessLog.objects.filter(user=helper).count() == 4  # the start's answer
 
     again = api.post(f"/api/v1/assignments/{pk}/finish/")
@@ -79,6 +98,36 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
         assignment=Assignment.objects.get(pk=pk), actor=coordinator, cash_received_yen=600
     )
     assert HelpRequest.objects.get(pk=req.pk).status == "confirmed" and done.fee_yen is not None
+    assert_resident_hidden(api, pk, res)
+    assert ResidentAccessLog.objects.filter(user=helper).count() == 4
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "no_show", "confirmed"])
+def test_the_resident_is_hidden_once_the_assignment_has_ended(setting, coordinator, ending):
+    from volunteers.services import (
+        assignment_finish,
+        assignment_no_show,
+        assignment_start,
+        request_cancel,
+    )
+
+    res, req, helper, _, offers = setting
+    client = signed_in(helper)
+    pk = client.post(f"/me/offers/{offers[0].pk}/accept/").url.split("/")[-2]
+    assert res.address in client.get(f"/me/assignments/{pk}/").content.decode()
+    assignment = Assignment.objects.get(pk=pk)
+    if ending == "cancelled":
+        request_cancel(help_request=req, actor=coordinator, reason="入院のため")
+    elif ending == "no_show":
+        assignment_no_show(assignment=assignment, actor=coordinator)
+    else:
+        assignment_start(assignment=assignment, actor=coordinator)
+        assignment_finish(assignment=assignment, actor=coordinator)
+        assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=300)
+    assert Assignment.objects.get(pk=pk).status == ending
+    logged = ResidentAccessLog.objects.filter(user=helper).count()
+    assert_resident_hidden(client, int(pk), res)
+    assert ResidentAccessLog.objects.filter(user=helper).count() == logged  # nothing opened
 
 
 def test_pages_accept_start_and_finish(setting):
