@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.components import Component
@@ -194,7 +195,12 @@ class RequestView(CoordinatorView, TemplateView):
                 )
                 messages.success(
                     request,
-                    _("Offered to %(count)s volunteer(s).") % {"count": len(offers)},
+                    ngettext(
+                        "Offered to %(count)s volunteer.",
+                        "Offered to %(count)s volunteers.",
+                        len(offers),
+                    )
+                    % {"count": len(offers)},
                 )
             elif action == "assign":
                 chosen = request.POST.get("volunteer", "")
@@ -443,7 +449,7 @@ class RequestReportView(ReportView):
         "created_at",
     ]
     export_headings = {
-        "pk": "ID",
+        "pk": _("ID"),
         "category.name": _("Category"),
         "district.name": _("District"),
         "resident.full_name": _("Resident"),
@@ -498,7 +504,7 @@ class AssignmentReportView(ReportView):
         "confirmed_at",
     ]
     export_headings = {
-        "pk": "ID",
+        "pk": _("ID"),
         "request_id": _("Request"),
         "request.category.name": _("Category"),
         "request.district.name": _("District"),

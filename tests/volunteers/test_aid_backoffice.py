@@ -428,3 +428,68 @@ def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordin
 )
 def test_reports_answer_bad_filters_without_a_500(desk, base, query):
     assert desk.get(f"{base}?{query}").status_code < 500
+
+
+def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
+    from django.test import Client
+    from wagtail.users.models import UserProfile
+
+    from volunteers.services import assignment_confirm, offer_accept
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(
+        district, full_name="森 さくら", weekly=((weekday, dt.time(9), dt.time(16)),)
+    )
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    pages = (url, f"/admin/aid/residents/{req.resident_id}/", f"/admin/aid/volunteers/{helper.pk}/")
+    profile = UserProfile.get_for_user(coordinator)
+    profile.preferred_language = "en"
+    profile.save()
+    page = desk.post(url, {"action": "offer", "volunteers": [helper.pk]}, follow=True)
+    assert "Offered to 1 volunteer." in page.content.decode()
+    assignment = offer_accept(offer=Offer.objects.get(request=req), volunteer=helper)
+    assignment_start(assignment=assignment, actor=helper, at=today_at(10))
+    assignment_finish(
+        assignment=assignment, actor=helper, at=today_at(10) + dt.timedelta(minutes=25)
+    )
+    assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=200, minutes=25)
+    english = [desk.get(u).content.decode() for u in pages]
+    assert "¥300 (cash received: ¥200)" in english[0]
+    assert all("¥300" in html and "300円" not in html for html in english)
+    profile.preferred_language = "ja"
+    profile.save()
+    japanese = [desk.get(u).content.decode() for u in pages]
+    assert "300円（受領額 200円）" in japanese[0]
+    assert all("300円" in html and "¥300" not in html for html in japanese)
+
+    phone = Client()
+    phone.force_login(helper)
+    mine = f"/me/assignments/{assignment.pk}/"
+    assert "300円" in phone.get(mine).content.decode()
+    phone.cookies["django_language"] = "en"
+    assert "¥300" in phone.get(mine).content.decode()
+
+
+def test_the_standing_request_list_names_the_weekdays(desk, district):
+    from django.utils import translation
+
+    from volunteers.models import StandingRequest, StandingRequestSkip
+
+    StandingRequest.objects.create(
+        resident=resident(district),
+        category=category("trash"),
+        weekdays=[4, 1],
+        starts=dt.time(8),
+        first_date=timezone.localdate(),
+    )
+    listing = desk.get("/admin/aid_standing/").content.decode()
+    assert "火曜日・金曜日" in listing and "[4, 1]" not in listing
+    with translation.override("ja"):
+        assert str(StandingRequestSkip._meta.get_field("standing").verbose_name) == "定期依頼"
