@@ -14,7 +14,7 @@ from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import download, signed_in_back_office
 from tests.volunteers.aid import category, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, Offer, VolunteerProfile
-from volunteers.services import assignment_finish, assignment_start
+from volunteers.services import assignment_finish, assignment_start, request_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +131,38 @@ def test_exports_and_dashboard(desk, district, coordinator):
     )
     csv = download(desk, "/admin/aid/requests/?export=csv")
     assert res.full_name in csv and district.name in csv
-    assert desk.get("/admin/aid/assignments/?export=xlsx").status_code == 200
+    helper = volunteer(
+        district,
+        full_name="森 さくら",
+        weekly=((timezone.localdate().weekday(), dt.time(9), dt.time(16)),),
+    )
+    assignment = request_assign(
+        help_request=HelpRequest.objects.get(resident=res), volunteer=helper, actor=coordinator
+    )
+    rows = xlsx_rows(desk, "/admin/aid/assignments/?export=xlsx")
+    assert rows[0][:6] == ("番号", "依頼", "開始", "支援の種類", "地区", "ボランティア")
+    (row,) = rows[1:]
+    assert row[:2] == (assignment.pk, assignment.request_id)
+    assert isinstance(row[2], dt.datetime)  # a real date cell, not text
+    assert row[3:7] == (category("trash").name, district.name, "森 さくら", "assigned")
+    assert set(row[7:]) <= {None, ""}  # not confirmed yet: no minutes, fee or cash
+    requests = xlsx_rows(desk, "/admin/aid/requests/?export=xlsx")
+    assert len(requests) == 2 and res.full_name in requests[1]
     home = desk.get("/admin/").content.decode()
     assert "今月の依頼" in home and category("trash").name in home and district.name in home
+
+
+def xlsx_rows(client, url) -> list[tuple]:
+    """The first sheet of an XLSX download, as rows of cell values."""
+    import io
+
+    import openpyxl
+
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response) if response.streaming else response.content
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def test_back_office_is_for_coordinators_only(client, district):
@@ -202,7 +231,6 @@ def test_volunteer_import_previews_then_imports(desk, district):
 
 def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
     from tests.volunteers.aid import help_request
-    from volunteers.services import request_assign
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
@@ -218,8 +246,13 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
     desk.post(url, {"action": "start"})
     desk.post(url, {"action": "finish"})
     assert Assignment.objects.get(request=req).status == "done"
-    desk.post(url, {"action": "assign", "volunteer": "not-a-number"})
     other = help_request(coordinator, resident(district), start=today_at(13), end=today_at(14))
+    refused = desk.post(
+        f"/admin/aid/requests/{other.pk}/", {"action": "assign", "volunteer": "not-a-number"}
+    )
+    assert refused.status_code == 404
+    assert HelpRequest.objects.get(pk=other.pk).status == "requested"
+    assert not Assignment.objects.filter(request=other).exists()
     request_assign(help_request=other, volunteer=helper, actor=coordinator)
     desk.post(f"/admin/aid/requests/{other.pk}/", {"action": "no_show"})
     assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
@@ -367,8 +400,6 @@ def test_other_staff_never_see_residents(client, district, role):
 
 def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordinator):
     from django.test import Client
-
-    from volunteers.services import request_assign
 
     helper = volunteer(district, full_name="森 さくら")
     req = HelpRequest.objects.create(

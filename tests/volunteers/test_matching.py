@@ -235,12 +235,22 @@ def test_weights_come_from_settings(req, district):
     assert first == local.pk and "Lives in the same district (+100)" in reasons
 
 
-def test_suggestions_are_limited_and_scored_in_order(req, district):
-    for _ in range(4):
-        volunteer(district)
+def test_suggestions_are_limited_and_scored_in_order(coordinator, req, res, district):
+    # Created worst first, so neither the creation order nor the primary key can
+    # pass for the ranking: fairness 20 / (load + 1), +15 for living in the district.
+    twice, once = volunteer(district), volunteer(district)
+    plain, local = volunteer(district), volunteer(district, home_district=district)
+    tomorrow = DAY + dt.timedelta(1)
+    for helper, hours in ((twice, (13, 14)), (once, (13,))):
+        for hour in hours:
+            other = help_request(
+                coordinator, res, start=at(hour, day=tomorrow), end=at(hour, 30, day=tomorrow)
+            )
+            request_assign(help_request=other, volunteer=helper, actor=coordinator)
     found = suggest(req, limit=3)
-    assert len(found) == 3
-    assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+    assert [s.volunteer.pk for s in found] == [local.pk, plain.pk, once.pk]  # not twice
+    assert [round(s.score, 1) for s in found] == [35.0, 20.0, 10.0]
+    assert [s.score for s in suggest(req)][-1] == pytest.approx(20 / 3)
 
 
 def test_touching_weekly_slots_cover_a_window_that_crosses_between_them(req, district):
