@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.generic import FormView, TemplateView
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.components import Component
@@ -44,6 +45,7 @@ from volunteers.services import (
     assignment_no_show,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     request_assign,
     request_cancel,
     request_offer,
@@ -187,14 +189,18 @@ class RequestView(CoordinatorView, TemplateView):
         try:
             if action == "offer":
                 ids = [int(v) for v in request.POST.getlist("volunteers") if v.isdigit()]
-                # Only people with a volunteer profile can be offered help to do.
-                volunteers = User.objects.filter(pk__in=ids, volunteer_profile__isnull=False)
+                volunteers = User.objects.filter(pk__in=ids)
                 offers = request_offer(
                     help_request=req, volunteers=list(volunteers), actor=request.user
                 )
                 messages.success(
                     request,
-                    _("Offered to %(count)s volunteer(s).") % {"count": len(offers)},
+                    ngettext(
+                        "Offered to %(count)s volunteer.",
+                        "Offered to %(count)s volunteers.",
+                        len(offers),
+                    )
+                    % {"count": len(offers)},
                 )
             elif action == "assign":
                 chosen = request.POST.get("volunteer", "")
@@ -328,7 +334,8 @@ class VolunteerView(CoordinatorView, FormView):
 
 
 class VolunteerAwayView(CoordinatorView, FormView):
-    """Mark a day away for a volunteer who phoned in (no smartphone)."""
+    """Mark a day away for a volunteer who phoned in (no smartphone), or take one
+    back (a POST with ``remove``: the exception's id, from the volunteer's page)."""
 
     form_class = AwayForm
     template_name = "volunteers/admin/form.html"
@@ -339,6 +346,18 @@ class VolunteerAwayView(CoordinatorView, FormView):
 
     def get_page_title(self):
         return _("Days away: %(name)s") % {"name": self.volunteer.get_full_name()}
+
+    def post(self, request, *args, **kwargs):
+        if "remove" not in request.POST:
+            return super().post(request, *args, **kwargs)
+        chosen = request.POST["remove"]
+        if chosen.isdigit() and availability_exception_remove(
+            user=self.volunteer, actor=request.user, exception_id=int(chosen)
+        ):
+            messages.success(request, _("Removed: the volunteer may be asked on that day again."))
+        else:
+            messages.info(request, _("That day is no longer on the volunteer's list."))
+        return redirect("aid_volunteer", pk=self.volunteer.pk)
 
     def form_valid(self, form):
         availability_exception_add(
@@ -430,7 +449,7 @@ class RequestReportView(ReportView):
         "created_at",
     ]
     export_headings = {
-        "pk": "ID",
+        "pk": _("ID"),
         "category.name": _("Category"),
         "district.name": _("District"),
         "resident.full_name": _("Resident"),
@@ -485,7 +504,7 @@ class AssignmentReportView(ReportView):
         "confirmed_at",
     ]
     export_headings = {
-        "pk": "ID",
+        "pk": _("ID"),
         "request_id": _("Request"),
         "request.category.name": _("Category"),
         "request.district.name": _("District"),

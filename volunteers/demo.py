@@ -229,19 +229,21 @@ HELPERS = [
     ),
 ]
 
-# resident index, category, day offset from today, start hour, minutes, state, helper index
+# resident index, category, day offset from today, start hour, minutes, state, helper index.
+# Each helper can do the task in the resident's district within their weekly hours
+# (as matching requires); the offered request goes to the best-ranked eligible ones.
 REQUESTS = [
     (0, "shopping", 0, 10, 60, "requested", None),
     (2, "escort", 0, 13, 120, "requested", None),
     (5, "other", 1, 10, 30, "requested", None),
     (3, "shopping", 0, 11, 60, "offered", None),
     (1, "trash", 0, 9, 30, "assigned", 2),
-    (6, "shopping", 0, 14, 60, "assigned", 4),
+    (6, "shopping", 0, 10, 60, "assigned", 4),
     (7, "escort", 0, 9, 90, "done", 0),
     (0, "shopping", -7, 10, 60, "confirmed", 1),
     (0, "shopping", -14, 10, 50, "confirmed", 1),
     (4, "escort", -6, 9, 120, "confirmed", 5),
-    (2, "shopping", -5, 13, 45, "confirmed", 4),
+    (2, "shopping", -5, 10, 45, "confirmed", 4),
     (3, "trash", -4, 9, 20, "confirmed", 7),
     (5, "other", -3, 14, 30, "cancelled", None),
 ]
@@ -261,6 +263,7 @@ def seed_aid(out) -> None:
     from accounts.services import user_grant_roles
     from volunteers.defaults import help_categories_ensure
     from volunteers.models import HelpCategory, HelpRequest, Resident, StandingRequest
+    from volunteers.selectors import ranked_volunteers
     from volunteers.services import (
         assignment_confirm,
         assignment_finish,
@@ -337,7 +340,8 @@ def seed_aid(out) -> None:
                 notes="玄関の鍵は開けておきます" if index == 0 else "",
             )
             if state == "offered":
-                request_offer(help_request=request, volunteers=helpers[:3], actor=coordinator)
+                eligible = [p.user for p in ranked_volunteers(request)[:3]]
+                request_offer(help_request=request, volunteers=eligible, actor=coordinator)
             elif state == "cancelled":
                 request_cancel(help_request=request, actor=coordinator, reason="ご家族が対応")
             elif helper is not None:

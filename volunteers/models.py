@@ -462,6 +462,12 @@ class StandingRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.resident} / {self.category}"
 
+    @property
+    def weekday_names(self) -> str:
+        """The ticked days by name, Monday first (e.g. 火曜日・金曜日)."""
+        labels = dict(WeeklyAvailability.Weekday.choices)
+        return "・".join(str(labels[d]) for d in sorted(self.weekdays) if d in labels)
+
     def clean(self):
         """The same checks as a request taken on the phone, so beat never generates a
         request that the intake form would refuse (or the database would)."""
@@ -494,7 +500,12 @@ class StandingRequest(models.Model):
 class StandingRequestSkip(models.Model):
     """A date a coordinator has marked: no request is generated for it."""
 
-    standing = models.ForeignKey(StandingRequest, on_delete=models.CASCADE, related_name="skips")
+    standing = models.ForeignKey(
+        StandingRequest,
+        verbose_name=_("standing request"),
+        on_delete=models.CASCADE,
+        related_name="skips",
+    )
     date = models.DateField(_("date"))
 
     class Meta:

@@ -320,6 +320,16 @@ def assignments_for(user: User) -> QuerySet[Assignment]:
     )
 
 
+def upcoming_assignments_for(user: User) -> QuerySet[Assignment]:
+    """A volunteer's live assignments still ahead (or under way), soonest first."""
+    return (
+        assignments_for(user)
+        .filter(status__in=Assignment.LIVE)
+        .filter(Q(status=Assignment.Status.IN_PROGRESS) | Q(ends_at__gte=timezone.now()))
+        .order_by("starts_at", "pk")
+    )
+
+
 def assignments_due_reminder(day: dt.date) -> QuerySet[Assignment]:
     """Ids of live assignments starting on ``day`` (Tokyo) not yet reminded."""
     first = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())

@@ -495,13 +495,20 @@ def _check_window(category: HelpCategory, starts_at: dt.datetime, ends_at: dt.da
 def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: User) -> list[Offer]:
     """Offer the request to one or several volunteers; each is told (after commit).
 
-    Offering again to someone already asked does nothing for them. Allowed from
-    *requested* and *offered*. Raises :class:`InvalidTransition`,
-    :class:`NothingToOffer`, :class:`NotPermitted`.
+    Offering again to someone already asked does nothing for them. Only people with
+    a volunteer profile can be offered help to do: anyone else among ``volunteers``
+    refuses the whole offer (nothing is sent). Allowed from *requested* and
+    *offered*. Raises :class:`InvalidTransition`, :class:`NothingToOffer`,
+    :class:`VolunteerUnavailable`, :class:`NotPermitted`.
     """
     _coordinator_check(actor)
     if not volunteers:
         raise NothingToOffer(field="volunteers")
+    with_profile = set(
+        VolunteerProfile.objects.filter(user__in=volunteers).values_list("user_id", flat=True)
+    )
+    if any(v.pk not in with_profile for v in volunteers):
+        raise VolunteerUnavailable(field="volunteers")
     help_request = _lock_request(help_request)
     help_request.status = _step(help_request, "offer")
     help_request.save(update_fields=["status"])
@@ -783,9 +790,16 @@ def resident_details_open(*, assignment: Assignment, user: User, via: str) -> Re
 
 def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) -> int:
     """Create the requests of every active standing request for the next ``days``
-    days, skipping the dates coordinators marked. Idempotent: a date already
-    generated is left alone (a unique constraint on (standing, start) backs this under
-    concurrent runs). Returns how many were created."""
+    days, skipping the dates coordinators marked. Returns how many were created.
+
+    Idempotent per (standing request, Tokyo date): a date that already has a request
+    of this standing request, in any state (a cancelled one included), is never
+    generated again, whatever the time it was generated for. When a coordinator has
+    changed the time (or the length) since, the future requests still *requested*
+    (nobody asked yet) are moved to the new time; those already offered or assigned
+    keep the time the volunteers were told, for the coordinator to settle. The
+    standing request's row is locked, so concurrent runs never both create a date
+    (and a unique constraint on (standing, start) backs the same time)."""
     today = today or timezone.localdate()
     created = 0
     standing_list = (
@@ -808,10 +822,20 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
 def _standing_generate_one(
     standing: StandingRequest, today: dt.date, days: int, skipped: set[dt.date]
 ) -> int:
-    """Create one standing request's missing occurrences (its row locked by the
-    caller). Returns how many were created."""
+    """Create one standing request's missing dates and move its untouched future
+    ones to the current time (its row locked by the caller). Returns how many were
+    created."""
     zone = timezone.get_current_timezone()
-    rows = []
+    first = dt.datetime.combine(today, dt.time.min, tzinfo=zone)
+    generated: dict[dt.date, list[HelpRequest]] = {}
+    for existing in HelpRequest.objects.filter(
+        standing=standing,
+        starts_at__gte=first,
+        starts_at__lt=first + dt.timedelta(days=days + 1),
+    ):
+        generated.setdefault(timezone.localdate(existing.starts_at), []).append(existing)
+    now = timezone.now()
+    rows, moved = [], []
     for offset in range(days + 1):
         day = today + dt.timedelta(offset)
         if (
@@ -830,6 +854,19 @@ def _standing_generate_one(
             # since: leave it to a coordinator rather than stop every other one.
             logger.warning("standing request %s is outside service hours", standing.pk)
             return 0
+        if day in generated:
+            # Two on one date (made before this was per date) are left to a
+            # coordinator: moving both to the same time would break the constraint.
+            if len(generated[day]) == 1:
+                (existing,) = generated[day]
+                if (
+                    existing.status == HelpRequest.Status.REQUESTED
+                    and min(existing.starts_at, starts_at) > now
+                    and (existing.starts_at, existing.ends_at) != (starts_at, ends_at)
+                ):
+                    existing.starts_at, existing.ends_at = starts_at, ends_at
+                    moved.append(existing)
+            continue
         rows.append(
             HelpRequest(
                 resident=standing.resident,
@@ -843,6 +880,8 @@ def _standing_generate_one(
                 standing=standing,
             )
         )
+    if moved:
+        HelpRequest.objects.bulk_update(moved, ["starts_at", "ends_at"])
     if not rows:
         return 0
     before = HelpRequest.objects.filter(standing=standing).count()
@@ -1027,3 +1066,22 @@ def availability_exception_add(
     )
     matching_slots_rebuild(profile_ids=[profile.pk])
     return exception
+
+
+@transaction.atomic
+def availability_exception_remove(*, user: User, actor: User, exception_id: int) -> bool:
+    """Take back a day away (or a dated extra slot) of ``user`` and rebuild their
+    matching index, as adding one does: matching asks them that day again. Only the
+    user's own exceptions are found, so an id of someone else's removes nothing.
+    Idempotent: True if it was removed now, False if it was already gone (the
+    profile is locked, so also under a double tap).
+    Raises :class:`NotPermitted`."""
+    if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+    profile = VolunteerProfile.objects.select_for_update().filter(user=user).first()
+    if profile is None:
+        return False
+    removed, _ = AvailabilityException.objects.filter(pk=exception_id, profile=profile).delete()
+    if removed:
+        matching_slots_rebuild(profile_ids=[profile.pk])
+    return bool(removed)

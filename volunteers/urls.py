@@ -4,6 +4,7 @@ from volunteers import views
 
 urlpatterns = [
     path("scan/<str:token>/", views.scan, name="scan"),
+    path("me/", views.my_home, name="my-home"),
     path("me/activity/", views.my_activity, name="my-activity"),
     path("me/card/", views.my_card, name="my-card"),
     path("me/offers/", views.my_offers, name="my-offers"),
@@ -21,5 +22,6 @@ urlpatterns = [
     ),
     path("me/profile/", views.my_profile, name="my-profile"),
     path("me/profile/away/", views.my_away, name="my-away"),
+    path("me/profile/away/<int:pk>/remove/", views.my_away_remove, name="my-away-remove"),
     path("places/<int:pk>/poster/", views.place_poster, name="place-poster"),
 ]

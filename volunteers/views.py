@@ -25,12 +25,14 @@ from volunteers.selectors import (
     assignments_for,
     offers_for,
     places_hosted_by,
+    upcoming_assignments_for,
     upcoming_exceptions,
 )
 from volunteers.services import (
     assignment_finish,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     card_for,
     card_token,
     offer_accept,
@@ -138,6 +140,22 @@ def place_poster(request, pk: int):
 
 
 # --- Volunteers: offers, assignments, profile (/me/) ---------------------------------
+
+
+@login_required
+def my_home(request):
+    """The signed-in user's home (/me/): what is waiting for them, and the way to
+    every other /me/ page."""
+    upcoming = upcoming_assignments_for(request.user)
+    return render(
+        request,
+        "volunteers/my_home.html",
+        {
+            "open_offers": offers_for(request.user).count(),
+            "upcoming": upcoming.count(),
+            "next_assignment": upcoming.first(),
+        },
+    )
 
 
 @login_required
@@ -251,4 +269,15 @@ def my_away(request):
         messages.success(request, _("Noted: you will not be asked on that day."))
     else:
         messages.error(request, " ".join(form.errors.get("date", [])))
+    return redirect("my-profile")
+
+
+@login_required
+@require_POST
+def my_away_remove(request, pk: int):
+    """Take back a day away: matching asks the volunteer that day again."""
+    if availability_exception_remove(user=request.user, actor=request.user, exception_id=pk):
+        messages.success(request, _("Removed: you may be asked on that day again."))
+    else:
+        messages.info(request, _("That day is no longer on your list."))
     return redirect("my-profile")

@@ -223,7 +223,14 @@ class StandingRequestViewSet(ModelViewSet):
     model = StandingRequest
     icon = "repeat"
     menu_label = _("Standing requests")
-    list_display = ["resident", "category", "weekdays", "starts", "first_date", "active"]
+    list_display = [
+        "resident",
+        "category",
+        Column("weekdays", label=_("weekdays"), accessor="weekday_names"),
+        "starts",
+        "first_date",
+        "active",
+    ]
     list_filter = ["category", "active"]
     form_fields = [
         "resident",

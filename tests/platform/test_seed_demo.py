@@ -89,3 +89,28 @@ def test_seed_demo_builds_the_public_site(capsys, client):
     assert not pages[1].permissions_for_user(editor).can_edit()
     html = client.get("/").content.decode()
     assert events.order_by("start_at").first().title in html
+
+
+def test_seeded_offers_and_assignments_follow_the_matching_rules(capsys):
+    from django.utils import timezone
+
+    from volunteers.models import Assignment, Offer
+    from volunteers.selectors import eligible_volunteers
+
+    run(capsys)
+    offers = list(Offer.objects.select_related("request", "volunteer"))
+    assert offers
+    for offer in offers:
+        passing = eligible_volunteers(offer.request).values_list("user_id", flat=True)
+        assert offer.volunteer_id in passing, offer
+    assignments = list(Assignment.objects.select_related("request", "volunteer"))
+    assert len(assignments) >= 8
+    for assignment in assignments:
+        start = timezone.localtime(assignment.starts_at)
+        end = timezone.localtime(assignment.ends_at)
+        profile = assignment.volunteer.volunteer_profile
+        assert profile.weekly.filter(
+            weekday=start.weekday(), starts__lte=start.time(), ends__gte=end.time()
+        ).exists(), assignment
+        assert profile.skills.filter(pk=assignment.request.category_id).exists(), assignment
+        assert profile.districts.filter(pk=assignment.request.district_id).exists(), assignment

@@ -67,7 +67,7 @@ def volunteer(
 
 
 def help_request(
-    coordinator, res: Resident, *, code: str = "shopping", start=None, end=None
+    coordinator, res: Resident, *, code: str = "shopping", start=None, end=None, notes: str = ""
 ) -> HelpRequest:
     return request_receive(
         actor=coordinator,
@@ -75,4 +75,5 @@ def help_request(
         category=category(code),
         starts_at=start or at(10),
         ends_at=end or at(11),
+        notes=notes,
     )

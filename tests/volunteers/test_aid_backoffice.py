@@ -14,7 +14,7 @@ from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import download, signed_in_back_office
 from tests.volunteers.aid import category, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, Offer, VolunteerProfile
-from volunteers.services import assignment_finish, assignment_start
+from volunteers.services import assignment_finish, assignment_start, request_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +131,38 @@ def test_exports_and_dashboard(desk, district, coordinator):
     )
     csv = download(desk, "/admin/aid/requests/?export=csv")
     assert res.full_name in csv and district.name in csv
-    assert desk.get("/admin/aid/assignments/?export=xlsx").status_code == 200
+    helper = volunteer(
+        district,
+        full_name="森 さくら",
+        weekly=((timezone.localdate().weekday(), dt.time(9), dt.time(16)),),
+    )
+    assignment = request_assign(
+        help_request=HelpRequest.objects.get(resident=res), volunteer=helper, actor=coordinator
+    )
+    rows = xlsx_rows(desk, "/admin/aid/assignments/?export=xlsx")
+    assert rows[0][:6] == ("番号", "依頼", "開始", "支援の種類", "地区", "ボランティア")
+    (row,) = rows[1:]
+    assert row[:2] == (assignment.pk, assignment.request_id)
+    assert isinstance(row[2], dt.datetime)  # a real date cell, not text
+    assert row[3:7] == (category("trash").name, district.name, "森 さくら", "assigned")
+    assert set(row[7:]) <= {None, ""}  # not confirmed yet: no minutes, fee or cash
+    requests = xlsx_rows(desk, "/admin/aid/requests/?export=xlsx")
+    assert len(requests) == 2 and res.full_name in requests[1]
     home = desk.get("/admin/").content.decode()
     assert "今月の依頼" in home and category("trash").name in home and district.name in home
+
+
+def xlsx_rows(client, url) -> list[tuple]:
+    """The first sheet of an XLSX download, as rows of cell values."""
+    import io
+
+    import openpyxl
+
+    response = client.get(url)
+    assert response.status_code == 200
+    body = b"".join(response) if response.streaming else response.content
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).worksheets[0]
+    return [tuple(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def test_back_office_is_for_coordinators_only(client, district):
@@ -202,7 +231,6 @@ def test_volunteer_import_previews_then_imports(desk, district):
 
 def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, district, coordinator):
     from tests.volunteers.aid import help_request
-    from volunteers.services import request_assign
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
@@ -218,8 +246,13 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
     desk.post(url, {"action": "start"})
     desk.post(url, {"action": "finish"})
     assert Assignment.objects.get(request=req).status == "done"
-    desk.post(url, {"action": "assign", "volunteer": "not-a-number"})
     other = help_request(coordinator, resident(district), start=today_at(13), end=today_at(14))
+    refused = desk.post(
+        f"/admin/aid/requests/{other.pk}/", {"action": "assign", "volunteer": "not-a-number"}
+    )
+    assert refused.status_code == 404
+    assert HelpRequest.objects.get(pk=other.pk).status == "requested"
+    assert not Assignment.objects.filter(request=other).exists()
     request_assign(help_request=other, volunteer=helper, actor=coordinator)
     desk.post(f"/admin/aid/requests/{other.pk}/", {"action": "no_show"})
     assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
@@ -279,7 +312,16 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
     )
     assert response.url == f"/admin/aid/volunteers/{helper.pk}/"
     assert not eligible_volunteers(req).exists()
-    assert desk.get(response.url).status_code == 200
+    page = desk.get(response.url).content.decode()
+    (mark,) = helper.volunteer_profile.exceptions.all()
+    assert f'name="remove" value="{mark.pk}"' in page
+
+    # The volunteer phones again: they can help after all.
+    away = f"/admin/aid/volunteers/{helper.pk}/away/"
+    assert desk.post(away, {"remove": "x"}).url == response.url  # refused, no 500
+    assert desk.post(away, {"remove": str(mark.pk)}).url == response.url
+    assert not helper.volunteer_profile.exceptions.exists()
+    assert eligible_volunteers(req).exists()
 
 
 def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):
@@ -312,10 +354,12 @@ def test_offers_go_only_to_volunteers(desk, district, coordinator):
         starts_at=today_at(10),
         ends_at=today_at(11),
     )
-    desk.post(
-        f"/admin/aid/requests/{req.pk}/",
-        {"action": "offer", "volunteers": [helper.pk, coordinator.pk, "x", "99999999999999"]},
-    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    # A tampered form with someone who is not a volunteer: refused as a whole, said so.
+    refused = desk.post(url, {"action": "offer", "volunteers": [helper.pk, coordinator.pk]})
+    assert refused.status_code == 302 and not Offer.objects.filter(request=req).exists()
+    assert "活動中のボランティアとして登録されていない" in desk.get(url).content.decode()
+    desk.post(url, {"action": "offer", "volunteers": [helper.pk, "x", "99999999999999"]})
     assert list(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == [
         helper.pk
     ]
@@ -356,8 +400,6 @@ def test_other_staff_never_see_residents(client, district, role):
 
 def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordinator):
     from django.test import Client
-
-    from volunteers.services import request_assign
 
     helper = volunteer(district, full_name="森 さくら")
     req = HelpRequest.objects.create(
@@ -417,3 +459,68 @@ def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordin
 )
 def test_reports_answer_bad_filters_without_a_500(desk, base, query):
     assert desk.get(f"{base}?{query}").status_code < 500
+
+
+def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
+    from django.test import Client
+    from wagtail.users.models import UserProfile
+
+    from volunteers.services import assignment_confirm, offer_accept
+
+    weekday = timezone.localdate().weekday()
+    helper = volunteer(
+        district, full_name="森 さくら", weekly=((weekday, dt.time(9), dt.time(16)),)
+    )
+    req = HelpRequest.objects.create(
+        resident=resident(district),
+        category=category(),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+    url = f"/admin/aid/requests/{req.pk}/"
+    pages = (url, f"/admin/aid/residents/{req.resident_id}/", f"/admin/aid/volunteers/{helper.pk}/")
+    profile = UserProfile.get_for_user(coordinator)
+    profile.preferred_language = "en"
+    profile.save()
+    page = desk.post(url, {"action": "offer", "volunteers": [helper.pk]}, follow=True)
+    assert "Offered to 1 volunteer." in page.content.decode()
+    assignment = offer_accept(offer=Offer.objects.get(request=req), volunteer=helper)
+    assignment_start(assignment=assignment, actor=helper, at=today_at(10))
+    assignment_finish(
+        assignment=assignment, actor=helper, at=today_at(10) + dt.timedelta(minutes=25)
+    )
+    assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=200, minutes=25)
+    english = [desk.get(u).content.decode() for u in pages]
+    assert "¥300 (cash received: ¥200)" in english[0]
+    assert all("¥300" in html and "300円" not in html for html in english)
+    profile.preferred_language = "ja"
+    profile.save()
+    japanese = [desk.get(u).content.decode() for u in pages]
+    assert "300円（受領額 200円）" in japanese[0]
+    assert all("300円" in html and "¥300" not in html for html in japanese)
+
+    phone = Client()
+    phone.force_login(helper)
+    mine = f"/me/assignments/{assignment.pk}/"
+    assert "300円" in phone.get(mine).content.decode()
+    phone.cookies["django_language"] = "en"
+    assert "¥300" in phone.get(mine).content.decode()
+
+
+def test_the_standing_request_list_names_the_weekdays(desk, district):
+    from django.utils import translation
+
+    from volunteers.models import StandingRequest, StandingRequestSkip
+
+    StandingRequest.objects.create(
+        resident=resident(district),
+        category=category("trash"),
+        weekdays=[4, 1],
+        starts=dt.time(8),
+        first_date=timezone.localdate(),
+    )
+    listing = desk.get("/admin/aid_standing/").content.decode()
+    assert "火曜日・金曜日" in listing and "[4, 1]" not in listing
+    with translation.override("ja"):
+        assert str(StandingRequestSkip._meta.get_field("standing").verbose_name) == "定期依頼"

@@ -59,6 +59,42 @@ def test_standing_requests_are_generated_ahead_once_and_skip_marked_dates(standi
     )
 
 
+def test_a_changed_time_never_generates_a_date_twice(standing, coordinator):
+    from volunteers.services import request_cancel, request_offer
+
+    tuesday_date, friday_date = DAY, DAY + dt.timedelta(days=3)
+    assert standing_requests_generate(today=DAY, days=3) == 2  # Tue 4 and Fri 7 at 8:00
+    tuesday = HelpRequest.objects.get(standing=standing, starts_at=at(8, day=tuesday_date))
+    friday = HelpRequest.objects.get(standing=standing, starts_at=at(8, day=friday_date))
+    helper = volunteer(standing.resident.district, skills=("trash",))
+    request_offer(help_request=tuesday, volunteers=[helper], actor=coordinator)
+
+    # A coordinator moves the standing request to 9:00 for 30 minutes in the admin.
+    StandingRequest.objects.filter(pk=standing.pk).update(starts=dt.time(9), duration_minutes=30)
+    assert standing_requests_generate(today=DAY, days=3) == 0
+    assert HelpRequest.objects.filter(standing=standing).count() == 2
+    tuesday.refresh_from_db()
+    friday.refresh_from_db()
+    # Offered: keeps the time the volunteer was told. Nobody asked yet: moved.
+    assert (tuesday.status, tuesday.starts_at) == ("offered", at(8, day=tuesday_date))
+    assert (friday.starts_at, friday.ends_at) == (
+        at(9, day=friday_date),
+        at(9, 30, day=friday_date),
+    )
+
+    # A cancelled date is neither brought back nor moved.
+    request_cancel(help_request=friday, actor=coordinator)
+    StandingRequest.objects.filter(pk=standing.pk).update(starts=dt.time(10))
+    assert standing_requests_generate(today=DAY, days=3) == 0
+    friday.refresh_from_db()
+    assert (friday.status, friday.starts_at) == ("cancelled", at(9, day=friday_date))
+    # Dates not generated yet come at the new time.
+    assert standing_requests_generate(today=DAY, days=7) == 1
+    assert HelpRequest.objects.filter(standing=standing).latest("starts_at").starts_at == at(
+        10, day=DAY + dt.timedelta(days=7)
+    )
+
+
 def test_the_database_refuses_a_duplicate_occurrence(standing):
     standing_requests_generate(today=DAY, days=0)
     first = HelpRequest.objects.get(standing=standing)

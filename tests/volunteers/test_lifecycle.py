@@ -178,6 +178,20 @@ def test_declined_offer_cannot_be_accepted(coordinator, district, res):
         offer_accept(offer=offer, volunteer=helper)
 
 
+def test_offers_go_only_to_people_with_a_volunteer_profile(coordinator, district, res):
+    from tests.factories import UserFactory
+
+    helper = volunteer(district)
+    req = help_request(coordinator, res)
+    with pytest.raises(VolunteerUnavailable) as refused:
+        request_offer(help_request=req, volunteers=[helper, UserFactory()], actor=coordinator)
+    assert refused.value.field == "volunteers"
+    req.refresh_from_db()
+    assert req.status == "requested" and not Offer.objects.filter(request=req).exists()
+    (offer,) = request_offer(help_request=req, volunteers=[helper], actor=coordinator)
+    assert offer.volunteer == helper
+
+
 def test_acceptance_checks_overlap_and_insurance(coordinator, district, res):
     helper = volunteer(district)
     request_assign(help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator)

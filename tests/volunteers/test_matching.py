@@ -17,6 +17,7 @@ from volunteers.services import (
     assignment_finish,
     assignment_start,
     availability_exception_add,
+    availability_exception_remove,
     offer_decline,
     request_assign,
     request_offer,
@@ -86,6 +87,30 @@ def test_a_day_away_excludes_and_a_dated_extra_slot_includes(req, district):
     )
     assert AvailabilityException.objects.count() == 2
     assert eligible(req) == {extra.pk}
+
+
+def test_removing_a_day_away_makes_the_volunteer_eligible_again(req, district, coordinator):
+    from core.errors import NotPermitted
+
+    helper, other = volunteer(district), volunteer(district)
+    mark = availability_exception_add(user=helper, actor=helper, date=DAY, available=False)
+    assert eligible(req) == {other.pk}
+    with pytest.raises(NotPermitted):
+        availability_exception_remove(user=helper, actor=other, exception_id=mark.pk)
+    # Someone else's id, given as one's own, removes nothing.
+    assert not availability_exception_remove(user=other, actor=other, exception_id=mark.pk)
+    assert eligible(req) == {other.pk}
+    assert availability_exception_remove(user=helper, actor=helper, exception_id=mark.pk)
+    assert eligible(req) == {helper.pk, other.pk}
+    assert not availability_exception_remove(user=helper, actor=helper, exception_id=mark.pk)
+    # A coordinator takes back a dated extra slot for a volunteer: the index follows.
+    extra = volunteer(district, weekly=())
+    slot = availability_exception_add(
+        user=extra, actor=extra, date=DAY, available=True, starts=dt.time(9), ends=dt.time(12)
+    )
+    assert extra.pk in eligible(req)
+    assert availability_exception_remove(user=extra, actor=coordinator, exception_id=slot.pk)
+    assert extra.pk not in eligible(req)
 
 
 def test_an_overlapping_live_assignment_excludes_but_an_ended_one_does_not(
@@ -210,12 +235,22 @@ def test_weights_come_from_settings(req, district):
     assert first == local.pk and "Lives in the same district (+100)" in reasons
 
 
-def test_suggestions_are_limited_and_scored_in_order(req, district):
-    for _ in range(4):
-        volunteer(district)
+def test_suggestions_are_limited_and_scored_in_order(coordinator, req, res, district):
+    # Created worst first, so neither the creation order nor the primary key can
+    # pass for the ranking: fairness 20 / (load + 1), +15 for living in the district.
+    twice, once = volunteer(district), volunteer(district)
+    plain, local = volunteer(district), volunteer(district, home_district=district)
+    tomorrow = DAY + dt.timedelta(1)
+    for helper, hours in ((twice, (13, 14)), (once, (13,))):
+        for hour in hours:
+            other = help_request(
+                coordinator, res, start=at(hour, day=tomorrow), end=at(hour, 30, day=tomorrow)
+            )
+            request_assign(help_request=other, volunteer=helper, actor=coordinator)
     found = suggest(req, limit=3)
-    assert len(found) == 3
-    assert [s.score for s in found] == sorted((s.score for s in found), reverse=True)
+    assert [s.volunteer.pk for s in found] == [local.pk, plain.pk, once.pk]  # not twice
+    assert [round(s.score, 1) for s in found] == [35.0, 20.0, 10.0]
+    assert [s.score for s in suggest(req)][-1] == pytest.approx(20 / 3)
 
 
 def test_touching_weekly_slots_cover_a_window_that_crosses_between_them(req, district):
