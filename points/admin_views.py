@@ -24,6 +24,7 @@ from wagtail.admin.views.reports import ReportView
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.exports import LocalisedExportMixin
 from core.spreadsheets import read_dataset
 from points.models import AccountKind, Entry, SettlementStatement, TransactionKind, Voucher
 from points.selectors import ledger_entries
@@ -65,7 +66,7 @@ def _local(entry: Entry) -> str:
     return formats.date_format(when, "Y-m-d H:i")
 
 
-class LedgerReportView(ReportView):
+class LedgerReportView(LocalisedExportMixin, ReportView):
     """Every entry of the books, newest first; CSV and XLSX export of the filtered set."""
 
     model = Entry
@@ -254,7 +255,7 @@ def _pay_link(statement: SettlementStatement):
     return format_html('<a class="button button-small" href="{}">{}</a>', url, _("Mark paid"))
 
 
-class StatementReportView(ReportView):
+class StatementReportView(LocalisedExportMixin, ReportView):
     """Every shop's monthly statements; CSV/XLSX for the payment run."""
 
     model = SettlementStatement

@@ -12,6 +12,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.models import Role
 from core.admin import PermissionMenuItem
+from core.exports import LocalisedIndexView
 from points.admin_views import (
     AdjustmentView,
     ExchangeForVolunteerView,
@@ -53,6 +54,7 @@ class EarningRuleViewSet(ModelViewSet):
 
 class ShopViewSet(ModelViewSet):
     model = Shop
+    index_view_class = LocalisedIndexView
     icon = "home"
     menu_label = _("Shops")
     list_display = ["name", "address", "district", "category", "active"]
@@ -92,6 +94,7 @@ class VoucherViewSet(ModelViewSet):
     """Read-only for everyone but superusers: vouchers change through services only."""
 
     model = Voucher
+    index_view_class = LocalisedIndexView
     icon = "tag"
     menu_label = _("Vouchers")
     list_display = [

@@ -19,6 +19,7 @@ from wagtail.admin.views.reports import ReportView
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.exports import LocalisedExportMixin
 from volunteers.models import Activity, Place
 from volunteers.selectors import review_queue
 from volunteers.services import activity_approve, activity_record, activity_reject, place_reprint
@@ -42,7 +43,7 @@ def _review_links(activity: Activity):
     )
 
 
-class ReviewQueueView(ReportView):
+class ReviewQueueView(LocalisedExportMixin, ReportView):
     """Activities waiting for a coordinator before their points are credited."""
 
     model = Activity

@@ -29,6 +29,7 @@ from accounts.models import District, Role, User
 from accounts.services import user_create_without_login
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.exports import LocalisedExportMixin
 from core.spreadsheets import read_dataset
 from volunteers.forms import AwayForm, CancelForm, ConfirmForm, IntakeForm, ProfileForm
 from volunteers.models import Assignment, HelpCategory, HelpRequest, Resident, VolunteerProfile
@@ -418,7 +419,7 @@ def _request_link(req: HelpRequest):
     return format_html('<a href="{}">{}</a>', reverse("aid_request", args=[req.pk]), str(req))
 
 
-class RequestReportView(ReportView):
+class RequestReportView(LocalisedExportMixin, ReportView):
     """Every request, filterable; CSV and XLSX export."""
 
     model = HelpRequest
@@ -470,7 +471,7 @@ class AssignmentFilterSet(WagtailFilterSet):
         fields = []
 
 
-class AssignmentReportView(ReportView):
+class AssignmentReportView(LocalisedExportMixin, ReportView):
     """Every assignment with its fee and the cash received; CSV and XLSX export."""
 
     model = Assignment

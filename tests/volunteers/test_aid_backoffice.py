@@ -131,6 +131,8 @@ def test_exports_and_dashboard(desk, district, coordinator):
     )
     csv = download(desk, "/admin/aid/requests/?export=csv")
     assert res.full_name in csv and district.name in csv
+    assert f"{timezone.localdate().isoformat()} 10:00:00," in csv  # local, no +00:00
+    assert str(HelpRequest.Status.REQUESTED.label) in csv
     helper = volunteer(
         district,
         full_name="森 さくら",
@@ -143,8 +145,14 @@ def test_exports_and_dashboard(desk, district, coordinator):
     assert rows[0][:6] == ("番号", "依頼", "開始", "支援の種類", "地区", "ボランティア")
     (row,) = rows[1:]
     assert row[:2] == (assignment.pk, assignment.request_id)
-    assert isinstance(row[2], dt.datetime)  # a real date cell, not text
-    assert row[3:7] == (category("trash").name, district.name, "森 さくら", "assigned")
+    # A real date cell, in the wall-clock time the board shows (Wagtail writes UTC).
+    assert row[2] == dt.datetime.combine(timezone.localdate(), dt.time(10))
+    assert row[3:7] == (
+        category("trash").name,
+        district.name,
+        "森 さくら",
+        str(Assignment.Status.ASSIGNED.label),  # the label, not the stored value
+    )
     assert set(row[7:]) <= {None, ""}  # not confirmed yet: no minutes, fee or cash
     requests = xlsx_rows(desk, "/admin/aid/requests/?export=xlsx")
     assert len(requests) == 2 and res.full_name in requests[1]
