@@ -140,7 +140,8 @@ class DistrictAssociationPage(Page):
     """One district association, linked to its elementary-school district.
 
     Its editors' group has page permissions here only (see
-    ``cms.services.association_groups_sync``); events and news live below it.
+    ``cms.services.association_groups_sync``); events and news live below it. Only
+    city staff may change its district.
     """
 
     district = models.OneToOneField(
@@ -157,7 +158,8 @@ class DistrictAssociationPage(Page):
 
     content_panels = [
         *Page.content_panels,
-        FieldPanel("district"),
+        # Which district a page speaks for is the city's decision, not its editors'.
+        FieldPanel("district", permission="cms.change_association_district"),
         FieldPanel("area"),
         FieldPanel("body"),
         FieldPanel("contacts"),
@@ -170,6 +172,9 @@ class DistrictAssociationPage(Page):
     class Meta:
         verbose_name = _("district association")
         verbose_name_plural = _("district associations")
+        permissions = [
+            ("change_association_district", _("Can change the district of an association page"))
+        ]
 
     @property
     def calendar_url(self) -> str:
@@ -178,11 +183,18 @@ class DistrictAssociationPage(Page):
 
     def save(self, *args, **kwargs):
         result = super().save(*args, **kwargs)
-        # Keep the district copied onto the events and news below (see DistrictScopedPage).
-        if self.pk and self.district_id:
+        # Keep the district copied onto the events and news below (see DistrictScopedPage),
+        # but only the district the live row holds: save_revision() saves a draft with
+        # update_fields, leaving an unpublished district change in memory only.
+        stored = (
+            DistrictAssociationPage.objects.filter(pk=self.pk)
+            .values_list("district_id", flat=True)
+            .first()
+        )
+        if stored:
             for model in (EventPage, NewsPage):
-                model.objects.descendant_of(self).exclude(district_id=self.district_id).update(
-                    district_id=self.district_id
+                model.objects.descendant_of(self).exclude(district_id=stored).update(
+                    district_id=stored
                 )
         return result
 

@@ -148,3 +148,25 @@ def test_events_follow_their_association_when_moved_or_renumbered():
     with pytest.raises(ValidationError) as error:
         broken.full_clean(exclude=["path", "depth"])
     assert "end_at" in error.value.message_dict
+
+
+def test_a_draft_with_another_district_leaves_the_live_events_and_news_alone():
+    """save_revision() saves the page (update_fields) with the draft's district in
+    memory; only publishing it moves the events and news below."""
+    chuo = support.association("chuo", "中央")
+    page, news = support.event(chuo, support.in_days(3)), support.news(chuo)
+    other = support.DistrictFactory(code="minami", name="南", name_kana="ミナミ")
+
+    draft = DistrictAssociationPage.objects.get(pk=chuo.pk)
+    draft.district = other
+    revision = draft.save_revision()
+    support.event(chuo, support.in_days(4), slug="while-drafting")
+    for scoped in (page, news, EventPage.objects.get(slug="while-drafting")):
+        scoped.refresh_from_db()
+        assert scoped.district == chuo.district, scoped
+    assert DistrictAssociationPage.objects.get(pk=chuo.pk).district == chuo.district
+
+    revision.publish()
+    assert set(EventPage.objects.values_list("district", flat=True)) == {other.pk}
+    news.refresh_from_db()
+    assert news.district == other

@@ -7,11 +7,12 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from wagtail.test.utils.form_data import nested_form_data, streamfield
 
-from cms.models import EventPage
+from cms.models import DistrictAssociationPage, EventPage
 from cms.services import EVENT_WORKFLOW_NAME, association_group_name, association_groups_sync
 from tests.cms import support
-from tests.factories import UserFactory
+from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,20 @@ def editor_of(association):
     user = UserFactory(roles=["district_editor"])
     user.groups.add(Group.objects.get(name=association_group_name(association)))
     return user
+
+
+def association_edit_form(page, **changes):
+    return nested_form_data(
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "area": page.area,
+            "body": streamfield([]),
+            "contacts": streamfield([]),
+            "action-publish": "action-publish",
+            **changes,
+        }
+    )
 
 
 def test_command_creates_one_group_per_association_idempotently(tree, capsys):
@@ -75,6 +90,38 @@ def test_admin_refuses_editing_another_associations_page(client, tree):
     assert response.status_code in (302, 403)
     kita_event.refresh_from_db()
     assert kita_event.title == "北の会"
+
+
+def test_editors_cannot_change_their_associations_district(client, tree):
+    chuo, kita, _ = tree
+    association_groups_sync(moderated=False)
+    editor = editor_of(chuo)
+    signed_in_back_office(client, editor)
+    minami = DistrictFactory(code="minami", name="南", name_kana="ミナミ")
+
+    form = client.get(f"/admin/pages/{chuo.pk}/edit/").context["form"]
+    assert "district" not in form.fields and "area" in form.fields
+    response = client.post(
+        f"/admin/pages/{chuo.pk}/edit/",
+        association_edit_form(chuo, area="中央一丁目〜三丁目", district=minami.pk),
+    )
+    assert response.status_code == 302  # the rest of the form was accepted
+    page = DistrictAssociationPage.objects.get(pk=chuo.pk)
+    assert page.area == "中央一丁目〜三丁目" and page.live
+    assert page.district_id == chuo.district_id
+    assert page.get_latest_revision().content["district"] == chuo.district_id
+
+
+@pytest.mark.parametrize("who", ["city_staff", "superuser"])
+def test_city_staff_and_superusers_may_change_the_district(who):
+    chuo = support.association("chuo", "中央")
+    user = UserFactory(is_superuser=True) if who == "superuser" else UserFactory(roles=[who])
+    form_class = DistrictAssociationPage.get_edit_handler().get_form_class()
+    form = form_class(instance=chuo, for_user=user, parent_page=chuo.get_parent())
+    assert "district" in form.fields
+    editor = UserFactory(roles=["district_editor"])
+    form = form_class(instance=chuo, for_user=editor, parent_page=chuo.get_parent())
+    assert "district" not in form.fields
 
 
 def test_editor_posts_an_event_in_the_admin_and_it_is_live(client, tree):
