@@ -140,8 +140,8 @@ class DistrictAssociationPage(Page):
     """One district association, linked to its elementary-school district.
 
     Its editors' group has page permissions here only (see
-    ``cms.services.association_groups_sync``); events and news live below it. Only
-    city staff may change its district.
+    ``cms.services.association_groups_sync``, run when a page is added in the admin);
+    events and news live below it. Only city staff may change its district.
     """
 
     district = models.OneToOneField(

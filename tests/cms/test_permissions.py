@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from wagtail.models import GroupPagePermission
 from wagtail.test.utils.form_data import nested_form_data, streamfield
 
 from cms.models import DistrictAssociationPage, EventPage
@@ -122,6 +123,40 @@ def test_city_staff_and_superusers_may_change_the_district(who):
     editor = UserFactory(roles=["district_editor"])
     form = form_class(instance=chuo, for_user=editor, parent_page=chuo.get_parent())
     assert "district" not in form.fields
+
+
+def test_an_association_added_in_the_admin_gets_its_editors_group(client):
+    index = support.district_index()
+    support.association("chuo", "中央")
+    association_groups_sync(moderated=False)
+    higashi = DistrictFactory(code="higashi", name="東", name_kana="ヒガシ")
+    signed_in_back_office(client, UserFactory(is_superuser=True))
+
+    response = client.post(
+        f"/admin/pages/add/cms/districtassociationpage/{index.pk}/",
+        nested_form_data(
+            {
+                "title": "東小学校区地域協議会",
+                "slug": "higashi",
+                "district": higashi.pk,
+                "area": "",
+                "body": streamfield([]),
+                "contacts": streamfield([]),
+                "action-publish": "action-publish",
+            }
+        ),
+    )
+    assert response.status_code == 302
+    page = DistrictAssociationPage.objects.get(district=higashi)
+    group = Group.objects.get(name="association-higashi")
+    assert set(
+        GroupPagePermission.objects.filter(group=group).values_list(
+            "page_id", "permission__codename"
+        )
+    ) == {(page.pk, "add_page"), (page.pk, "change_page"), (page.pk, "publish_page")}
+    editor = UserFactory(roles=["district_editor"])
+    editor.groups.add(group)
+    assert page.permissions_for_user(editor).can_edit()
 
 
 def test_editor_posts_an_event_in_the_admin_and_it_is_live(client, tree):
