@@ -340,6 +340,18 @@ def test_staff_review_in_the_admin_and_export(client, applicant, open_call):
     assert "見守り散歩" in [cell.value for cell in sheet[2]]
 
 
+def test_attachment_help_follows_the_request_language(client, applicant, open_call, settings):
+    client.force_login(applicant)
+    english = "PDF, Word (.docx) or Excel (.xlsx); up to 10 MB each."
+    japanese = "PDF、Word（.docx）、Excel（.xlsx）。1ファイル10MBまで。"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"{open_call.url}submit/").content.decode()
+    assert english in html and japanese not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    html = client.get(f"{open_call.url}submit/").content.decode()
+    assert japanese in html and english not in html
+
+
 def test_applicants_and_coordinators_cannot_review(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     signed_in_back_office(client, UserFactory(roles=["coordinator"]))
