@@ -54,6 +54,13 @@ class ProposalViewSet(ModelViewSet):
         "status",
         "submitted_at",
     ]
+    # Without these the headings are Wagtail's guesses from the attribute names
+    # ("Pk", "Budget total"), in English whatever the language.
+    export_headings = {
+        "pk": _("ID"),
+        "reference": _("Reference number"),
+        "budget_total": _("Budget total"),
+    }
     export_filename = "proposals"
     # Typo corrections only (superusers); the status moves through the review view.
     form_fields = ["title", "group_name", "representative"]

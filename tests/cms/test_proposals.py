@@ -340,6 +340,42 @@ def test_staff_review_in_the_admin_and_export(client, applicant, open_call):
     assert "見守り散歩" in [cell.value for cell in sheet[2]]
 
 
+#: The export's header row for Japanese staff: no attribute names, no English.
+EXPECTED_HEADINGS_JA = [
+    "ID",
+    "受付番号",
+    "募集",
+    "事業名",
+    "団体名",
+    "代表者",
+    "構成員数",
+    "活動年数",
+    "目的",
+    "事業内容",
+    "期待される効果",
+    "市との役割分担",
+    "予算合計",
+    "状態",
+    "提出日時",
+]
+
+
+def test_export_headings_are_translated(client, applicant, open_call):
+    import csv
+
+    proposal = make_proposal(client, applicant, open_call)
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    csv_text = b"".join(client.get("/admin/proposals/?export=csv").streaming_content)
+    header, row = list(csv.reader(io.StringIO(csv_text.decode("utf-8-sig"))))
+    assert header == EXPECTED_HEADINGS_JA
+    assert row[:2] == [str(proposal.pk), proposal.reference]
+    assert row[header.index("予算合計")] == "54000"
+    xlsx = client.get("/admin/proposals/?export=xlsx")
+    content = xlsx.content if not xlsx.streaming else b"".join(xlsx.streaming_content)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert [cell.value for cell in sheet[1]] == EXPECTED_HEADINGS_JA
+
+
 def test_attachment_help_follows_the_request_language(client, applicant, open_call, settings):
     client.force_login(applicant)
     english = "PDF, Word (.docx) or Excel (.xlsx); up to 10 MB each."
