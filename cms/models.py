@@ -31,6 +31,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images.api.fields import ImageRenditionField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
@@ -287,6 +288,8 @@ class EventPage(DistrictScopedPage):
         APIField("venue"),
         APIField("address"),
         APIField("description"),
+        # The same rendition the event page shows: url, width, height and alt text.
+        APIField("image", serializer=ImageRenditionField("width-800")),
         APIField("capacity"),
         APIField("registration_required"),
         APIField("contact"),
