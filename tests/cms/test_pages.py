@@ -119,7 +119,8 @@ def test_large_text_option_is_remembered(client):
     support.home()
     response = client.post("/text-size/", {"next": "/"})
     assert response.status_code == 302 and response["Location"] == "/"
-    assert 'class="large-text"' in client.get("/").content.decode()
+    # On <html>, not <body>: rem sizes follow the root element's font size.
+    assert '<html lang="ja" class="large-text">' in client.get("/").content.decode()
     client.post("/text-size/", {"next": "https://evil.example/"})
     assert 'class="large-text"' not in client.get("/").content.decode()
 
