@@ -103,7 +103,7 @@ def test_event_page_shows_japanese_dates_and_add_to_calendar(client):
     html = client.get(page.url).content.decode()
     assert "2026年12月5日(土) 10:00〜12:00" in html
     assert f'href="/events/{page.pk}.ics"' in html
-    assert "20" in html and "必要" in html
+    assert "<dd>20人</dd>" in html and "<dd>必要</dd>" in html
 
 
 def test_association_page_lists_only_its_own_events(client):

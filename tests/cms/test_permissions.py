@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.utils import timezone
 from wagtail.models import GroupPagePermission
-from wagtail.test.utils.form_data import nested_form_data, streamfield
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.models import DistrictAssociationPage, EventPage
 from cms.services import EVENT_WORKFLOW_NAME, association_group_name, association_groups_sync
@@ -30,6 +31,27 @@ def editor_of(association):
     user = UserFactory(roles=["district_editor"])
     user.groups.add(Group.objects.get(name=association_group_name(association)))
     return user
+
+
+def event_edit_form(event, **changes):
+    """Every field of the admin's event form, as the browser sends it, publishing."""
+    start, end = timezone.localtime(event.start_at), timezone.localtime(event.end_at)
+    return nested_form_data(
+        {
+            "title": event.title,
+            "slug": event.slug,
+            "start_at": f"{start:%Y-%m-%d %H:%M}",
+            "end_at": f"{end:%Y-%m-%d %H:%M}",
+            "venue": event.venue,
+            "address": event.address,
+            "description": rich_text("<p>どなたでも</p>"),
+            "image": "",
+            "capacity": "",
+            "contact": "",
+            "action-publish": "action-publish",
+            **changes,
+        }
+    )
 
 
 def association_edit_form(page, **changes):
@@ -84,13 +106,23 @@ def test_admin_refuses_editing_another_associations_page(client, tree):
         if response.status_code == 302:
             assert f"/pages/{page.pk}/edit/" not in response["Location"]
     assert client.get(f"/admin/pages/add/cms/eventpage/{kita.pk}/").status_code in (302, 403)
+
+    # A complete, valid form: on the editor's own event it is saved and published ...
+    own_event = support.event(chuo, support.in_days(5), title="中央の会")
     response = client.post(
-        f"/admin/pages/{kita_event.pk}/edit/",
-        {"title": "乗っ取り", "slug": kita_event.slug, "action-publish": "1"},
+        f"/admin/pages/{own_event.pk}/edit/", event_edit_form(own_event, title="中央の会（改）")
+    )
+    assert response.status_code == 302
+    own_event.refresh_from_db()
+    assert own_event.title == "中央の会（改）" and own_event.live
+    # ... and the same form on another association's event changes nothing there.
+    response = client.post(
+        f"/admin/pages/{kita_event.pk}/edit/", event_edit_form(kita_event, title="乗っ取り")
     )
     assert response.status_code in (302, 403)
     kita_event.refresh_from_db()
     assert kita_event.title == "北の会"
+    assert not kita_event.revisions.exists()  # not even saved as a draft
 
 
 def test_editors_cannot_change_their_associations_district(client, tree):
@@ -207,7 +239,8 @@ def test_editor_cannot_move_or_copy_their_event_into_another_association(client,
     editor = editor_of(chuo)
     own_event = support.event(chuo, support.in_days(6), title="中央の会")
     permissions = own_event.permissions_for_user(editor)
-    assert permissions.can_move_to(chuo) or not permissions.can_move()
+    # Moving is allowed as such (change + publish rights), and within their own page.
+    assert permissions.can_move() and permissions.can_move_to(chuo)
     assert not permissions.can_move_to(kita)
     assert not permissions.can_copy_to(kita)
     assert permissions.can_copy_to(chuo)

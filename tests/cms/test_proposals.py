@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from cms.exceptions import InvalidTransition
 from cms.models import (
@@ -80,10 +81,14 @@ def form_data(**overrides):
 
 
 def submit(client, call, files=(), **overrides):
+    """Post the form as a browser would. The test's transaction never commits, so the
+    on-commit callbacks (the confirmation email) are run here, as a real commit would:
+    otherwise an email sent by a refused submission could never show in the outbox."""
     data = form_data(**overrides)
     if files:
         data["attachments"] = list(files)
-    return client.post(f"{call.url}submit/", data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(f"{call.url}submit/", data)
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -100,7 +105,7 @@ def assert_nothing_stored(root):
 
 
 def test_signed_in_group_submits_with_budget_and_attachments(
-    client, applicant, open_call, private_root, django_capture_on_commit_callbacks
+    client, applicant, open_call, private_root
 ):
     client.force_login(applicant)
     files = [
@@ -108,8 +113,7 @@ def test_signed_in_group_submits_with_budget_and_attachments(
         SimpleUploadedFile("団体概要.docx", support.docx_bytes()),
         SimpleUploadedFile("予算書.xlsx", support.xlsx_bytes()),
     ]
-    with django_capture_on_commit_callbacks(execute=True):
-        response = submit(client, open_call, files)
+    response = submit(client, open_call, files)
     assert response.status_code == 302 and response["Location"] == "/me/proposals/"
 
     proposal = Proposal.objects.get()
@@ -152,11 +156,13 @@ def test_outside_the_window_is_refused_and_nothing_stored(client, applicant, pri
     assert_nothing_stored(private_root)
 
 
-def test_window_is_checked_by_the_service_too(applicant, open_call, private_root):
+def test_window_is_checked_by_the_service_too(
+    applicant, open_call, private_root, django_capture_on_commit_callbacks
+):
     from cms.exceptions import CallClosed
     from cms.services import BudgetLine, proposal_submit
 
-    with pytest.raises(CallClosed):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(CallClosed):
         proposal_submit(
             call=open_call,
             applicant=applicant,
@@ -437,9 +443,7 @@ def test_attachment_download_headers_stop_browsers_rendering_it(client, applican
     assert "no-store" in response["Cache-Control"]
 
 
-def test_a_resent_form_stores_the_proposal_once(
-    client, applicant, open_call, private_root, django_capture_on_commit_callbacks
-):
+def test_a_resent_form_stores_the_proposal_once(client, applicant, open_call, private_root):
     """A double click or a browser resending the POST carries the form's same hidden
     key: one proposal, one set of files, one email; a fresh form makes a second one."""
     client.force_login(applicant)
@@ -448,8 +452,7 @@ def test_a_resent_form_stores_the_proposal_once(
 
     def send():
         files = [SimpleUploadedFile("提案書.pdf", support.pdf_bytes())]
-        with django_capture_on_commit_callbacks(execute=True):
-            return submit(client, open_call, files, submission_key=key)
+        return submit(client, open_call, files, submission_key=key)
 
     first, second = send(), send()
     assert first.status_code == second.status_code == 302
@@ -458,8 +461,5 @@ def test_a_resent_form_stores_the_proposal_once(
 
     again = client.get(f"{open_call.url}submit/").content.decode()
     assert f'value="{key}"' not in again  # each showing of the form has its own key
-    with django_capture_on_commit_callbacks(execute=True):
-        submit(
-            client, open_call, submission_key=again.split('name="submission_key" value="')[1][:36]
-        )
+    submit(client, open_call, submission_key=again.split('name="submission_key" value="')[1][:36])
     assert Proposal.objects.count() == 2
