@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 #: Model permissions each role group gets on the cms app.
 ROLE_PERMISSIONS = {
-    "city_staff": ["view_proposal"],
+    "city_staff": ["view_proposal", "change_association_district"],
     "coordinator": ["view_volunteerapplication"],
 }
 

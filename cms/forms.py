@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.kana import normalize_kana, validate_kana
@@ -91,8 +92,12 @@ class ProposalForm(HoneypotMixin, forms.ModelForm):
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
-        help_text=_("PDF, Word (.docx) or Excel (.xlsx); up to %(size)s MB each.")
-        % {"size": settings.PROPOSAL_ATTACHMENT_MAX_SIZE // (1024 * 1024)},
+        # format_lazy: a class attribute is built once, at import, before any request
+        # chose a language; "%" on a lazy string would fix that language for good.
+        help_text=format_lazy(
+            _("PDF, Word (.docx) or Excel (.xlsx); up to {size} MB each."),
+            size=settings.PROPOSAL_ATTACHMENT_MAX_SIZE // (1024 * 1024),
+        ),
     )
 
     class Meta:

@@ -31,6 +31,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
+from wagtail.images.api.fields import ImageRenditionField
 from wagtail.images.blocks import ImageBlock
 from wagtail.models import Page
 from wagtail.search import index
@@ -140,7 +141,8 @@ class DistrictAssociationPage(Page):
     """One district association, linked to its elementary-school district.
 
     Its editors' group has page permissions here only (see
-    ``cms.services.association_groups_sync``); events and news live below it.
+    ``cms.services.association_groups_sync``, run when a page is added in the admin);
+    events and news live below it. Only city staff may change its district.
     """
 
     district = models.OneToOneField(
@@ -157,7 +159,8 @@ class DistrictAssociationPage(Page):
 
     content_panels = [
         *Page.content_panels,
-        FieldPanel("district"),
+        # Which district a page speaks for is the city's decision, not its editors'.
+        FieldPanel("district", permission="cms.change_association_district"),
         FieldPanel("area"),
         FieldPanel("body"),
         FieldPanel("contacts"),
@@ -170,6 +173,9 @@ class DistrictAssociationPage(Page):
     class Meta:
         verbose_name = _("district association")
         verbose_name_plural = _("district associations")
+        permissions = [
+            ("change_association_district", _("Can change the district of an association page"))
+        ]
 
     @property
     def calendar_url(self) -> str:
@@ -178,11 +184,18 @@ class DistrictAssociationPage(Page):
 
     def save(self, *args, **kwargs):
         result = super().save(*args, **kwargs)
-        # Keep the district copied onto the events and news below (see DistrictScopedPage).
-        if self.pk and self.district_id:
+        # Keep the district copied onto the events and news below (see DistrictScopedPage),
+        # but only the district the live row holds: save_revision() saves a draft with
+        # update_fields, leaving an unpublished district change in memory only.
+        stored = (
+            DistrictAssociationPage.objects.filter(pk=self.pk)
+            .values_list("district_id", flat=True)
+            .first()
+        )
+        if stored:
             for model in (EventPage, NewsPage):
-                model.objects.descendant_of(self).exclude(district_id=self.district_id).update(
-                    district_id=self.district_id
+                model.objects.descendant_of(self).exclude(district_id=stored).update(
+                    district_id=stored
                 )
         return result
 
@@ -275,6 +288,8 @@ class EventPage(DistrictScopedPage):
         APIField("venue"),
         APIField("address"),
         APIField("description"),
+        # The same rendition the event page shows: url, width, height and alt text.
+        APIField("image", serializer=ImageRenditionField("width-800")),
         APIField("capacity"),
         APIField("registration_required"),
         APIField("contact"),

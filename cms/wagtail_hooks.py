@@ -1,5 +1,6 @@
 """The public site in the Wagtail admin: collaboration proposals (city staff review,
-CSV/XLSX export) and volunteer applications (coordinators decide)."""
+CSV/XLSX export), volunteer applications (coordinators decide) and the editors' group
+of each new district association."""
 
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -9,7 +10,8 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
-from cms.models import Proposal, VolunteerApplication
+from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
+from cms.services import association_groups_sync
 
 
 def _review_link(proposal: Proposal):
@@ -52,6 +54,13 @@ class ProposalViewSet(ModelViewSet):
         "status",
         "submitted_at",
     ]
+    # Without these the headings are Wagtail's guesses from the attribute names
+    # ("Pk", "Budget total"), in English whatever the language.
+    export_headings = {
+        "pk": _("ID"),
+        "reference": _("Reference number"),
+        "budget_total": _("Budget total"),
+    }
     export_filename = "proposals"
     # Typo corrections only (superusers); the status moves through the review view.
     form_fields = ["title", "group_name", "representative"]
@@ -96,6 +105,14 @@ def register_proposals():
 @hooks.register("register_admin_viewset")
 def register_volunteer_applications():
     return VolunteerApplicationViewSet("volunteer_applications")
+
+
+@hooks.register("after_create_page")
+def give_new_association_its_editors_group(request, page):
+    """A district association added in the admin gets its editors' group at once,
+    rather than when someone next runs ``cms_association_groups``."""
+    if isinstance(page.specific, DistrictAssociationPage):
+        association_groups_sync()
 
 
 @hooks.register("register_admin_urls")

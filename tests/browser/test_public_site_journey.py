@@ -1,6 +1,7 @@
 """Journey 4: a district association's editor posts an event in the back office and
 it shows on the home page and in the iCal feed; a citizen group submits a
-collaboration proposal and city staff move it to screening."""
+collaboration proposal and city staff move it to screening. Also how the public pages
+hold up on a 320 px screen, with large text, and with the keyboard's focus ring."""
 
 import datetime as dt
 import re
@@ -10,7 +11,14 @@ from django.core.management import call_command
 from django.utils import timezone
 from ical.calendar_stream import IcsCalendarStream
 
-from cms.models import DistrictAssociationPage, EventPage, Proposal, ProposalStatus
+from cms.models import (
+    DistrictAssociationPage,
+    EventIndexPage,
+    EventPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalStatus,
+)
 from tests.platform.totp import totp_now
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
@@ -128,3 +136,89 @@ def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
     assert "書類審査中" in card.inner_text() and "書類を受け付けました" in card.inner_text()
     citizen.close()
     office.close()
+
+
+NARROW = {"width": 320, "height": 640}  # WCAG 1.4.10: reflow without scrolling sideways
+
+
+def font_size(locator) -> float:
+    return float(locator.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+
+
+def test_public_pages_fit_a_320_px_screen_and_large_text_grows_headings(
+    chromium, live_server, demo
+):
+    password, _ = demo
+    context = chromium.new_context(
+        locale="ja-JP", timezone_id="Asia/Tokyo", viewport=NARROW, base_url=live_server.url
+    )
+    page = context.new_page()
+    sign_in(page, "resident@demo.example.jp", password)  # the header is at its fullest
+    event = EventPage.objects.live().filter(start_at__gte=timezone.now()).first()
+    index = EventIndexPage.objects.live().get()
+    call = ProposalCallPage.objects.live().order_by("path").first()
+    urls = ["/", event.url, index.url, f"{call.url}submit/"]
+
+    def assert_no_sideways_scrolling():
+        found = {}
+        for url in urls:
+            page.goto(url)
+            found[url] = page.evaluate("document.documentElement.scrollWidth")
+        assert all(width <= NARROW["width"] for width in found.values()), found
+
+    assert_no_sideways_scrolling()
+
+    page.goto(index.url)
+    heading = page.locator(".event-item h3").first
+    normal = font_size(heading)
+    page.get_by_role("button", name="文字を大きく").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="文字を大きく").get_attribute("aria-pressed") == "true"
+    assert font_size(page.locator(".event-item h3").first) >= normal * 1.25 - 0.5
+    assert_no_sideways_scrolling()  # with large text too
+    context.close()
+
+
+def _luminance(rgb: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(v) for v in re.findall(r"\d+", rgb)[:3])
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(one: str, other: str) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_focus_ring_has_3_to_1_contrast_on_the_page_and_in_the_header(phone_page):
+    """WCAG 1.4.11: the ring (outline) or its halo (box-shadow) must stand out at 3:1
+    against what surrounds it, on the white page and on the blue header alike."""
+    phone_page.goto("/")
+    styles = """e => {
+        const s = getComputedStyle(e);
+        return {visible: e.matches(":focus-visible"), ring: s.outlineColor,
+                width: parseFloat(s.outlineWidth), halo: s.boxShadow};
+    }"""
+    page_background = phone_page.evaluate("getComputedStyle(document.body).backgroundColor")
+    header_background = phone_page.locator(".site-header").evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
+    for target, background in [
+        (phone_page.get_by_role("link", name="ホーム"), page_background),
+        (phone_page.locator(".site-header .site-name"), header_background),
+    ]:
+        target.focus()
+        phone_page.keyboard.press("Shift+Tab")  # focus moved by the keyboard: focus-visible
+        phone_page.keyboard.press("Tab")
+        focus = target.evaluate(styles)
+        assert focus["visible"] and focus["width"] >= 2, focus
+        halo = re.match(r"rgba?\([^)]*\)", focus["halo"] or "")
+        best = max(
+            contrast(focus["ring"], background),
+            contrast(halo.group(0), background) if halo else 0,
+        )
+        assert best >= 3, (focus, background, best)
+    assert contrast(focus["ring"], page_background) >= 3  # the ring alone, on white

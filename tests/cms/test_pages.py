@@ -103,7 +103,7 @@ def test_event_page_shows_japanese_dates_and_add_to_calendar(client):
     html = client.get(page.url).content.decode()
     assert "2026年12月5日(土) 10:00〜12:00" in html
     assert f'href="/events/{page.pk}.ics"' in html
-    assert "20" in html and "必要" in html
+    assert "<dd>20人</dd>" in html and "<dd>必要</dd>" in html
 
 
 def test_association_page_lists_only_its_own_events(client):
@@ -119,7 +119,8 @@ def test_large_text_option_is_remembered(client):
     support.home()
     response = client.post("/text-size/", {"next": "/"})
     assert response.status_code == 302 and response["Location"] == "/"
-    assert 'class="large-text"' in client.get("/").content.decode()
+    # On <html>, not <body>: rem sizes follow the root element's font size.
+    assert '<html lang="ja" class="large-text">' in client.get("/").content.decode()
     client.post("/text-size/", {"next": "https://evil.example/"})
     assert 'class="large-text"' not in client.get("/").content.decode()
 
@@ -148,3 +149,25 @@ def test_events_follow_their_association_when_moved_or_renumbered():
     with pytest.raises(ValidationError) as error:
         broken.full_clean(exclude=["path", "depth"])
     assert "end_at" in error.value.message_dict
+
+
+def test_a_draft_with_another_district_leaves_the_live_events_and_news_alone():
+    """save_revision() saves the page (update_fields) with the draft's district in
+    memory; only publishing it moves the events and news below."""
+    chuo = support.association("chuo", "中央")
+    page, news = support.event(chuo, support.in_days(3)), support.news(chuo)
+    other = support.DistrictFactory(code="minami", name="南", name_kana="ミナミ")
+
+    draft = DistrictAssociationPage.objects.get(pk=chuo.pk)
+    draft.district = other
+    revision = draft.save_revision()
+    support.event(chuo, support.in_days(4), slug="while-drafting")
+    for scoped in (page, news, EventPage.objects.get(slug="while-drafting")):
+        scoped.refresh_from_db()
+        assert scoped.district == chuo.district, scoped
+    assert DistrictAssociationPage.objects.get(pk=chuo.pk).district == chuo.district
+
+    revision.publish()
+    assert set(EventPage.objects.values_list("district", flat=True)) == {other.pk}
+    news.refresh_from_db()
+    assert news.district == other

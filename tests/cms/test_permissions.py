@@ -7,11 +7,14 @@ import datetime as dt
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.utils import timezone
+from wagtail.models import GroupPagePermission
+from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from cms.models import EventPage
+from cms.models import DistrictAssociationPage, EventPage
 from cms.services import EVENT_WORKFLOW_NAME, association_group_name, association_groups_sync
 from tests.cms import support
-from tests.factories import UserFactory
+from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +31,41 @@ def editor_of(association):
     user = UserFactory(roles=["district_editor"])
     user.groups.add(Group.objects.get(name=association_group_name(association)))
     return user
+
+
+def event_edit_form(event, **changes):
+    """Every field of the admin's event form, as the browser sends it, publishing."""
+    start, end = timezone.localtime(event.start_at), timezone.localtime(event.end_at)
+    return nested_form_data(
+        {
+            "title": event.title,
+            "slug": event.slug,
+            "start_at": f"{start:%Y-%m-%d %H:%M}",
+            "end_at": f"{end:%Y-%m-%d %H:%M}",
+            "venue": event.venue,
+            "address": event.address,
+            "description": rich_text("<p>どなたでも</p>"),
+            "image": "",
+            "capacity": "",
+            "contact": "",
+            "action-publish": "action-publish",
+            **changes,
+        }
+    )
+
+
+def association_edit_form(page, **changes):
+    return nested_form_data(
+        {
+            "title": page.title,
+            "slug": page.slug,
+            "area": page.area,
+            "body": streamfield([]),
+            "contacts": streamfield([]),
+            "action-publish": "action-publish",
+            **changes,
+        }
+    )
 
 
 def test_command_creates_one_group_per_association_idempotently(tree, capsys):
@@ -68,13 +106,89 @@ def test_admin_refuses_editing_another_associations_page(client, tree):
         if response.status_code == 302:
             assert f"/pages/{page.pk}/edit/" not in response["Location"]
     assert client.get(f"/admin/pages/add/cms/eventpage/{kita.pk}/").status_code in (302, 403)
+
+    # A complete, valid form: on the editor's own event it is saved and published ...
+    own_event = support.event(chuo, support.in_days(5), title="中央の会")
     response = client.post(
-        f"/admin/pages/{kita_event.pk}/edit/",
-        {"title": "乗っ取り", "slug": kita_event.slug, "action-publish": "1"},
+        f"/admin/pages/{own_event.pk}/edit/", event_edit_form(own_event, title="中央の会（改）")
+    )
+    assert response.status_code == 302
+    own_event.refresh_from_db()
+    assert own_event.title == "中央の会（改）" and own_event.live
+    # ... and the same form on another association's event changes nothing there.
+    response = client.post(
+        f"/admin/pages/{kita_event.pk}/edit/", event_edit_form(kita_event, title="乗っ取り")
     )
     assert response.status_code in (302, 403)
     kita_event.refresh_from_db()
     assert kita_event.title == "北の会"
+    assert not kita_event.revisions.exists()  # not even saved as a draft
+
+
+def test_editors_cannot_change_their_associations_district(client, tree):
+    chuo, kita, _ = tree
+    association_groups_sync(moderated=False)
+    editor = editor_of(chuo)
+    signed_in_back_office(client, editor)
+    minami = DistrictFactory(code="minami", name="南", name_kana="ミナミ")
+
+    form = client.get(f"/admin/pages/{chuo.pk}/edit/").context["form"]
+    assert "district" not in form.fields and "area" in form.fields
+    response = client.post(
+        f"/admin/pages/{chuo.pk}/edit/",
+        association_edit_form(chuo, area="中央一丁目〜三丁目", district=minami.pk),
+    )
+    assert response.status_code == 302  # the rest of the form was accepted
+    page = DistrictAssociationPage.objects.get(pk=chuo.pk)
+    assert page.area == "中央一丁目〜三丁目" and page.live
+    assert page.district_id == chuo.district_id
+    assert page.get_latest_revision().content["district"] == chuo.district_id
+
+
+@pytest.mark.parametrize("who", ["city_staff", "superuser"])
+def test_city_staff_and_superusers_may_change_the_district(who):
+    chuo = support.association("chuo", "中央")
+    user = UserFactory(is_superuser=True) if who == "superuser" else UserFactory(roles=[who])
+    form_class = DistrictAssociationPage.get_edit_handler().get_form_class()
+    form = form_class(instance=chuo, for_user=user, parent_page=chuo.get_parent())
+    assert "district" in form.fields
+    editor = UserFactory(roles=["district_editor"])
+    form = form_class(instance=chuo, for_user=editor, parent_page=chuo.get_parent())
+    assert "district" not in form.fields
+
+
+def test_an_association_added_in_the_admin_gets_its_editors_group(client):
+    index = support.district_index()
+    support.association("chuo", "中央")
+    association_groups_sync(moderated=False)
+    higashi = DistrictFactory(code="higashi", name="東", name_kana="ヒガシ")
+    signed_in_back_office(client, UserFactory(is_superuser=True))
+
+    response = client.post(
+        f"/admin/pages/add/cms/districtassociationpage/{index.pk}/",
+        nested_form_data(
+            {
+                "title": "東小学校区地域協議会",
+                "slug": "higashi",
+                "district": higashi.pk,
+                "area": "",
+                "body": streamfield([]),
+                "contacts": streamfield([]),
+                "action-publish": "action-publish",
+            }
+        ),
+    )
+    assert response.status_code == 302
+    page = DistrictAssociationPage.objects.get(district=higashi)
+    group = Group.objects.get(name="association-higashi")
+    assert set(
+        GroupPagePermission.objects.filter(group=group).values_list(
+            "page_id", "permission__codename"
+        )
+    ) == {(page.pk, "add_page"), (page.pk, "change_page"), (page.pk, "publish_page")}
+    editor = UserFactory(roles=["district_editor"])
+    editor.groups.add(group)
+    assert page.permissions_for_user(editor).can_edit()
 
 
 def test_editor_posts_an_event_in_the_admin_and_it_is_live(client, tree):
@@ -125,7 +239,8 @@ def test_editor_cannot_move_or_copy_their_event_into_another_association(client,
     editor = editor_of(chuo)
     own_event = support.event(chuo, support.in_days(6), title="中央の会")
     permissions = own_event.permissions_for_user(editor)
-    assert permissions.can_move_to(chuo) or not permissions.can_move()
+    # Moving is allowed as such (change + publish rights), and within their own page.
+    assert permissions.can_move() and permissions.can_move_to(chuo)
     assert not permissions.can_move_to(kita)
     assert not permissions.can_copy_to(kita)
     assert permissions.can_copy_to(chuo)

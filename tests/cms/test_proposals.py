@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from cms.exceptions import InvalidTransition
 from cms.models import (
@@ -80,10 +81,14 @@ def form_data(**overrides):
 
 
 def submit(client, call, files=(), **overrides):
+    """Post the form as a browser would. The test's transaction never commits, so the
+    on-commit callbacks (the confirmation email) are run here, as a real commit would:
+    otherwise an email sent by a refused submission could never show in the outbox."""
     data = form_data(**overrides)
     if files:
         data["attachments"] = list(files)
-    return client.post(f"{call.url}submit/", data)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(f"{call.url}submit/", data)
 
 
 def stored_files(root: Path) -> list[Path]:
@@ -100,7 +105,7 @@ def assert_nothing_stored(root):
 
 
 def test_signed_in_group_submits_with_budget_and_attachments(
-    client, applicant, open_call, private_root, django_capture_on_commit_callbacks
+    client, applicant, open_call, private_root
 ):
     client.force_login(applicant)
     files = [
@@ -108,8 +113,7 @@ def test_signed_in_group_submits_with_budget_and_attachments(
         SimpleUploadedFile("団体概要.docx", support.docx_bytes()),
         SimpleUploadedFile("予算書.xlsx", support.xlsx_bytes()),
     ]
-    with django_capture_on_commit_callbacks(execute=True):
-        response = submit(client, open_call, files)
+    response = submit(client, open_call, files)
     assert response.status_code == 302 and response["Location"] == "/me/proposals/"
 
     proposal = Proposal.objects.get()
@@ -152,11 +156,13 @@ def test_outside_the_window_is_refused_and_nothing_stored(client, applicant, pri
     assert_nothing_stored(private_root)
 
 
-def test_window_is_checked_by_the_service_too(applicant, open_call, private_root):
+def test_window_is_checked_by_the_service_too(
+    applicant, open_call, private_root, django_capture_on_commit_callbacks
+):
     from cms.exceptions import CallClosed
     from cms.services import BudgetLine, proposal_submit
 
-    with pytest.raises(CallClosed):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(CallClosed):
         proposal_submit(
             call=open_call,
             applicant=applicant,
@@ -340,6 +346,54 @@ def test_staff_review_in_the_admin_and_export(client, applicant, open_call):
     assert "見守り散歩" in [cell.value for cell in sheet[2]]
 
 
+#: The export's header row for Japanese staff: no attribute names, no English.
+EXPECTED_HEADINGS_JA = [
+    "ID",
+    "受付番号",
+    "募集",
+    "事業名",
+    "団体名",
+    "代表者",
+    "構成員数",
+    "活動年数",
+    "目的",
+    "事業内容",
+    "期待される効果",
+    "市との役割分担",
+    "予算合計",
+    "状態",
+    "提出日時",
+]
+
+
+def test_export_headings_are_translated(client, applicant, open_call):
+    import csv
+
+    proposal = make_proposal(client, applicant, open_call)
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    csv_text = b"".join(client.get("/admin/proposals/?export=csv").streaming_content)
+    header, row = list(csv.reader(io.StringIO(csv_text.decode("utf-8-sig"))))
+    assert header == EXPECTED_HEADINGS_JA
+    assert row[:2] == [str(proposal.pk), proposal.reference]
+    assert row[header.index("予算合計")] == "54000"
+    xlsx = client.get("/admin/proposals/?export=xlsx")
+    content = xlsx.content if not xlsx.streaming else b"".join(xlsx.streaming_content)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert [cell.value for cell in sheet[1]] == EXPECTED_HEADINGS_JA
+
+
+def test_attachment_help_follows_the_request_language(client, applicant, open_call, settings):
+    client.force_login(applicant)
+    english = "PDF, Word (.docx) or Excel (.xlsx); up to 10 MB each."
+    japanese = "PDF、Word（.docx）、Excel（.xlsx）。1ファイル10MBまで。"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"{open_call.url}submit/").content.decode()
+    assert english in html and japanese not in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    html = client.get(f"{open_call.url}submit/").content.decode()
+    assert japanese in html and english not in html
+
+
 def test_applicants_and_coordinators_cannot_review(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     signed_in_back_office(client, UserFactory(roles=["coordinator"]))
@@ -389,9 +443,7 @@ def test_attachment_download_headers_stop_browsers_rendering_it(client, applican
     assert "no-store" in response["Cache-Control"]
 
 
-def test_a_resent_form_stores_the_proposal_once(
-    client, applicant, open_call, private_root, django_capture_on_commit_callbacks
-):
+def test_a_resent_form_stores_the_proposal_once(client, applicant, open_call, private_root):
     """A double click or a browser resending the POST carries the form's same hidden
     key: one proposal, one set of files, one email; a fresh form makes a second one."""
     client.force_login(applicant)
@@ -400,8 +452,7 @@ def test_a_resent_form_stores_the_proposal_once(
 
     def send():
         files = [SimpleUploadedFile("提案書.pdf", support.pdf_bytes())]
-        with django_capture_on_commit_callbacks(execute=True):
-            return submit(client, open_call, files, submission_key=key)
+        return submit(client, open_call, files, submission_key=key)
 
     first, second = send(), send()
     assert first.status_code == second.status_code == 302
@@ -410,8 +461,5 @@ def test_a_resent_form_stores_the_proposal_once(
 
     again = client.get(f"{open_call.url}submit/").content.decode()
     assert f'value="{key}"' not in again  # each showing of the form has its own key
-    with django_capture_on_commit_callbacks(execute=True):
-        submit(
-            client, open_call, submission_key=again.split('name="submission_key" value="')[1][:36]
-        )
+    submit(client, open_call, submission_key=again.split('name="submission_key" value="')[1][:36])
     assert Proposal.objects.count() == 2

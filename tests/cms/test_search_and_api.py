@@ -53,6 +53,39 @@ def test_api_lists_events_with_their_fields(client, content):
     assert EventPage.objects.count() == 2  # the draft exists but is not exposed
 
 
+def test_api_gives_the_event_image_as_the_pages_rendition(client, content, settings, tmp_path):
+    import io
+
+    from django.core.files.images import ImageFile
+    from PIL import Image as PILImage
+    from wagtail.images import get_image_model
+
+    settings.MEDIA_ROOT = tmp_path
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (1600, 900), "#0b5a8c").save(buffer, "PNG")
+    image = get_image_model().objects.create(
+        title="会場の写真", file=ImageFile(buffer, name="hall.png")
+    )
+    chuo, salon = content
+    salon.image = image
+    salon.save_revision().publish()
+    plain = support.event(chuo, support.in_days(5), title="写真なしの会")
+
+    items = client.get("/api/cms/v2/pages/", {"type": "cms.EventPage", "fields": "image"}).json()[
+        "items"
+    ]
+    by_title = {item["title"]: item["image"] for item in items}
+    assert by_title["写真なしの会"] is None
+    shown = by_title["グラウンドゴルフ大会"]
+    assert (shown["width"], shown["height"]) == (800, 450)  # width-800, as on the page
+    assert shown["url"].startswith("/media/images/") and ".width-800." in shown["url"]
+    assert shown["alt"] == "会場の写真"
+    assert (tmp_path / shown["url"].removeprefix("/media/")).is_file()
+    detail = client.get(f"/api/cms/v2/pages/{salon.pk}/").json()
+    assert detail["image"]["url"] == shown["url"]
+    assert client.get(f"/api/cms/v2/pages/{plain.pk}/").json()["image"] is None
+
+
 def test_api_is_not_in_the_openapi_schema(client, settings):
     from drf_spectacular.generators import SchemaGenerator
 
