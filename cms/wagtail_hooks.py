@@ -12,6 +12,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
 from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
 from cms.services import association_groups_sync
+from core.exports import LocalisedIndexView
 
 
 def _review_link(proposal: Proposal):
@@ -23,6 +24,7 @@ class ProposalViewSet(ModelViewSet):
     """Read-only listing (with export); status changes go through the review view."""
 
     model = Proposal
+    index_view_class = LocalisedIndexView
     icon = "doc-full"
     menu_label = _("Collaboration proposals")
     add_to_admin_menu = True

@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
+from django.utils import timezone
 
 from cms.exceptions import InvalidTransition
 from cms.models import (
@@ -343,12 +344,17 @@ def test_staff_review_in_the_admin_and_export(client, applicant, open_call):
     assert xlsx.status_code == 200
     content = xlsx.content if not xlsx.streaming else b"".join(xlsx.streaming_content)
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    assert "見守り散歩" in [cell.value for cell in sheet[2]]
+    row = [cell.value for cell in sheet[2]]
+    assert "見守り散歩" in row
+    # The status as staff read it, and the submission time in Tokyo wall-clock time.
+    assert str(ProposalStatus.SCREENING.label) in row and "screening" not in row
+    submitted = timezone.localtime(proposal.submitted_at).replace(tzinfo=None, microsecond=0)
+    assert submitted in row
 
 
 #: The export's header row for Japanese staff: no attribute names, no English.
 EXPECTED_HEADINGS_JA = [
-    "ID",
+    "番号",
     "受付番号",
     "募集",
     "事業名",
