@@ -688,28 +688,62 @@ def transaction_reverse(
 def expirable_points(wallet: Account, as_of: dt.date) -> int:
     """Points in ``wallet`` whose validity ended before ``as_of``.
 
-    Points are used first-expiring-first: outflows consume the lots that expire
-    soonest, and points without an expiry date (adjustments, refunds) last. So what is
-    left of the expired lots is what they earned minus everything that has gone out.
-    Must be called with the wallet locked (it reads the balance).
+    The wallet's postings are replayed in the order they were made, as lots:
+
+    * an inflow is a lot valid until its transaction's ``expires_on`` (earning rules
+      set it; adjustments, transfers in and earns without a rule never expire);
+    * an outflow uses the lots that exist at that moment, soonest-expiring first
+      (points that never expire last), so a spend never eats into points earned after
+      it, and an expiry run uses exactly the lots it found expired;
+    * a reversal undoes its original's effect on the lots: reversing an inflow takes
+      back what is left of that inflow's own lot first, reversing an outflow (a spend
+      refunded, an expiry returned) gives back the very lots it used, with their dates.
+
+    What is left of the lots that expired before ``as_of`` is the answer. Must be called
+    with the wallet locked (no posting may land while the lots are replayed).
+    Postings are ordered by transaction id: two postings to one wallet made within
+    the same instant may be replayed in either order.
     """
-    earned = Entry.objects.filter(
-        account=wallet,
-        transaction__kind=TransactionKind.EARN,
-        transaction__reversed_by__isnull=True,
+    rows = (
+        Entry.objects.filter(account=wallet)
+        .order_by("transaction_id", "id")
+        .values_list(
+            "transaction_id", "amount", "transaction__expires_on", "transaction__reverses_id"
+        )
     )
-    totals = earned.aggregate(
-        all=Sum("amount"),
-        expired=Sum("amount", filter=Q(transaction__expires_on__lt=as_of)),
-    )
-    other_inflows = (
-        Entry.objects.filter(account=wallet, amount__gt=0)
-        .exclude(transaction__kind=TransactionKind.EARN)
-        .aggregate(total=Sum("amount"))["total"]
-        or 0
-    )
-    outflows = (totals["all"] or 0) + other_inflows - wallet.balance
-    return max(0, min(wallet.balance, (totals["expired"] or 0) - outflows))
+    never = dt.date.max
+    lots: dict[int, list] = {}  # lot id (the transaction that made it) -> [expiry, left]
+    used: dict[int, list[tuple[int, int]]] = {}  # outflow's transaction -> (lot, points)
+
+    def add(lot_id: int, expires_on: dt.date, amount: int) -> None:
+        lot = lots.setdefault(lot_id, [expires_on, 0])
+        lot[1] += amount
+
+    for transaction_id, amount, expires_on, reverses_id in rows:
+        if amount > 0:
+            restored = used.pop(reverses_id, []) if reverses_id else []
+            for lot_id, points in restored:
+                add(lot_id, lots[lot_id][0], points)
+                amount -= points
+            if amount > 0:  # an inflow of its own (or more than the original used)
+                add(transaction_id, expires_on or never, amount)
+            continue
+        wanted, taken = -amount, []
+        order = sorted(lots, key=lambda lot_id: (lots[lot_id][0], lot_id))
+        if reverses_id in lots:  # taking back an inflow: its own lot first
+            order.remove(reverses_id)
+            order.insert(0, reverses_id)
+        for lot_id in order:
+            if wanted == 0:
+                break
+            take = min(wanted, lots[lot_id][1])
+            if take:
+                lots[lot_id][1] -= take
+                wanted -= take
+                taken.append((lot_id, take))
+        used[transaction_id] = taken
+    expired = sum(left for expires_on, left in lots.values() if expires_on < as_of)
+    return max(0, min(wallet.balance, expired))
 
 
 def wallet_expire(*, wallet: Account, as_of: dt.date) -> Transaction | None:

@@ -581,3 +581,32 @@ def test_audit_fails_on_an_unbalanced_transaction(busy_ledger, payee):
 
     Entry.objects.create(transaction=txn, account=payee, amount=-7)
     assert audit_ledger().ok
+
+
+def test_a_spend_never_uses_points_earned_after_it(
+    volunteer, wallet, liability, city_staff, expiring_rule
+):
+    """Outflows use the lots held at the time: spending an adjustment before earning
+    does not shield the later award from its expiry (it did when every outflow ever
+    made was counted against the soonest-expiring lots)."""
+    points_adjust(
+        user=volunteer, amount=100, reason="移行", actor=city_staff, idempotency_key=new_key()
+    )
+    spend(wallet, liability, 100)
+    earn(volunteer, expiring_rule, EARLY_DAY)
+    txn = wallet_expire(wallet=wallet, as_of=EARLY_END + dt.timedelta(days=1))
+    assert expired_by(txn, wallet) == 100
+    assert balance_of(wallet) == 0
+
+
+def test_a_refunded_spend_gives_back_the_points_with_their_dates(
+    volunteer, wallet, liability, expiring_rule
+):
+    earn(volunteer, expiring_rule, EARLY_DAY)  # valid to 2026-03-31
+    earn(volunteer, expiring_rule, LATE_DAY)  # valid to 2027-03-31
+    refunded = spend(wallet, liability, 100)  # used the early lot
+    transaction_reverse(original=refunded)
+    txn = wallet_expire(wallet=wallet, as_of=EARLY_END + dt.timedelta(days=1))
+    assert expired_by(txn, wallet) == 100  # the early points, back and still dated
+    assert balance_of(wallet) == 100
+    assert wallet_expire(wallet=wallet, as_of=EARLY_END + dt.timedelta(days=30)) is None

@@ -6,8 +6,9 @@ and let time pass and expire a wallet. After every step the model's balances mus
 the database's and ``audit_ledger()`` must pass.
 
 The model is written independently of the services: caps from its own list of
-awards, expiry by allocating everything that went out to the lots in expiry order
-(points without an expiry date last), as ``expirable_points`` documents.
+awards; expiry by replaying its own postings in order as lots, each outflow using the
+lots held at that moment soonest-expiring first (points without an expiry date last),
+a reversal undoing its original's use of the lots, as ``expirable_points`` documents.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Posted:
     lines: dict[int, int]
     expires_on: dt.date | None = None
     award_date: dt.date | None = None  # set for points_award: counts toward the caps
-    reverses_kind: str | None = None
+    reverses_pk: int | None = None
     reversed: bool = False
     repost: Callable[[], Transaction] | None = None
 
@@ -116,25 +117,28 @@ class LedgerMachine(RuleBasedStateMachine):
         )
 
     def expirable(self, wallet_id: int, as_of: dt.date) -> int:
-        lots, gone = [], 0
+        held: list[list] = []  # [expiry, made by, points left], in the order made
+        took: dict[int, list[tuple[list, int]]] = {}  # outflow -> (lot, points)
         for p in self.posted:
             amount = p.lines.get(wallet_id, 0)
-            if amount == 0 or p.reverses_kind == EARN:
-                continue  # a reversed earn is no lot, and its reversal no outflow
-            if p.kind == EARN:
-                if not p.reversed:
-                    lots.append((p.expires_on or NEVER, amount))
-            elif amount > 0:
-                lots.append((NEVER, amount))  # refunds, returned expiries
-            else:
-                gone -= amount
-        expired = 0
-        for expires_on, amount in sorted(lots):
-            used = min(amount, gone)
-            gone -= used
-            if expires_on < as_of:
-                expired += amount - used
-        return expired
+            if amount > 0:
+                for lot, points in took.pop(p.reverses_pk, []):  # a refund or return
+                    lot[2] += points
+                    amount -= points
+                if amount > 0:
+                    held.append([p.expires_on or NEVER, p.pk, amount])
+            elif amount < 0:
+                need, taken = -amount, []
+                own = [lot for lot in held if lot[1] == p.reverses_pk]
+                rest = sorted((lot for lot in held if lot[1] != p.reverses_pk), key=lambda x: x[:2])
+                for lot in own + rest:
+                    take = min(need, lot[2])
+                    lot[2] -= take
+                    need -= take
+                    if take:
+                        taken.append((lot, take))
+                took[p.pk] = taken
+        return sum(lot[2] for lot in held if lot[0] < as_of)
 
     def unchanged(self, call, error):
         before = ledger_state()
@@ -286,7 +290,15 @@ class LedgerMachine(RuleBasedStateMachine):
             assert txn.reverses_id == original.pk
             original.reversed = True
             self.reversal_keys[effective_key] = txn.pk
-            self.record(txn, Posted(txn.pk, REVERSAL, mirrored, reverses_kind=original.kind))
+            self.record(
+                txn,
+                Posted(
+                    txn.pk,
+                    REVERSAL,
+                    mirrored,
+                    reverses_pk=original.pk,
+                ),
+            )
 
     @rule(who=st.integers(0, 1), days=st.sampled_from([0, 1, 30, 200, 400, 800]))
     def expire(self, who, days):
