@@ -71,8 +71,9 @@ def notify_cancelled(assignment_id: int) -> int:
 
 @shared_task(name="volunteers.send_reminders")
 def send_reminders(now: str | None = None) -> int:
-    """Remind the volunteers of tomorrow's live assignments (beat: daily, 17:00).
-    Each assignment is reminded once (``reminded_at`` is claimed before sending)."""
+    """Remind the volunteers of tomorrow's live assignments (beat: hourly 17:00-21:00,
+    so an assignment made during the evening is reminded too). Each assignment is
+    reminded once (``reminded_at`` is claimed before sending)."""
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
     sent = 0

@@ -202,9 +202,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.generate_standing_requests",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Hourly through the evening: an assignment made after 17:00 for the next day is
+    # still reminded (each assignment once: the claim is a conditional UPDATE).
     "assignment-reminders": {
         "task": "volunteers.send_reminders",
-        "schedule": crontab(hour=17, minute=0),
+        "schedule": crontab(hour="17-21", minute=0),
     },
     "statements-generate": {
         "task": "points.generate_statements",

@@ -132,6 +132,30 @@ def test_reminders_go_the_day_before_once(coordinator):
     assert "山本" not in message.body  # no resident name in a notification
 
 
+def test_an_assignment_made_in_the_evening_is_reminded_at_the_next_run(coordinator, settings):
+    from celery.schedules import crontab
+
+    schedule = settings.CELERY_BEAT_SCHEDULE["assignment-reminders"]["schedule"]
+    assert isinstance(schedule, crontab) and {17, 18, 19, 20, 21} <= schedule.hour
+    district = DistrictFactory()
+    first, late = volunteer(district), volunteer(district)
+    request_assign(
+        help_request=help_request(coordinator, resident(district)),
+        volunteer=first,
+        actor=coordinator,
+    )
+    day_before = DAY - dt.timedelta(days=1)
+    assert tasks.send_reminders.delay(at(17, day=day_before).isoformat()).get() == 1
+    request_assign(  # phoned in at 18:30 for tomorrow morning
+        help_request=help_request(coordinator, resident(district), start=at(14), end=at(15)),
+        volunteer=late,
+        actor=coordinator,
+    )
+    mail.outbox.clear()
+    assert tasks.send_reminders.delay(at(19, day=day_before).isoformat()).get() == 1
+    assert [m.to for m in mail.outbox] == [[late.email]]  # the first is not reminded again
+
+
 class RecordingChannel:
     sent: list = []
 
