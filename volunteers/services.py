@@ -735,16 +735,19 @@ def assignment_confirm(
 
 @transaction.atomic
 def request_cancel(*, help_request: HelpRequest, actor: User, reason: str = "") -> HelpRequest:
-    """Cancel a request before the work starts; open offers are withdrawn and an
-    assigned volunteer is told. Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    """Cancel a request before the work starts; open offers are withdrawn and everyone
+    who held one, and an assigned volunteer, is told (after commit).
+    Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
     _coordinator_check(actor)
     help_request = _lock_request(help_request)
     help_request.status = _step(help_request, "cancel")
     help_request.cancel_reason = reason
     help_request.save(update_fields=["status", "cancel_reason"])
-    Offer.objects.filter(request=help_request, status=Offer.Status.OPEN).update(
-        status=Offer.Status.WITHDRAWN
-    )
+    open_offers = Offer.objects.filter(request=help_request, status=Offer.Status.OPEN)
+    withdrawn = list(open_offers.values_list("pk", flat=True))
+    open_offers.update(status=Offer.Status.WITHDRAWN)
+    for offer_id in withdrawn:
+        _after_commit("notify_offer_withdrawn", offer_id)
     assignment = Assignment.objects.filter(request=help_request).first()
     if assignment is not None:
         assignment.status = A.CANCELLED

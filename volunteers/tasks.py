@@ -55,6 +55,15 @@ def notify_offer_taken(offer_id: int) -> int:
     return notify(offer.volunteer, "taken", offer.request) if offer else 0
 
 
+@shared_task(name="volunteers.notify_offer_withdrawn")
+def notify_offer_withdrawn(offer_id: int) -> int:
+    """The request behind an offer was cancelled: the volunteer need not answer."""
+    offer = _offer(offer_id)
+    if offer is None or offer.status != offer.Status.WITHDRAWN:
+        return 0
+    return notify(offer.volunteer, "cancelled", offer.request)
+
+
 @shared_task(name="volunteers.notify_assigned")
 def notify_assigned(assignment_id: int) -> int:
     assignment = _assignment(assignment_id)

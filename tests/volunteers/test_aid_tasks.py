@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from tests.factories import DistrictFactory
 from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
 from volunteers import tasks
-from volunteers.models import HelpRequest, StandingRequest, StandingRequestSkip
+from volunteers.models import HelpRequest, Offer, StandingRequest, StandingRequestSkip
 from volunteers.notifications import Message
 from volunteers.services import request_assign, standing_requests_generate
 
@@ -254,3 +254,18 @@ def test_an_assignment_cancelled_before_its_notice_went_out_is_not_announced(coo
     mail.outbox.clear()
     assert tasks.notify_assigned.delay(assignment.pk).get() == 0
     assert mail.outbox == []
+
+
+def test_cancelling_a_request_tells_everyone_holding_an_offer(coordinator, commit):
+    from volunteers.services import request_cancel, request_offer
+
+    district = DistrictFactory()
+    asked = [volunteer(district), volunteer(district)]
+    job = help_request(coordinator, resident(district))
+    request_offer(help_request=job, volunteers=asked, actor=coordinator)
+    mail.outbox.clear()
+    with commit():
+        request_cancel(help_request=job, actor=coordinator, reason="入院のため")
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(v.email for v in asked)
+    assert all(m.subject.startswith("取消のお知らせ") for m in mail.outbox)
+    assert not Offer.objects.filter(request=job, status=Offer.Status.OPEN).exists()
