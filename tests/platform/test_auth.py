@@ -104,6 +104,7 @@ def test_password_then_totp_reaches_the_dashboard(client, coordinator):
 
     response = client.post("/accounts/2fa/authenticate/", {"code": totp_now(secret)})
     assert response.status_code == 302
+    assert response["Location"] == "/admin/"  # staff land in the back office
     dashboard = client.get("/admin/")
     assert dashboard.status_code == 200
     assert "wagtail" in dashboard.content.decode().lower()
@@ -118,3 +119,26 @@ def test_login_by_emailed_code_is_offered(client, volunteer):
     response = client.post(response["Location"], {"code": code.group(1)})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(volunteer.pk)
+
+
+@pytest.mark.parametrize(
+    ("roles", "landing"),
+    [
+        (["volunteer"], "/me/"),
+        (["shop_staff"], "/shop/redeem/"),
+        (["shop_staff", "volunteer"], "/shop/redeem/"),
+        (["resident"], "/"),
+    ],
+)
+def test_each_role_lands_on_its_own_start_page(client, roles, landing):
+    user = UserFactory(roles=roles)
+    response = login(client, user.email)
+    assert response.status_code == 302 and response["Location"] == landing
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_next_page_wins_over_the_landing_page(client, volunteer):
+    response = client.post(
+        "/accounts/login/?next=/me/points/", {"login": volunteer.email, "password": PASSWORD}
+    )
+    assert response["Location"] == "/me/points/"

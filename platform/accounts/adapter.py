@@ -1,0 +1,26 @@
+"""allauth adapter: where each role lands after signing in."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
+
+from accounts.models import BACK_OFFICE_ROLES, Role
+
+
+def landing_url(user) -> str:
+    """The page a user starts from when sign-in had no ``next``: the back office for
+    its staff, the redemption page for shop staff, the volunteer's own pages for
+    volunteers, the public site for everyone else."""
+    if user.is_superuser or any(user.has_role(role) for role in BACK_OFFICE_ROLES):
+        return reverse("wagtailadmin_home")
+    if user.has_role(Role.SHOP_STAFF):
+        return reverse("shop-redeem")
+    if user.has_role(Role.VOLUNTEER):
+        return reverse("my-home")
+    return "/"
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request) -> str:
+        return landing_url(request.user)
