@@ -111,6 +111,14 @@ def _lookup(request, code: str, shop):
     )
 
 
+def _redeem(request, code: str, shop):
+    # Redeeming looks the code up too: unthrottled, the confirmation POST would be a
+    # way round the guessing limit of the lookup.
+    return throttle.guarded(
+        request, lambda: voucher_redeem(typed_code=code, shop=shop, staff=request.user)
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def shop_redeem(request):
@@ -143,7 +151,7 @@ def shop_redeem_code(request, code: str):
     context = {"form": form, "code": code, "shop": shop}
     try:
         if request.method == "POST" and form.is_valid():
-            voucher = voucher_redeem(typed_code=code, shop=shop, staff=request.user)
+            voucher = _redeem(request, code, shop)
             return render(request, "points/shop_redeemed.html", {"voucher": voucher, **context})
         context["voucher"] = _lookup(request, code, shop)
     except DomainError as error:

@@ -103,6 +103,45 @@ def test_failed_lookups_are_rate_limited_per_address(vouchers):
     assert client.post("/shop/redeem/", {"code": voucher_code(vouchers[0])}).status_code == 429
 
 
+def test_confirmation_posts_and_the_api_share_the_guessing_limit(client, vouchers):
+    """Every path that looks a code up counts failures and is refused once blocked:
+    the confirmation page's POST (which redeems) as well as the lookup and the API."""
+    shop, clerk = make_shop("はなみずき書店")
+    client.force_login(clerk)
+    for _ in range(FAILURE_LIMIT):
+        guess = codes.display(codes.generate())
+        assert client.post(f"/shop/redeem/{guess}/", {"shop": shop.pk}).status_code == 200
+    unknown = client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+    assert unknown.status_code == 429
+    assert "一致しないコードの入力が続いたため" in unknown.content.decode()
+    real = voucher_code(vouchers[0])
+    assert client.post(f"/shop/redeem/{real}/", {"shop": shop.pk}).status_code == 429
+    api = client.post(
+        "/api/v1/shop/redemptions/",
+        {"code": real, "shop": shop.pk},
+        content_type="application/json",
+    )
+    assert api.status_code == 429 and api.json()["code"] == "too_many_attempts"
+    assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
+    assert not Voucher.objects.filter(status=Voucher.Status.REDEEMED).exists()
+
+
+def test_failed_confirmation_posts_are_limited_per_address(vouchers):
+    from django.test import Client
+
+    for _ in range(FAILURE_LIMIT):
+        shop, clerk = make_shop(f"店{uuid.uuid4().hex[:6]}")
+        client = Client(REMOTE_ADDR="203.0.113.10")
+        client.force_login(clerk)
+        client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+    shop, fresh = make_shop("別の新しい店")
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    client.force_login(fresh)
+    response = client.post(f"/shop/redeem/{voucher_code(vouchers[0])}/", {"shop": shop.pk})
+    assert response.status_code == 429
+    assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
+
+
 def test_non_shop_users_are_refused(client, volunteer):
     client.force_login(volunteer)
     assert client.get("/shop/redeem/").status_code == 403
