@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
@@ -181,12 +182,13 @@ def shop_statements(request):
     )
 
 
+# Lazy: evaluated per request, in the language of the person downloading.
 STATEMENT_COLUMNS = [
-    _("Used at"),
-    _("Voucher"),
-    _("Points"),
-    _("Amount (yen)"),
-    _("Accepted by"),
+    gettext_lazy("Used at"),
+    gettext_lazy("Voucher"),
+    gettext_lazy("Points"),
+    gettext_lazy("Amount (yen)"),
+    gettext_lazy("Accepted by"),
 ]
 
 

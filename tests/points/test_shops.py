@@ -321,6 +321,20 @@ def test_statement_csv_neutralises_formulas_in_typed_names(client, vouchers):
     assert (cell.value, cell.data_type) == (EVIL_NAME, "s")
 
 
+def test_statement_csv_headings_follow_the_request_language(client, vouchers):
+    shop, clerk = make_shop("言語商店")
+    tokyo = timezone.get_default_timezone()
+    Voucher.objects.update(expires_on=dt.date(2027, 1, 1))
+    redeem_at(vouchers[0], shop, clerk, dt.datetime(2026, 7, 10, 12, tzinfo=tokyo))
+    statement = statement_generate(shop=shop, month=dt.date(2026, 7, 1))
+    client.force_login(clerk)
+    english = ["Used at", "Voucher", "Points", "Amount (yen)", "Accepted by"]
+    japanese = ["使用日時", "商品券", "ポイント", "金額（円）", "受付者"]
+    assert statement_rows(client, statement, "en")[0] == english
+    assert statement_rows(client, statement, "ja")[0] == japanese
+    assert statement_rows(client, statement, "en")[0] == english
+
+
 # --- Onboarding ---------------------------------------------------------------------
 
 
