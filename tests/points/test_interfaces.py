@@ -179,11 +179,26 @@ def test_ledger_csv_neutralises_formulas_but_keeps_amounts_numeric(client):
     assert sorted(int(row["ポイント"]) for row in rows) == [-100, -100, 100, 100]
 
 
-def test_ledger_report_is_refused_to_coordinators(client, history):
+def assert_refused_by_wagtail(response, client):
+    """Wagtail's refusal to a signed-in user without the permission: back to the
+    dashboard with its "no permission" message (not the sign-in or MFA page)."""
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    dashboard = client.get(response["Location"])
+    assert dashboard.status_code == 200
+    assert "アクセス権がありません。" in [str(m).strip() for m in dashboard.context["messages"]]
+
+
+def test_ledger_report_is_refused_to_coordinators(client, history, volunteer):
     coordinator = UserFactory(roles=["coordinator"])
     signed_in_back_office(client, coordinator)
-    assert client.get("/admin/points/ledger/").status_code in {302, 403}
-    assert client.get("/admin/points/adjust/").status_code in {302, 403}
+    assert client.get("/admin/").status_code == 200  # signed in, MFA passed
+    assert_refused_by_wagtail(client.get("/admin/points/ledger/"), client)
+    assert_refused_by_wagtail(client.get("/admin/points/ledger/?export=csv"), client)
+    assert_refused_by_wagtail(client.get("/admin/points/adjust/"), client)
+    before = Transaction.objects.count()
+    form = {"user": volunteer.pk, "amount": 250, "reason": "不正", "request_id": str(uuid.uuid4())}
+    assert_refused_by_wagtail(client.post("/admin/points/adjust/", form), client)
+    assert Transaction.objects.count() == before
 
 
 def test_adjustment_by_city_staff_needs_a_reason_and_posts_once(client, volunteer):
