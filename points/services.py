@@ -6,7 +6,8 @@ Guarantees, for every posting service here:
   cached balances in one database transaction (PostgreSQL also enforces this at commit).
 * **Exactly once**: each call carries an ``idempotency_key``. The same key with the same
   content returns the original :class:`~points.models.Transaction`; the same key with
-  different content raises :class:`~points.exceptions.IdempotencyConflict`.
+  different content raises :class:`~points.exceptions.IdempotencyConflict`. The content
+  includes the actor and the memo (see ``request_fingerprint``).
 * **Serialised per account**: the touched accounts are locked in primary-key order
   (``SELECT … FOR NO KEY UPDATE``; the issuance account last, see ``lock_accounts``)
   before balances are read, so concurrent postings neither overdraw a wallet nor
@@ -124,6 +125,23 @@ def fingerprint(content: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+def request_fingerprint(content_digest: str, *, actor_id: int | None, memo: str) -> str:
+    """The stored fingerprint: the content's digest together with who asked and the
+    memo. Both are part of what was asked to be recorded, so a key reused by someone
+    else or with another memo is a client bug and a conflict, not a silent replay of
+    the original. Built on the content's digest so that migration 0006 could bring
+    the rows stored before from their own columns (``actor_id``, ``memo``)."""
+    return fingerprint({"content": content_digest, "actor": actor_id, "memo": memo})
+
+
+def _digest(kind: TransactionKind, content: dict[str, Any], actor: User | None, memo: str) -> str:
+    return request_fingerprint(
+        fingerprint({"kind": kind, **content}),
+        actor_id=actor.pk if actor is not None else None,
+        memo=memo,
+    )
+
+
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:
     """Lock the accounts in primary-key order and return them with current balances.
 
@@ -222,7 +240,7 @@ def _post(
     same steps in the same order with the same outcomes (``test_sql_path`` holds them
     to it).
     """
-    digest = fingerprint({"kind": kind, **content})
+    digest = _digest(kind, content, actor, memo)
     if build is None and posts_in_database():
         txn = Transaction(
             kind=kind,
@@ -549,8 +567,7 @@ def points_award(
         # A retry returns the original even if the rule or the person changed since.
         # Looked up only when a check fails: a passing retry is caught under the locks
         # (``_post``), so the usual award saves this query.
-        digest = fingerprint({"kind": TransactionKind.EARN, **content})
-        existing = _replay(idempotency_key, digest)
+        existing = _replay(idempotency_key, _digest(TransactionKind.EARN, content, actor, memo))
         if existing is not None:
             return existing
         raise
@@ -560,7 +577,7 @@ def points_award(
             Transaction(
                 kind=TransactionKind.EARN,
                 idempotency_key=idempotency_key,
-                fingerprint=fingerprint({"kind": TransactionKind.EARN, **content}),
+                fingerprint=_digest(TransactionKind.EARN, content, actor, memo),
                 actor=actor,
                 reference=reference,
                 memo=memo,

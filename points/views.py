@@ -15,9 +15,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
+from core.exports import spreadsheet_safe
 from points import throttle
 from points.exceptions import TooManyAttempts
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
@@ -111,6 +113,14 @@ def _lookup(request, code: str, shop):
     )
 
 
+def _redeem(request, code: str, shop):
+    # Redeeming looks the code up too: unthrottled, the confirmation POST would be a
+    # way round the guessing limit of the lookup.
+    return throttle.guarded(
+        request, lambda: voucher_redeem(typed_code=code, shop=shop, staff=request.user)
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def shop_redeem(request):
@@ -143,7 +153,7 @@ def shop_redeem_code(request, code: str):
     context = {"form": form, "code": code, "shop": shop}
     try:
         if request.method == "POST" and form.is_valid():
-            voucher = voucher_redeem(typed_code=code, shop=shop, staff=request.user)
+            voucher = _redeem(request, code, shop)
             return render(request, "points/shop_redeemed.html", {"voucher": voucher, **context})
         context["voucher"] = _lookup(request, code, shop)
     except DomainError as error:
@@ -172,12 +182,13 @@ def shop_statements(request):
     )
 
 
+# Lazy: evaluated per request, in the language of the person downloading.
 STATEMENT_COLUMNS = [
-    _("Used at"),
-    _("Voucher"),
-    _("Points"),
-    _("Amount (yen)"),
-    _("Accepted by"),
+    gettext_lazy("Used at"),
+    gettext_lazy("Voucher"),
+    gettext_lazy("Points"),
+    gettext_lazy("Amount (yen)"),
+    gettext_lazy("Accepted by"),
 ]
 
 
@@ -210,7 +221,7 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(headings)
-        writer.writerows(rows)
+        writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
         writer.writerow(
             [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
         )
@@ -224,6 +235,9 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         sheet.append(headings)
         for row in rows:
             sheet.append(row)
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # a typed name, not a formula: keep it text
+                    cell.data_type = "s"
         sheet.append(
             [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
         )

@@ -4,11 +4,18 @@ Wagtail's spreadsheet export writes aware datetimes in UTC (XLSX cells are made 
 in UTC, CSV gets ``2026-12-02 01:00:00+00:00``) and choice fields as their stored
 values (``assigned``). A coordinator who opens the file in Excel should see 10:00 for
 a request at 10:00 and 担当決定 for its status, as on the screen.
+
+Text that people type themselves (names, memos, reasons) reaches these files too, and a
+cell beginning with ``=`` (or ``+``, ``-``, ``@``, a tab or a carriage return) is run as
+a formula by Excel and LibreOffice: ``=HYPERLINK(...)`` as a user's name would become a
+link in the city's own spreadsheet. :func:`spreadsheet_safe` neutralises such cells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
@@ -43,9 +50,35 @@ def _choice_label(item, path: str):
     return getattr(obj, f"get_{field.name}_display")()
 
 
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def spreadsheet_safe(value):
+    """``value`` for a CSV cell: text that a spreadsheet would read as a formula gets a
+    leading single quote (shown as text, OWASP's advice); numbers, and text that is
+    just a number such as ``-100``, are left alone so amounts stay numeric."""
+    if value is None or isinstance(value, int | float | Decimal | dt.date | dt.time):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return value
+
+
 class LocalisedExportMixin:
     """For Wagtail views with ``SpreadsheetExportMixin`` (report and index views):
-    datetimes in local time, choices as their translated labels."""
+    datetimes in local time, choices as their translated labels, and no cell that a
+    spreadsheet would run as a formula (XLSX cells are written as text by Wagtail
+    already; CSV has no types, so the text itself is neutralised)."""
+
+    def write_csv_row(self, writer, row_dict):
+        return writer.writerow(
+            {
+                field: spreadsheet_safe(self.preprocess_field_value(field, value, self.FORMAT_CSV))
+                for field, value in row_dict.items()
+            }
+        )
 
     def to_row_dict(self, item):
         row = super().to_row_dict(item)

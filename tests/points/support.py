@@ -67,23 +67,43 @@ def wallet_lines(txn: Transaction) -> dict[int, int]:
 
 
 def run_concurrently(
-    jobs: list[Callable[[], Any]], *, threads: int, timeout: float = 60
+    jobs: list[Callable[[], Any]],
+    *,
+    threads: int,
+    timeout: float = 60,
+    barrier_per_round: bool = False,
+    backends: set[int] | None = None,
 ) -> list[Any]:
     """Run ``jobs`` on ``threads`` threads released together by a barrier.
 
     Each thread opens its own database connection before the barrier (so the race is
-    on the ledger, not on connecting) and closes it at the end. Returns, per job, its
-    result or the exception it raised.
+    on the ledger, not on connecting) and closes it at the end. Thread ``i`` runs jobs
+    ``i``, ``i + threads``, …: one after another, or with ``barrier_per_round`` in
+    rounds that all threads start together (so every round has ``threads`` attempts in
+    flight at once, not a thread that finished early running ahead). ``backends``, if
+    given, receives each connection's server process id (on PostgreSQL), to show how
+    many real connections raced. Returns, per job, its result or the exception it
+    raised.
     """
     threads = min(threads, len(jobs))
     barrier = threading.Barrier(threads, timeout=timeout)
     outcomes: list[Any] = [None] * len(jobs)
+    rounds = -(-len(jobs) // threads)
+    lock = threading.Lock()
 
     def worker(index: int) -> None:
         try:
             connection.ensure_connection()
+            if backends is not None and connection.vendor == "postgresql":
+                with lock:
+                    backends.add(connection.connection.info.backend_pid)
             barrier.wait()
-            for job in range(index, len(jobs), threads):
+            for round_ in range(rounds):
+                job = round_ * threads + index
+                if barrier_per_round and round_:
+                    barrier.wait()
+                if job >= len(jobs):
+                    continue
                 try:
                     outcomes[job] = jobs[job]()
                 except Exception as exc:  # reported to the test, which asserts on it
@@ -98,6 +118,6 @@ def run_concurrently(
     for thread in pool:
         thread.start()
     for thread in pool:
-        thread.join(timeout)
+        thread.join(timeout * (rounds + 1))
     assert not any(thread.is_alive() for thread in pool), "a worker thread is stuck"
     return outcomes

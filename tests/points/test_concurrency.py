@@ -1,7 +1,11 @@
 """Real parallel postings on PostgreSQL: one connection per thread, released together.
 
-The server's ``max_connections`` (100) is shared with other test databases, so each
-test keeps at most ``THREADS`` connections open; every thread still races for the same
+The server's ``max_connections`` (100 here) is shared with the test database's own
+connection, other sessions and other checkouts' test databases, so a test never takes
+more than half of it (``parallel_connections``): the 50 concurrent spends run on 50
+connections; the 100 posts of one idempotency key run on as many as that allows (50
+at ``max_connections = 100``), several rounds each, every round released by a barrier.
+The other tests keep ``THREADS`` connections; every thread still races for the same
 rows, several postings each.
 
 Spends go to another volunteer's wallet, not to the voucher-liability account: the
@@ -15,6 +19,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from points.exceptions import InsufficientPoints
 from points.models import Account, AccountKind, Entry, Transaction, TransactionKind
@@ -33,6 +38,16 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 25
 
 
+def parallel_connections(wanted: int) -> int:
+    """How many connections a test may open at once: ``wanted``, at most half the
+    server's ``max_connections`` (the rest is headroom for the test database's own
+    connection, other sessions and other test runs on the same server)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_connections")
+        limit = int(cursor.fetchone()[0])
+    return min(wanted, limit // 2)
+
+
 def audit_passes() -> bool:
     out = StringIO()
     call_command("points_audit", stdout=out)
@@ -40,6 +55,8 @@ def audit_passes() -> bool:
 
 
 def test_concurrent_spends_never_overdraw(postgres):
+    """50 spends of 10 from a wallet of 100, on 50 connections at once: exactly 10
+    succeed and the wallet ends at 0."""
     wallet = wallet_for(UserFactory())
     payee = wallet_for(UserFactory())
     fund(wallet, 100)
@@ -53,7 +70,11 @@ def test_concurrent_spends_never_overdraw(postgres):
             kind=TransactionKind.SPEND,
         )
 
-    outcomes = run_concurrently([spend(i) for i in range(50)], threads=THREADS)
+    assert parallel_connections(50) == 50, "the server allows too few connections"
+    backends: set[int] = set()
+    outcomes = run_concurrently([spend(i) for i in range(50)], threads=50, backends=backends)
+
+    assert len(backends) == 50  # 50 connections of their own, released by one barrier
 
     spent = [o for o in outcomes if isinstance(o, Transaction)]
     refused = [o for o in outcomes if isinstance(o, InsufficientPoints)]
@@ -94,7 +115,11 @@ def test_opposite_transfers_do_not_deadlock(postgres):
 
 def test_one_idempotency_key_posted_concurrently_gives_one_award(postgres):
     """100 identical requests for a volunteer who has no wallet yet, on a database
-    without the issuance account yet: both are created once, the award too."""
+    without the issuance account yet: both are created once, the award too.
+
+    The 100 attempts run on ``parallel_connections(100)`` connections (50 at
+    ``max_connections = 100``), each posting once per round and every round released
+    by a barrier: 100 attempts, that many in flight at once per round."""
     volunteer = UserFactory()
     rule = EarningRuleFactory(points=100)
     assert not Account.objects.exists()
@@ -108,8 +133,13 @@ def test_one_idempotency_key_posted_concurrently_gives_one_award(postgres):
             idempotency_key="qr-scan-8f3a",
         ).pk
 
-    outcomes = run_concurrently([post] * 100, threads=THREADS)
+    threads = parallel_connections(100)
+    backends: set[int] = set()
+    outcomes = run_concurrently(
+        [post] * 100, threads=threads, barrier_per_round=True, backends=backends
+    )
 
+    assert len(backends) == threads
     assert all(isinstance(o, int) for o in outcomes), outcomes
     assert len(set(outcomes)) == 1
     assert Transaction.objects.get().pk == outcomes[0]
@@ -120,6 +150,8 @@ def test_one_idempotency_key_posted_concurrently_gives_one_award(postgres):
 
 
 def test_one_idempotency_key_posted_concurrently_gives_one_transfer(postgres):
+    """As for the award: 100 attempts on ``parallel_connections(100)`` connections,
+    posting in rounds released by a barrier."""
     wallet = wallet_for(UserFactory())
     payee = wallet_for(UserFactory())
     fund(wallet, 100)
@@ -133,8 +165,13 @@ def test_one_idempotency_key_posted_concurrently_gives_one_transfer(postgres):
             kind=TransactionKind.SPEND,
         ).pk
 
-    outcomes = run_concurrently([post] * 100, threads=THREADS)
+    threads = parallel_connections(100)
+    backends: set[int] = set()
+    outcomes = run_concurrently(
+        [post] * 100, threads=threads, barrier_per_round=True, backends=backends
+    )
 
+    assert len(backends) == threads
     assert all(isinstance(o, int) for o in outcomes), outcomes
     assert len(set(outcomes)) == 1
     assert Transaction.objects.filter(kind=TransactionKind.SPEND).get().pk == outcomes[0]

@@ -12,7 +12,7 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from config.celery import app as celery_app
 from points.models import EarningRule, Transaction, TransactionKind
 from points.selectors import wallet_balance
-from points.services import points_award, transaction_reverse
+from points.services import points_adjust, points_award, transaction_reverse, wallet_for
 from tests.factories import UserFactory
 from tests.platform.totp import totp_now
 
@@ -156,11 +156,49 @@ def test_ledger_report_is_for_city_staff_and_exports(client, history):
     assert len(list(csv.reader(io.StringIO(filtered)))) == 1 + Transaction.objects.count()
 
 
-def test_ledger_report_is_refused_to_coordinators(client, history):
+def test_ledger_csv_neutralises_formulas_but_keeps_amounts_numeric(client):
+    """A self-registered name reaches the CSV as the wallet's name ("<name> のポイント"),
+    a memo as the reason: neither may run as a formula in Excel; -100 stays a number."""
+    evil = UserFactory(full_name='=HYPERLINK("https://evil.example/","x")')
+    city = UserFactory(roles=["city_staff"], full_name="-2+3")
+    points_adjust(
+        user=evil, amount=100, reason="+SUM(1,2)", actor=city, idempotency_key="evil-credit"
+    )
+    points_adjust(
+        user=evil, amount=-100, reason="@cmd|' /C calc'!A0", actor=city, idempotency_key="debit"
+    )
+    signed_in_back_office(client, city)
+    rows = list(csv.DictReader(io.StringIO(download(client, "/admin/points/ledger/?export=csv"))))
+    names = {row["口座"] for row in rows}
+    assert "'" + str(wallet_for(evil).name) in names
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
+    cells = [value for row in rows for value in row.values()]
+    assert not any(value.startswith(("=", "+", "@", "\t", "\r")) for value in cells)
+    assert not any(value.startswith("-") for value in cells if value != "-100")
+    assert {row["記録者"] for row in rows} == {"'-2+3"}
+    assert sorted(int(row["ポイント"]) for row in rows) == [-100, -100, 100, 100]
+
+
+def assert_refused_by_wagtail(response, client):
+    """Wagtail's refusal to a signed-in user without the permission: back to the
+    dashboard with its "no permission" message (not the sign-in or MFA page)."""
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    dashboard = client.get(response["Location"])
+    assert dashboard.status_code == 200
+    assert "アクセス権がありません。" in [str(m).strip() for m in dashboard.context["messages"]]
+
+
+def test_ledger_report_is_refused_to_coordinators(client, history, volunteer):
     coordinator = UserFactory(roles=["coordinator"])
     signed_in_back_office(client, coordinator)
-    assert client.get("/admin/points/ledger/").status_code in {302, 403}
-    assert client.get("/admin/points/adjust/").status_code in {302, 403}
+    assert client.get("/admin/").status_code == 200  # signed in, MFA passed
+    assert_refused_by_wagtail(client.get("/admin/points/ledger/"), client)
+    assert_refused_by_wagtail(client.get("/admin/points/ledger/?export=csv"), client)
+    assert_refused_by_wagtail(client.get("/admin/points/adjust/"), client)
+    before = Transaction.objects.count()
+    form = {"user": volunteer.pk, "amount": 250, "reason": "不正", "request_id": str(uuid.uuid4())}
+    assert_refused_by_wagtail(client.post("/admin/points/adjust/", form), client)
+    assert Transaction.objects.count() == before
 
 
 def test_adjustment_by_city_staff_needs_a_reason_and_posts_once(client, volunteer):

