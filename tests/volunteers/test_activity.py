@@ -237,6 +237,19 @@ def test_host_sees_a_volunteer_checked_in_elsewhere_without_the_place_or_a_check
     assert Activity.objects.get().place == other
 
 
+def test_a_host_of_several_places_checks_out_where_the_volunteer_is(
+    client, volunteer, host, place, rule
+):
+    second = Place.objects.create(name="第二会場", kind=Place.Kind.SALON, earning_rule=rule)
+    second.hosts.add(host)
+    activity_check_in(volunteer=volunteer, place=second, method="staff", recorded_by=host)
+    client.force_login(host)
+    page = client.get(f"/scan/{card_token(card_for(volunteer))}/").content.decode()
+    assert f'<option value="{second.pk}" selected>第二会場</option>' in page
+    assert f'<option value="{place.pk}">いきいきサロン</option>' in page
+    assert '<button type="submit" class="big">チェックアウト</button>' in page
+
+
 def test_only_host_staff_can_scan_cards(client, volunteer, place):
     stranger = UserFactory()
     token = card_token(card_for(volunteer))
