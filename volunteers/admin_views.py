@@ -41,7 +41,7 @@ def _check_day(day: dt.date) -> None:
 REVIEW_REASONS = {
     "too_long": _("Longer than plausible for the place"),
     "overlap": _("Overlaps another activity"),
-    "forgotten_checkout": _("Check-out forgotten; closed at closing time"),
+    "forgotten_checkout": _("Check-out forgotten; closed automatically"),
 }
 
 
