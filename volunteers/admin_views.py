@@ -24,10 +24,24 @@ from volunteers.models import Activity, Place
 from volunteers.selectors import review_queue
 from volunteers.services import activity_approve, activity_record, activity_reject, place_reprint
 
+#: Dates typed into the back office are refused before this (a slip like year 0001
+#: would otherwise reach date arithmetic that cannot handle it).
+EARLIEST_DAY = dt.date(2000, 1, 1)
+
+
+def _check_day(day: dt.date) -> None:
+    if day < EARLIEST_DAY:
+        raise forms.ValidationError(
+            _("Enter a date from %(year)s onwards.") % {"year": EARLIEST_DAY.year}
+        )
+    if day > timezone.localdate():
+        raise forms.ValidationError(_("The date cannot be in the future."))
+
+
 REVIEW_REASONS = {
     "too_long": _("Longer than plausible for the place"),
     "overlap": _("Overlaps another activity"),
-    "forgotten_checkout": _("Check-out forgotten; closed at closing time"),
+    "forgotten_checkout": _("Check-out forgotten; closed automatically"),
 }
 
 
@@ -83,6 +97,12 @@ class ReviewForm(forms.Form):
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
+    def clean_ended_at(self):
+        value = self.cleaned_data["ended_at"]
+        if value is not None:
+            _check_day(value.date())  # the local date as typed: no conversion to overflow
+        return value
+
 
 class ReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
     form_class = ReviewForm
@@ -128,6 +148,11 @@ class ManualEntryForm(forms.Form):
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        _check_day(day)
+        return day
 
 
 class ManualEntryView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

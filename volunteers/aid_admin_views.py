@@ -31,6 +31,7 @@ from core.admin import GuardedViewMixin
 from core.errors import DomainError
 from core.exports import LocalisedExportMixin
 from core.spreadsheets import read_dataset
+from volunteers.cards import card_context
 from volunteers.forms import AwayForm, CancelForm, ConfirmForm, IntakeForm, ProfileForm
 from volunteers.models import Assignment, HelpCategory, HelpRequest, Resident, VolunteerProfile
 from volunteers.selectors import (
@@ -47,6 +48,7 @@ from volunteers.services import (
     assignment_start,
     availability_exception_add,
     availability_exception_remove,
+    card_reissue,
     request_assign,
     request_cancel,
     request_offer,
@@ -307,7 +309,12 @@ class VolunteerView(CoordinatorView, FormView):
         )
         away = upcoming_exceptions(self.profile) if self.profile else []
         return super().get_context_data(
-            volunteer=self.volunteer, profile=self.profile, history=history, away=away, **kwargs
+            volunteer=self.volunteer,
+            profile=self.profile,
+            history=history,
+            away=away,
+            is_volunteer=self.volunteer.has_role(Role.VOLUNTEER),
+            **kwargs,
         )
 
     def form_valid(self, form):
@@ -332,6 +339,48 @@ class VolunteerView(CoordinatorView, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The volunteer's profile is saved."))
         return redirect("aid_volunteer", pk=self.volunteer.pk)
+
+
+class VolunteerCardView(GuardedViewMixin, TemplateView):
+    """The volunteer's wallet-size check-in card, printable, for volunteers without a
+    smartphone (the site's own print layout, not the admin's). Printing again shows the
+    current card; only :class:`VolunteerCardReissueView` revokes old ones."""
+
+    roles = (Role.COORDINATOR,)
+    template_name = "volunteers/card_print.html"
+
+    def load(self, pk):
+        self.volunteer = get_object_or_404(User, pk=pk, groups__name=Role.VOLUNTEER)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            volunteer=self.volunteer, **card_context(self.request, self.volunteer), **kwargs
+        )
+
+
+class VolunteerCardReissueView(CoordinatorView, TemplateView):
+    """Confirm, then (POST) revoke the volunteer's old card and print the new one."""
+
+    template_name = "volunteers/admin/card_reissue.html"
+    header_icon = "doc-full"
+
+    def load(self, pk):
+        self.volunteer = get_object_or_404(User, pk=pk, groups__name=Role.VOLUNTEER)
+
+    def get_page_title(self):
+        return _("Reissue check-in card: %(name)s") % {"name": self.volunteer.get_full_name()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(volunteer=self.volunteer, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            card_reissue(user=self.volunteer, actor=request.user)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            return redirect("aid_volunteer", pk=self.volunteer.pk)
+        messages.success(request, _("A new card has been issued; the old card no longer works."))
+        return redirect("aid_volunteer_card", pk=self.volunteer.pk)
 
 
 class VolunteerAwayView(CoordinatorView, FormView):

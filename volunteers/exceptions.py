@@ -27,6 +27,11 @@ class InvalidScan(DomainError):
 class AlreadyCheckedIn(ConflictError):
     code = "already_checked_in"
     default_message = _("You are already checked in somewhere. Check out there first.")
+    #: For host staff scanning a card: the other place is not theirs to know.
+    elsewhere_message = _(
+        "This volunteer is still checked in at another place. They need to check out "
+        "there first; if they forgot, the mutual-aid centre can correct it."
+    )
 
 
 class NotCheckedIn(ConflictError):
@@ -40,10 +45,35 @@ class NotHost(DomainError):
     default_message = _("Your account is not host staff of a place, so it cannot scan cards.")
 
 
+class NotVolunteer(DomainError):
+    """Only volunteers are checked in and earn points (self or by card); ``who`` says
+    whose role is missing: the signed-in user's own (``self``) or the card's owner."""
+
+    code = "not_volunteer"
+    http_status = 403
+    messages = {
+        "self": _(
+            "Only registered volunteers can check in and earn points. "
+            "If you would like to volunteer, please contact the mutual-aid centre."
+        ),
+        "card": _(
+            "This card does not belong to a registered volunteer, so it cannot be used "
+            "to check in. Please ask the person to contact the mutual-aid centre."
+        ),
+    }
+
+    def __init__(self, who: str = "self"):
+        super().__init__(self.messages.get(who, self.messages["self"]), who=who)
+
+
 class InvalidActivityTimes(DomainError):
     code = "invalid_times"
     http_status = 400
     default_message = _("The end must be after the start, and not in the future.")
+    too_long_message = _(
+        "An activity at this place can last at most %(minutes)s minutes. "
+        "Correct the check-out time."
+    )
 
 
 class NotReviewable(ConflictError):

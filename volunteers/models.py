@@ -54,7 +54,13 @@ class Place(models.Model):
     closes_at = models.TimeField(
         _("closing time"),
         default=dt.time(17, 0),
-        help_text=_("A check-out forgotten past this time is closed here and flagged."),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A check-out forgotten past this time is closed here and flagged. Leave empty "
+            "for places without a closing time: forgotten check-outs are then closed after "
+            "the longest plausible activity."
+        ),
     )
     max_minutes = models.PositiveIntegerField(
         _("longest plausible activity (minutes)"),
@@ -132,6 +138,9 @@ class Activity(models.Model):
     )
     review_reason = models.CharField(_("reason for review"), max_length=300, blank=True)
     auto_closed = models.BooleanField(_("closed automatically"), default=False)
+    closure_noticed_at = models.DateTimeField(
+        _("volunteer told of the automatic closing"), null=True, blank=True, editable=False
+    )
     transaction = models.OneToOneField(
         "points.Transaction",
         verbose_name=_("points transaction"),

@@ -35,6 +35,7 @@ from volunteers.exceptions import (
     NothingToOffer,
     NotHost,
     NotReviewable,
+    NotVolunteer,
     OfferClosed,
     OfferTaken,
     OutsideServiceHours,
@@ -86,8 +87,14 @@ def place_reprint(*, place: Place) -> Place:
 
 
 @transaction.atomic
-def card_reissue(*, user: User) -> VolunteerCard:
-    """Revoke the volunteer's old card (lost, damaged) and return the new one."""
+def card_reissue(*, user: User, actor: User) -> VolunteerCard:
+    """Revoke the volunteer's old card (lost, damaged) and return the new one; from
+    then on only the new card's code is accepted. Coordinators only.
+    Raises :class:`NotPermitted`, :class:`NotVolunteer`."""
+    if not actor.acts_as(Role.COORDINATOR):
+        raise NotPermitted()
+    if not user.acts_as(Role.VOLUNTEER):
+        raise NotVolunteer("card")
     card = card_for(user)
     VolunteerCard.objects.filter(pk=card.pk).update(
         version=F("version") + 1, issued_at=timezone.now()
@@ -143,27 +150,45 @@ def scan_resolve(token: str) -> ScanTarget:
 #: A check-out scanned again within this time is a replay, answered with the same result.
 REPLAY_WINDOW = dt.timedelta(minutes=10)
 
+#: A scan at a place this soon after the volunteer's activity there was closed
+#: automatically is taken as the check-out they forgot: they are told, once (and on a
+#: replay within :data:`REPLAY_WINDOW`), and not checked in again. The next scan checks in.
+CLOSURE_NOTICE_WINDOW = dt.timedelta(hours=12)
+
 
 def open_activity(volunteer: User) -> Activity | None:
-    return Activity.objects.filter(volunteer=volunteer, status=Activity.Status.OPEN).first()
+    return (
+        Activity.objects.select_related("place")
+        .filter(volunteer=volunteer, status=Activity.Status.OPEN)
+        .first()
+    )
 
 
-def _open_and_recently_closed(
-    volunteer: User, place: Place
+def _open_and_latest_closed(
+    volunteer: User, place: Place, now: dt.datetime
 ) -> tuple[Activity | None, Activity | None]:
-    """The open activity anywhere and the activity at ``place`` that ended within
-    :data:`REPLAY_WINDOW`, in one query (what a scan needs to decide)."""
+    """The open activity anywhere and the scanned activity at ``place`` that ended
+    most recently within :data:`CLOSURE_NOTICE_WINDOW`, in one query (what a scan
+    needs to decide). Paper entries are not scans, so they are left out."""
     rows = list(
         Activity.objects.filter(volunteer=volunteer)
         .filter(
             Q(status=Activity.Status.OPEN)
-            | Q(place=place, ended_at__gte=timezone.now() - REPLAY_WINDOW, auto_closed=False)
+            | (
+                Q(place=place, ended_at__gte=now - CLOSURE_NOTICE_WINDOW)
+                & ~Q(method=Activity.Method.COORDINATOR)
+            )
         )
         .order_by(F("ended_at").desc(nulls_first=True))
     )
     current = next((a for a in rows if a.status == Activity.Status.OPEN), None)
-    just_closed = next((a for a in rows if a.status != Activity.Status.OPEN), None)
-    return current, just_closed
+    latest_closed = next((a for a in rows if a.status != Activity.Status.OPEN), None)
+    return current, latest_closed
+
+
+def _check_volunteer(volunteer: User, *, by_card: bool) -> None:
+    if not volunteer.acts_as(Role.VOLUNTEER):
+        raise NotVolunteer("card" if by_card else "self")
 
 
 def activity_check_in(
@@ -174,19 +199,30 @@ def activity_check_in(
     recorded_by: User,
     at: dt.datetime | None = None,
 ) -> Activity:
-    """Open an activity. One open activity per volunteer (a database constraint):
-    a second check-in anywhere raises :class:`AlreadyCheckedIn`, also under races."""
-    try:
-        with savepoint_if_nested():  # one INSERT: no BEGIN/COMMIT round trips needed
-            return Activity.objects.create(
-                volunteer=volunteer,
-                place=place,
-                method=method,
-                recorded_by=recorded_by,
-                started_at=at or timezone.now(),
-            )
-    except IntegrityError as exc:
-        raise AlreadyCheckedIn(place=str(open_activity(volunteer).place)) from exc
+    """Open an activity for a volunteer (only volunteers earn points).
+
+    One open activity per volunteer (a database constraint): a second check-in
+    anywhere raises :class:`AlreadyCheckedIn`, also under races. When the open activity
+    that blocked the insert is closed before we can name it, the check-in is tried once
+    more. Raises :class:`NotVolunteer`, :class:`AlreadyCheckedIn`.
+    """
+    _check_volunteer(volunteer, by_card=method == Activity.Method.STAFF)
+    for _attempt in range(2):
+        try:
+            with savepoint_if_nested():  # one INSERT: no BEGIN/COMMIT round trips needed
+                return Activity.objects.create(
+                    volunteer=volunteer,
+                    place=place,
+                    method=method,
+                    recorded_by=recorded_by,
+                    started_at=at or timezone.now(),
+                )
+        except IntegrityError as exc:
+            current = open_activity(volunteer)
+            if current is not None:
+                raise AlreadyCheckedIn(place=str(current.place)) from exc
+            conflict = exc
+    raise AlreadyCheckedIn() from conflict
 
 
 def activity_check_out(*, volunteer: User, place: Place, at: dt.datetime | None = None) -> Activity:
@@ -297,8 +333,14 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
 
     A place poster scanned by a volunteer acts for that volunteer; a volunteer card
     scanned by host staff acts for the card's owner at the staff's place (``place``
-    chooses when the staff hosts several). Returns ("check_in" | "check_out", activity).
-    Raises :class:`InvalidScan`, :class:`NotHost`, :class:`AlreadyCheckedIn`.
+    chooses when the staff hosts several). Only volunteers are checked in.
+
+    Returns ("check_in" | "check_out" | "closed_for_review", activity):
+    ``closed_for_review`` answers the first scan at a place after the volunteer's
+    activity there was closed as a forgotten check-out (see
+    :data:`CLOSURE_NOTICE_WINDOW`); nothing new is opened by that scan.
+    Raises :class:`InvalidScan`, :class:`NotHost`, :class:`NotVolunteer`,
+    :class:`AlreadyCheckedIn` (for host staff without naming the other place).
     """
     target = scan_resolve(token)
     if target.place is not None:
@@ -311,11 +353,26 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
         if where is None:
             raise NotHost(field="place")
         volunteer, method = target.volunteer, Activity.Method.STAFF
-    current, just_closed = _open_and_recently_closed(volunteer, where)
-    if current is not None and current.place_id == where.pk:
-        return "check_out", activity_check_out(volunteer=volunteer, place=where)
-    if current is None and just_closed is not None:  # a replayed check-out scan
-        return "check_out", just_closed
+    _check_volunteer(volunteer, by_card=method == Activity.Method.STAFF)
+    now = timezone.now()
+    current, latest = _open_and_latest_closed(volunteer, where, now)
+    if current is not None:
+        if current.place_id == where.pk:
+            return "check_out", activity_check_out(volunteer=volunteer, place=where)
+        if method == Activity.Method.STAFF:
+            raise AlreadyCheckedIn(AlreadyCheckedIn.elsewhere_message)
+        raise AlreadyCheckedIn(place=str(current.place))
+    if latest is not None and latest.auto_closed:
+        noticed = latest.closure_noticed_at
+        if noticed is None or now - noticed < REPLAY_WINDOW:
+            if noticed is None:
+                Activity.objects.filter(pk=latest.pk, closure_noticed_at__isnull=True).update(
+                    closure_noticed_at=now
+                )
+                latest.closure_noticed_at = now
+            return "closed_for_review", latest
+    elif latest is not None and now - latest.ended_at < REPLAY_WINDOW:
+        return "check_out", latest  # a replayed check-out scan
     return "check_in", activity_check_in(
         volunteer=volunteer, place=where, method=method, recorded_by=user
     )
@@ -324,9 +381,26 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
 # --- Review -------------------------------------------------------------------------
 
 
+def forgotten_after(activity: Activity) -> dt.datetime:
+    """When an open activity counts as a forgotten check-out; it is closed at that time.
+
+    Checked in before the place's closing time: that day's closing time. Checked in
+    after closing (an evening event) or at a place without a closing time: once the
+    place's longest plausible activity (``max_minutes``) has passed since check-in.
+    Either way the activity then waits for a coordinator, who can correct the end.
+    """
+    place = activity.place
+    if place.closes_at is not None:
+        day = timezone.localtime(activity.started_at).date()
+        closing = timezone.make_aware(dt.datetime.combine(day, place.closes_at))
+        if closing > activity.started_at:
+            return closing
+    return activity.started_at + dt.timedelta(minutes=max(place.max_minutes, 1))
+
+
 def activities_close_forgotten(*, now: dt.datetime | None = None) -> int:
-    """Close check-ins left open past their place's closing time (at that time) and
-    flag them for review. Idempotent: closed activities are not open any more."""
+    """Close check-ins left open past :func:`forgotten_after` (at that time) and flag
+    them for review. Idempotent: closed activities are not open any more."""
     now = now or timezone.now()
     closed = 0
     for pk in Activity.objects.filter(status=Activity.Status.OPEN).values_list("pk", flat=True):
@@ -334,13 +408,10 @@ def activities_close_forgotten(*, now: dt.datetime | None = None) -> int:
             activity = Activity.objects.select_for_update().select_related("place").get(pk=pk)
             if activity.status != Activity.Status.OPEN:
                 continue
-            day = timezone.localtime(activity.started_at).date()
-            closing = timezone.make_aware(dt.datetime.combine(day, activity.place.closes_at))
-            if closing <= activity.started_at:
-                closing = activity.started_at
-            if now < closing:
+            ends = forgotten_after(activity)
+            if now < ends:
                 continue
-            activity.ended_at = closing
+            activity.ended_at = ends
             activity.auto_closed = True
             _settle(activity, review_reason="forgotten_checkout")
             closed += 1
@@ -357,14 +428,24 @@ def activity_approve(
     *, activity: Activity, actor: User, ended_at: dt.datetime | None = None
 ) -> Activity:
     """A coordinator accepts a reviewed activity (optionally correcting the end time)
-    and it is credited. Raises :class:`NotReviewable`, :class:`NotPermitted`."""
+    and it is credited. A corrected end must be after the check-in, not in the future
+    and within the place's longest plausible activity.
+    Raises :class:`NotReviewable`, :class:`NotPermitted`, :class:`InvalidActivityTimes`
+    (field ``ended_at``)."""
     _reviewer_check(actor)
     activity = Activity.objects.select_for_update().select_related("place").get(pk=activity.pk)
     if activity.status != Activity.Status.REVIEW:
         raise NotReviewable()
     if ended_at is not None:
-        if ended_at <= activity.started_at:
+        if ended_at <= activity.started_at or ended_at > timezone.now():
             raise InvalidActivityTimes(field="ended_at")
+        longest = activity.place.max_minutes
+        if ended_at - activity.started_at > dt.timedelta(minutes=longest):
+            raise InvalidActivityTimes(
+                InvalidActivityTimes.too_long_message % {"minutes": longest},
+                field="ended_at",
+                max_minutes=longest,
+            )
         activity.ended_at = ended_at
     activity.reviewed_by = actor
     _credit(activity)

@@ -17,7 +17,8 @@ from accounts.models import Role
 from core.errors import DomainError
 from points.services import award_points_for
 from qr.render import svg
-from volunteers.exceptions import InvalidScan
+from volunteers.cards import card_context, scan_url
+from volunteers.exceptions import InvalidScan, NotVolunteer
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
 from volunteers.selectors import (
@@ -33,8 +34,6 @@ from volunteers.services import (
     assignment_start,
     availability_exception_add,
     availability_exception_remove,
-    card_for,
-    card_token,
     offer_accept,
     offer_decline,
     open_activity,
@@ -44,10 +43,6 @@ from volunteers.services import (
     scan_toggle,
     volunteer_profile_save,
 )
-
-
-def scan_url(request, token: str) -> str:
-    return request.build_absolute_uri(reverse("scan", args=[token]))
 
 
 @require_http_methods(["GET", "POST"])
@@ -70,8 +65,13 @@ def scan(request, token: str):
     else:
         subject = request.user
         hosted = [target.place]
+    if not subject.acts_as(Role.VOLUNTEER):  # only volunteers are checked in and earn
+        error = NotVolunteer("card" if target.volunteer is not None else "self")
+        return render(request, "volunteers/scan_refused.html", {"error": error}, status=403)
     current = open_activity(subject)
-    context.update(subject=subject, current=current)
+    # Host staff see that a volunteer is checked in elsewhere, but not where.
+    elsewhere = current is not None and current.place_id not in {p.pk for p in hosted}
+    context.update(subject=subject, current=current, elsewhere=elsewhere)
     if request.method == "POST":
         place = None
         if target.volunteer is not None:
@@ -80,7 +80,7 @@ def scan(request, token: str):
             action, activity = scan_toggle(token=token, user=request.user, place=place)
         except DomainError as error:
             context["error"] = error
-            return render(request, "volunteers/scan.html", context, status=409)
+            return render(request, "volunteers/scan.html", context, status=error.http_status)
         return render(
             request,
             "volunteers/scan_done.html",
@@ -104,17 +104,12 @@ def my_activity(request):
 
 @login_required
 def my_card(request):
-    """The personal QR card, wallet size, for venue staff to scan."""
-    card = card_for(request.user)
-    url = scan_url(request, card_token(card))
-    return render(
-        request,
-        "volunteers/my_card.html",
-        {
-            "card": card,
-            "qr": svg(url, title=_("Check-in card of %(name)s") % {"name": request.user}),
-        },
-    )
+    """The personal QR card, wallet size, for venue staff to scan (volunteers only:
+    a card checks its owner in to earn points)."""
+    if not request.user.acts_as(Role.VOLUNTEER):
+        error = NotVolunteer("self")
+        return render(request, "volunteers/scan_refused.html", {"error": error}, status=403)
+    return render(request, "volunteers/my_card.html", card_context(request, request.user))
 
 
 @login_required

@@ -22,6 +22,8 @@ from volunteers.aid_admin_views import (
     RequestView,
     ResidentView,
     VolunteerAwayView,
+    VolunteerCardReissueView,
+    VolunteerCardView,
     VolunteerImportView,
     VolunteerRegisterView,
     VolunteerView,
@@ -313,6 +315,14 @@ def register_aid_urls():
         path("aid/volunteers/<int:pk>/", VolunteerView.as_view(), name="aid_volunteer"),
         path(
             "aid/volunteers/<int:pk>/away/", VolunteerAwayView.as_view(), name="aid_volunteer_away"
+        ),
+        path(
+            "aid/volunteers/<int:pk>/card/", VolunteerCardView.as_view(), name="aid_volunteer_card"
+        ),
+        path(
+            "aid/volunteers/<int:pk>/card/reissue/",
+            VolunteerCardReissueView.as_view(),
+            name="aid_volunteer_card_reissue",
         ),
         path(
             "aid/volunteers/register/",

@@ -9,6 +9,7 @@ import re
 import pytest
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 
 from points.models import EarningRule
 from points.selectors import wallet_balance
@@ -74,14 +75,21 @@ def test_volunteer_scans_the_poster_and_earns_points(chromium, live_server, plac
     page.get_by_label("パスワード").fill(PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(url)
-    page.get_by_role("button", name="チェックイン").click()
-    assert page.get_by_role("heading", name="チェックインしました").is_visible()
+    expect(page.get_by_role("button", name="チェックアウト", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="チェックイン", exact=True).click()
+    expect(page.get_by_role("heading", name="チェックインしました", exact=True)).to_be_visible()
+    assert Activity.objects.get(volunteer=volunteer).status == Activity.Status.OPEN
 
     backdate_open_activity(volunteer, hours=2)
     page.goto(url)
-    assert page.get_by_text("今チェックアウトすると 200 pt").is_visible()
-    page.get_by_role("button", name="チェックアウト").click()
-    assert page.get_by_text("200 pt を付与しました。").is_visible()
+    expect(
+        page.get_by_text("ここまで 120 分です。今チェックアウトすると 200 pt が付与されます。")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="チェックイン", exact=True)).to_have_count(0)
+    page.get_by_role("button", name="チェックアウト", exact=True).click()
+    expect(page.get_by_role("heading", name="チェックアウトしました", exact=True)).to_be_visible()
+    expect(page.get_by_text("200 pt を付与しました。", exact=True)).to_be_visible()
+    assert Activity.objects.get(volunteer=volunteer).status == Activity.Status.CREDITED
 
     page.get_by_role("link", name="ポイントを見る").click()
     assert page.get_by_test_id("balance").inner_text() == "200"
@@ -101,14 +109,25 @@ def test_host_staff_scan_a_card_and_the_volunteer_is_credited(chromium, live_ser
     staff = new_page(chromium, live_server)
     sign_in(staff, host.email)
     staff.goto(url)
-    assert staff.get_by_role("heading", name="木村 和子 さんのカード").is_visible()
-    staff.get_by_role("button", name="チェックイン").click()
-    assert staff.get_by_text("木村 和子 さんが").is_visible()
+    expect(staff.get_by_role("heading", name="木村 和子 さんのカード", exact=True)).to_be_visible()
+    staff.get_by_role("button", name="チェックイン", exact=True).click()
+    expect(staff.get_by_role("heading", name="チェックインしました", exact=True)).to_be_visible()
+    expect(staff.get_by_text("木村 和子 さんが", exact=False)).to_contain_text(
+        "いきいきサロン桜ヶ丘 でチェックインしました。"
+    )
 
     backdate_open_activity(volunteer, hours=3)
     staff.goto(url)
-    staff.get_by_role("button", name="チェックアウト").click()
-    assert staff.get_by_text("300 pt を付与しました。").is_visible()
+    staff.get_by_role("button", name="チェックアウト", exact=True).click()
+    expect(staff.get_by_text("300 pt を付与しました。", exact=True)).to_be_visible()
     assert wallet_balance(volunteer) == 300
     activity = Activity.objects.get()
     assert (activity.method, activity.recorded_by) == ("staff", host)
+
+    # Host staff are not volunteers: their own poster scan is refused, nothing written.
+    staff.goto(f"/places/{place.pk}/poster/")
+    poster_url = decode(staff.locator(".poster-qr"))
+    staff.goto(poster_url)
+    expect(staff.get_by_role("heading", name="チェックインできません", exact=True)).to_be_visible()
+    expect(staff.get_by_role("button", name="チェックイン", exact=True)).to_have_count(0)
+    assert Activity.objects.count() == 1

@@ -7,13 +7,21 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from core.errors import NotPermitted
 from points import codes
 from points.models import EarningRule, Transaction
 from points.selectors import audit_ledger, wallet_balance
 from qr import tokens
 from tests.factories import UserFactory
 from tests.points.support import run_concurrently
-from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotHost
+from volunteers import services
+from volunteers.exceptions import (
+    AlreadyCheckedIn,
+    InvalidActivityTimes,
+    InvalidScan,
+    NotHost,
+    NotVolunteer,
+)
 from volunteers.models import Activity, Place
 from volunteers.services import (
     activities_close_forgotten,
@@ -102,9 +110,11 @@ def test_a_card_token_is_not_a_poster_token():
     assert excinfo.value.reason == "wrong_purpose"
 
 
-def test_reissuing_a_card_revokes_the_old_one(volunteer, host, place):
+def test_reissuing_a_card_revokes_the_old_one(volunteer, host, place, coordinator):
     old = card_token(card_for(volunteer))
-    card_reissue(user=volunteer)
+    with pytest.raises(NotPermitted):
+        card_reissue(user=volunteer, actor=host)
+    card_reissue(user=volunteer, actor=coordinator)
     with pytest.raises(InvalidScan) as excinfo:
         scan_toggle(token=old, user=host)
     assert excinfo.value.reason == "revoked"
@@ -127,15 +137,25 @@ def test_self_check_in_then_out_credits_points_once(client, volunteer, place):
     client.force_login(volunteer)
     with frozen(at(10)):
         page = client.get(f"/scan/{token}/").content.decode()
-        assert "チェックイン" in page
-        assert client.post(f"/scan/{token}/").status_code == 200
+        assert '<button type="submit" class="big">チェックイン</button>' in page
+        assert "チェックアウト</button>" not in page
+        checked_in = client.post(f"/scan/{token}/")
+        assert checked_in.status_code == 200
+        assert "<h1>チェックインしました</h1>" in checked_in.content.decode()
+    assert Activity.objects.get().status == "open"
     with frozen(at(12, 5)):
         page = client.get(f"/scan/{token}/").content.decode()
-        assert "125" in page and "200" in page  # minutes so far, points it will earn
+        # minutes so far, and the points checking out now would earn
+        assert "ここまで 125 分です。今チェックアウトすると 200 pt が付与されます。" in page, page
+        assert '<button type="submit" class="big">チェックアウト</button>' in page
         done = client.post(f"/scan/{token}/").content.decode()
-        assert "200 pt" in done
-    with frozen(at(12, 6)):
-        client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        assert "<h1>チェックアウトしました</h1>" in done and "200 pt を付与しました。" in done
+    with frozen(at(12, 6)):  # the same scan again through the API: a replay, not a check-in
+        replay = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert replay.status_code == 200
+    assert replay.json()["action"] == "check_out"
+    assert replay.json()["activity"]["status"] == "credited"
+    assert replay.json()["activity"]["points"] == 200
     activity = Activity.objects.get()
     assert (activity.status, activity.duration_minutes, activity.method) == (
         "credited",
@@ -179,13 +199,55 @@ def test_host_staff_scan_a_card_to_check_a_volunteer_in_and_out(client, voluntee
     token = card_token(card_for(volunteer))
     client.force_login(host)
     with frozen(at(13)):
-        assert "チェックイン" in client.get(f"/scan/{token}/").content.decode()
-        client.post(f"/scan/{token}/", {"place": place.pk})
+        page = client.get(f"/scan/{token}/").content.decode()
+        assert '<button type="submit" class="big">チェックイン</button>' in page
+        done = client.post(f"/scan/{token}/", {"place": place.pk}).content.decode()
+        assert "<h1>チェックインしました</h1>" in done
     with frozen(at(15)):
-        client.post(f"/scan/{token}/", {"place": place.pk})
+        page = client.get(f"/scan/{token}/").content.decode()
+        assert '<button type="submit" class="big">チェックアウト</button>' in page
+        done = client.post(f"/scan/{token}/", {"place": place.pk}).content.decode()
+        assert "<h1>チェックアウトしました</h1>" in done and "200 pt を付与しました。" in done
     activity = Activity.objects.get()
     assert (activity.method, activity.recorded_by, activity.status) == ("staff", host, "credited")
     assert wallet_balance(volunteer) == 200
+
+
+def test_host_sees_a_volunteer_checked_in_elsewhere_without_the_place_or_a_check_out(
+    client, volunteer, host, place, rule
+):
+    """Decision: host staff learn that the volunteer is checked in somewhere else (so
+    they know why the card does nothing), but not where, and get no button that could
+    only fail."""
+    other = Place.objects.create(name="ひみつの会場", kind=Place.Kind.SALON, earning_rule=rule)
+    activity_check_in(volunteer=volunteer, place=other, method="self", recorded_by=volunteer)
+    token = card_token(card_for(volunteer))
+    client.force_login(host)
+    page = client.get(f"/scan/{token}/").content.decode()
+    assert "別の会場でチェックイン中です" in page
+    assert "ひみつの会場" not in page
+    assert "チェックアウト</button>" not in page and "チェックイン</button>" not in page
+    refused = client.post(f"/scan/{token}/", {"place": place.pk})
+    assert refused.status_code == 409 and "ひみつの会場" not in refused.content.decode()
+    api = client.post(
+        "/api/v1/scans/", {"token": token, "place": place.pk}, content_type="application/json"
+    )
+    assert api.status_code == 409 and api.json()["code"] == "already_checked_in"
+    assert "ひみつの会場" not in api.content.decode()
+    assert Activity.objects.get().place == other
+
+
+def test_a_host_of_several_places_checks_out_where_the_volunteer_is(
+    client, volunteer, host, place, rule
+):
+    second = Place.objects.create(name="第二会場", kind=Place.Kind.SALON, earning_rule=rule)
+    second.hosts.add(host)
+    activity_check_in(volunteer=volunteer, place=second, method="staff", recorded_by=host)
+    client.force_login(host)
+    page = client.get(f"/scan/{card_token(card_for(volunteer))}/").content.decode()
+    assert f'<option value="{second.pk}" selected>第二会場</option>' in page
+    assert f'<option value="{place.pk}">いきいきサロン</option>' in page
+    assert '<button type="submit" class="big">チェックアウト</button>' in page
 
 
 def test_only_host_staff_can_scan_cards(client, volunteer, place):
@@ -234,6 +296,55 @@ def test_forgotten_check_out_is_closed_at_closing_time_and_flagged(volunteer, pl
     assert wallet_balance(volunteer) == 0
 
 
+def test_an_evening_check_in_is_not_closed_at_zero_minutes(volunteer, place):
+    """Checked in after closing (16:00): forgotten only once the place's longest
+    plausible activity (480 minutes) has passed, and closed at that time."""
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(18)
+    )
+    assert activities_close_forgotten(now=at(18, 15)) == 0
+    assert activities_close_forgotten(now=at(23, 59)) == 0
+    assert Activity.objects.get().status == "open"
+    assert activities_close_forgotten(now=at(2, day=dt.date(2026, 11, 21))) == 1
+    activity = Activity.objects.get()
+    assert (activity.status, activity.review_reason) == ("review", "forgotten_checkout")
+    assert activity.ended_at == at(2, day=dt.date(2026, 11, 21))
+
+
+def test_a_place_without_closing_time_closes_after_the_longest_activity(volunteer, place):
+    Place.objects.filter(pk=place.pk).update(closes_at=None, max_minutes=120)
+    place.refresh_from_db()
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(10)
+    )
+    assert activities_close_forgotten(now=at(11, 59)) == 0
+    assert activities_close_forgotten(now=at(12, 30)) == 1
+    assert Activity.objects.get().ended_at == at(12)
+
+
+def test_a_scan_after_the_automatic_closing_tells_and_does_not_check_in(client, volunteer, place):
+    token = place_token(place)
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(13)
+    )
+    assert activities_close_forgotten(now=at(16, 5)) == 1
+    client.force_login(volunteer)
+    with frozen(at(16, 20)):  # the volunteer scans to check out, after the beat run
+        api = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert api.status_code == 200
+    assert api.json()["action"] == "closed_for_review"
+    assert api.json()["activity"]["status"] == "review"
+    assert Activity.objects.count() == 1
+    with frozen(at(16, 22)):  # a double tap on the page: the same answer
+        page = client.post(f"/scan/{token}/").content.decode()
+    assert "自動的に締め" in page and "<h1>再チェックインしていません</h1>" in page
+    assert Activity.objects.count() == 1 and not Activity.objects.filter(status="open").exists()
+    with frozen(at(16, 40)):  # told once; scanning again means a new activity
+        again = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert again.status_code == 201 and again.json()["action"] == "check_in"
+    assert Activity.objects.filter(status="open").count() == 1
+
+
 def test_coordinator_paper_entry_records_the_actor(volunteer, place):
     coordinator = UserFactory(roles=["coordinator"])
     activity = activity_record(
@@ -260,6 +371,115 @@ def test_short_activity_earns_nothing_but_is_logged(volunteer, rule, place):
     )
     activity = activity_check_out(volunteer=volunteer, place=place, at=at(10, 20))
     assert (activity.status, activity.review_reason) == ("no_points", "too_short")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "shown"),
+    [
+        ({"min_minutes": 30}, "too_short", "活動時間が短いため"),
+        ({"min_age": 18}, "birth_date_unknown", "生年月日"),
+        ({"active": False}, "inactive_rule", "現在ポイントを付与していません"),
+    ],
+)
+def test_the_done_page_says_why_no_points(client, volunteer, rule, place, change, reason, shown):
+    for name, value in change.items():
+        setattr(rule, name, value)
+    rule.save()
+    token = place_token(place)
+    client.force_login(volunteer)
+    with frozen(at(10)):
+        client.post(f"/scan/{token}/")
+    with frozen(at(10, 20) if reason == "too_short" else at(12)):
+        done = client.post(f"/scan/{token}/").content.decode()
+    assert Activity.objects.get().review_reason == reason
+    assert shown in done
+    if reason != "too_short":
+        assert "活動時間が短いため" not in done
+
+
+def test_approving_with_a_bad_end_time_is_refused_with_a_field(volunteer, place, coordinator):
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(7)
+    )
+    long = activity_check_out(volunteer=volunteer, place=place, at=at(16, 30))
+    for ended_at in (
+        at(6),  # before the check-in
+        timezone.now() + dt.timedelta(days=1),  # in the future
+        dt.datetime(9999, 12, 31, tzinfo=TOKYO),  # far future: would overflow the credit
+        at(7) + dt.timedelta(minutes=place.max_minutes + 1),  # longer than plausible
+    ):
+        with pytest.raises(InvalidActivityTimes) as excinfo:
+            activity_approve(activity=long, actor=coordinator, ended_at=ended_at)
+        assert excinfo.value.field == "ended_at"
+    long.refresh_from_db()
+    assert long.status == "review" and wallet_balance(volunteer) == 0
+    activity_approve(activity=long, actor=coordinator, ended_at=at(15))
+    assert wallet_balance(volunteer) == 800
+
+
+# --- Only volunteers are checked in -------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [None, "resident", "shop_staff", "city_staff"])
+def test_only_volunteers_check_in_with_a_poster(client, place, role):
+    user = UserFactory(roles=[role] if role else [])
+    token = place_token(place)
+    client.force_login(user)
+    page = client.get(f"/scan/{token}/")
+    assert page.status_code == 403
+    assert "ボランティアとして登録された方だけ" in page.content.decode()
+    assert client.post(f"/scan/{token}/").status_code == 403
+    api = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+    assert api.status_code == 403 and api.json()["code"] == "not_volunteer"
+    with pytest.raises(NotVolunteer):
+        scan_toggle(token=token, user=user)
+    assert state() == (0, 0)
+
+
+def test_hosts_cannot_check_themselves_in_and_non_volunteers_have_no_card(client, host, place):
+    client.force_login(host)
+    api = client.post(
+        "/api/v1/scans/", {"token": place_token(place)}, content_type="application/json"
+    )
+    assert api.status_code == 403 and api.json()["code"] == "not_volunteer"
+    assert client.get("/me/card/").status_code == 403
+    assert not host.__class__.objects.filter(pk=host.pk, volunteer_card__isnull=False).exists()
+
+
+def test_a_card_of_a_non_volunteer_is_refused(client, host, place):
+    resident = UserFactory(roles=["resident"])
+    token = card_token(card_for(resident))  # e.g. printed before the role was removed
+    client.force_login(host)
+    page = client.get(f"/scan/{token}/")
+    assert page.status_code == 403 and "このカードはボランティア" in page.content.decode()
+    assert client.post(f"/scan/{token}/", {"place": place.pk}).status_code == 403
+    api = client.post(
+        "/api/v1/scans/", {"token": token, "place": place.pk}, content_type="application/json"
+    )
+    assert api.status_code == 403 and api.json()["code"] == "not_volunteer"
+    assert state() == (0, 0)
+
+
+# --- Races --------------------------------------------------------------------------
+
+
+def test_check_in_retries_when_the_blocking_activity_closes_meanwhile(volunteer, place):
+    """The open activity that made the INSERT fail is checked out before we look it
+    up: the check-in is tried again instead of failing on a missing place."""
+    blocking = activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(9)
+    )
+    real = services.open_activity
+
+    def closed_meanwhile(who):
+        Activity.objects.filter(pk=blocking.pk).update(status="credited", ended_at=at(10))
+        return real(who)
+
+    with mock.patch.object(services, "open_activity", side_effect=closed_meanwhile):
+        activity = activity_check_in(
+            volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=at(11)
+        )
+    assert activity.status == "open" and activity.pk != blocking.pk
 
 
 # --- Concurrency (PostgreSQL) -------------------------------------------------------

@@ -9,8 +9,16 @@ from points.models import EarningRule
 from points.selectors import wallet_balance
 from tests.factories import UserFactory
 from tests.points.test_interfaces import signed_in_back_office
+from volunteers.exceptions import InvalidScan
 from volunteers.models import Activity, Place
-from volunteers.services import activity_check_in, activity_check_out, place_token
+from volunteers.services import (
+    activity_check_in,
+    activity_check_out,
+    card_for,
+    card_token,
+    place_token,
+    scan_resolve,
+)
 
 pytestmark = pytest.mark.django_db
 TOKYO = timezone.get_default_timezone()
@@ -90,3 +98,76 @@ def test_volunteers_cannot_open_the_activity_back_office(client, volunteer, plac
         f"/places/{place.pk}/poster/",
     ):
         assert client.get(url).status_code == 403, url
+
+
+def test_approving_with_a_future_end_time_is_a_field_error(coordinator_client, volunteer, place):
+    start = dt.datetime(2026, 11, 2, 9, tzinfo=TOKYO)
+    activity_check_in(
+        volunteer=volunteer, place=place, method="self", recorded_by=volunteer, at=start
+    )
+    long = activity_check_out(volunteer=volunteer, place=place, at=start + dt.timedelta(hours=6))
+    for ended_at in ("9999-12-31T23:59", "0001-01-01T00:00", "2026-11-02T20:00"):
+        response = coordinator_client.post(
+            f"/admin/activities/review/{long.pk}/",
+            {"decision": "approve", "ended_at": ended_at, "note": ""},
+        )
+        assert response.status_code == 200, ended_at
+        assert response.context["form"].errors["ended_at"], ended_at
+    long.refresh_from_db()
+    assert long.status == "review" and wallet_balance(volunteer) == 0
+
+
+@pytest.mark.parametrize("day", ["0001-02-01", "1999-12-31", "2999-01-01"])
+def test_paper_entry_refuses_implausible_dates(coordinator_client, volunteer, place, day):
+    form = {"volunteer": volunteer.pk, "place": place.pk, "day": day}
+    response = coordinator_client.post(
+        "/admin/activities/enter/", {**form, "start": "10:00", "end": "11:00"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["day"]
+    assert Activity.objects.count() == 0
+
+
+def test_coordinators_print_and_reissue_a_volunteers_card(coordinator_client, volunteer, place):
+    old = card_token(card_for(volunteer))
+    page = coordinator_client.get(f"/admin/aid/volunteers/{volunteer.pk}/").content.decode()
+    assert f"/admin/aid/volunteers/{volunteer.pk}/card/" in page
+    assert f"/admin/aid/volunteers/{volunteer.pk}/card/reissue/" in page
+    printed = coordinator_client.get(f"/admin/aid/volunteers/{volunteer.pk}/card/")
+    assert printed.status_code == 200
+    html = printed.content.decode()
+    assert f"No.{volunteer.pk}-1" in html and volunteer.get_full_name() in html
+    assert 'class="id-card-qr"><svg' in html
+    confirm = coordinator_client.get(f"/admin/aid/volunteers/{volunteer.pk}/card/reissue/")
+    assert confirm.status_code == 200 and card_for(volunteer).version == 1  # GET changes nothing
+    response = coordinator_client.post(f"/admin/aid/volunteers/{volunteer.pk}/card/reissue/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/admin/aid/volunteers/{volunteer.pk}/card/"
+    new = card_token(card_for(volunteer))
+    assert new != old and card_for(volunteer).version == 2
+    reprinted = coordinator_client.get(response["Location"]).content.decode()
+    assert f"No.{volunteer.pk}-2" in reprinted and f"No.{volunteer.pk}-1" not in reprinted
+    with pytest.raises(InvalidScan) as excinfo:
+        scan_resolve(old)
+    assert excinfo.value.reason == "revoked"
+
+
+def test_only_coordinators_print_or_reissue_cards(client, volunteer, place):
+    host = UserFactory()
+    place.hosts.add(host)
+    for user in (volunteer, host, UserFactory(roles=["shop_staff"])):
+        client.force_login(user)
+        for url in (
+            f"/admin/aid/volunteers/{volunteer.pk}/card/",
+            f"/admin/aid/volunteers/{volunteer.pk}/card/reissue/",
+        ):
+            assert client.get(url).status_code in (302, 403), (user, url)
+            assert client.post(url).status_code in (302, 403), (user, url)
+    assert card_for(volunteer).version == 1
+
+
+def test_only_volunteers_get_cards_in_the_back_office(coordinator_client):
+    resident = UserFactory(roles=["resident"])
+    assert coordinator_client.get(f"/admin/aid/volunteers/{resident.pk}/card/").status_code == 404
+    url = f"/admin/aid/volunteers/{resident.pk}/card/reissue/"
+    assert coordinator_client.post(url).status_code == 404

@@ -34,7 +34,7 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 
 class ScanResultSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=["check_in", "check_out"])
+    action = serializers.ChoiceField(choices=["check_in", "check_out", "closed_for_review"])
     activity = ActivitySerializer()
 
 
