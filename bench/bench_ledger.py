@@ -233,22 +233,30 @@ def run_clients(label: str, kind: str, workload: str, clients: int) -> Run:
 PGBENCH_TPS = re.compile(r"^tps = ([0-9.]+) \(without initial connection time\)", re.M)
 
 
-def run_pgbench(clients: int) -> Run:
-    base = [PGBENCH, "-b", "tpcb-like", "-c", str(clients), "-j", str(clients)]
+def _pgbench(label: str, args: list[str], dbname: str, clients: int, warm_up: bool) -> Run:
+    """One pgbench run of ``args`` at ``clients`` clients after a checkpoint: its tps
+    (after an untimed warm-up run first when ``warm_up``)."""
+    base = [PGBENCH, *args, "-c", str(clients), "-j", str(clients)]
     admin_execute("CHECKPOINT")
-    for seconds, extra in ((max(1, round(WARMUP)), []), (max(1, round(SECONDS)), ["-n"])):
+    phases = [(max(1, round(WARMUP)), [])] if warm_up else []
+    phases.append((max(1, round(SECONDS)), ["-n"]))
+    for seconds, extra in phases:
         done = subprocess.run(
-            [*base, "-T", str(seconds), *extra, f"{PG_URL}/{PGBENCH_DB}"],
+            [*base, "-T", str(seconds), *extra, f"{PG_URL}/{dbname}"],
             capture_output=True,
             text=True,
             check=False,
         )
         if done.returncode != 0:
-            fail(f"pgbench -c {clients} failed:\n{done.stderr[-4000:]}")
+            fail(f"pgbench ({label}) -c {clients} failed:\n{done.stderr[-4000:]}")
     match = PGBENCH_TPS.search(done.stdout)
     if match is None:
         fail(f"cannot read tps from pgbench's output:\n{done.stdout}")
-    return Run("pgbench tpcb-like", clients, float(match.group(1)))
+    return Run(label, clients, float(match.group(1)))
+
+
+def run_pgbench(clients: int) -> Run:
+    return _pgbench("pgbench tpcb-like", ["-b", "tpcb-like"], PGBENCH_DB, clients, warm_up=True)
 
 
 # The uniform transfers of ``role_client`` as pgbench runs them: two distinct wallets
@@ -268,25 +276,13 @@ SELECT * FROM points_post(jsonb_build_object('kind', 'transfer', 'idempotency_ke
 
 
 def run_points_post(clients: int, lo: int, hi: int) -> Run:
-    """``points_post()`` from pgbench's C client: the ledger's database work alone."""
+    """``points_post()`` from pgbench's C client: the ledger's database work alone
+    (no warm-up: the ledger's own runs just warmed the same tables)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
         script.write(POINTS_POST_SCRIPT)
         script.flush()
-        base = [PGBENCH, "-n", "-f", script.name, "-c", str(clients), "-j", str(clients)]
-        base += ["-D", f"lo={lo}", "-D", f"hi={hi}"]
-        admin_execute("CHECKPOINT")
-        done = subprocess.run(
-            [*base, "-T", str(max(1, round(SECONDS))), f"{PG_URL}/{LEDGER_DB}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        fail(f"pgbench points_post() -c {clients} failed:\n{done.stderr[-4000:]}")
-    match = PGBENCH_TPS.search(done.stdout)
-    if match is None:
-        fail(f"cannot read tps from pgbench's output:\n{done.stdout}")
-    return Run("points_post() from pgbench", clients, float(match.group(1)))
+        args = ["-f", script.name, "-D", f"lo={lo}", "-D", f"hi={hi}"]
+        return _pgbench("points_post() from pgbench", args, LEDGER_DB, clients, warm_up=False)
 
 
 def verify(kind: str, runs: list[Run], seeded: int) -> None:
