@@ -33,6 +33,17 @@ def today_at(hour: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(hour)))
 
 
+def open_request(district, res=None, *, code: str = "shopping") -> HelpRequest:
+    """A request received today for 10:00-11:00, written directly (no intake checks)."""
+    return HelpRequest.objects.create(
+        resident=res or resident(district),
+        category=category(code),
+        district=district,
+        starts_at=today_at(10),
+        ends_at=today_at(11),
+    )
+
+
 def test_resident_search_by_kana_phone_and_address(desk, district):
     found = resident(
         district, full_name_kana="コバヤシ トメ", phone="+81312345678", address="緑町3-2-1"
@@ -122,13 +133,7 @@ def test_intake_then_suggestions_then_offer_and_assign(desk, district):
 
 def test_exports_and_dashboard(desk, district, coordinator):
     res = resident(district)
-    HelpRequest.objects.create(
-        resident=res,
-        category=category("trash"),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    open_request(district, res, code="trash")
     csv = download(desk, "/admin/aid/requests/?export=csv")
     assert res.full_name in csv and district.name in csv
     assert f"{timezone.localdate().isoformat()} 10:00:00," in csv  # local, no +00:00
@@ -242,13 +247,7 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     request_assign(help_request=req, volunteer=helper, actor=coordinator)
     url = f"/admin/aid/requests/{req.pk}/"
     desk.post(url, {"action": "start"})
@@ -290,13 +289,7 @@ def test_seed_demo_makes_a_monday_morning_board_once(capsys):
 
 def test_a_resident_with_requests_cannot_be_deleted_and_it_is_not_a_500(desk, district):
     res = resident(district)
-    HelpRequest.objects.create(
-        resident=res,
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    open_request(district, res)
     response = desk.post(f"/admin/aid_residents/delete/{res.pk}/")
     assert response.status_code < 500
     assert HelpRequest.objects.filter(resident=res).exists()
@@ -307,13 +300,7 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     assert eligible_volunteers(req).exists()
     response = desk.post(
         f"/admin/aid/volunteers/{helper.pk}/away/", {"date": timezone.localdate().isoformat()}
@@ -333,13 +320,7 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
 
 
 def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     url = f"/admin/aid/requests/{req.pk}/"
     for data in (
         {"action": "confirm", "minutes": "20", "cash_received_yen": "200"},
@@ -355,13 +336,7 @@ def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, dist
 
 def test_offers_go_only_to_volunteers(desk, district, coordinator):
     helper = volunteer(district)
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     url = f"/admin/aid/requests/{req.pk}/"
     # A tampered form with someone who is not a volunteer: refused as a whole, said so.
     refused = desk.post(url, {"action": "offer", "volunteers": [helper.pk, coordinator.pk]})
@@ -377,13 +352,7 @@ def test_offers_go_only_to_volunteers(desk, district, coordinator):
 def test_other_staff_never_see_residents(client, district, role):
     staff = signed_in_back_office(client, UserFactory(roles=[role]))
     res = resident(district, full_name="小林 トメ")
-    req = HelpRequest.objects.create(
-        resident=res,
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district, res)
     for url in (
         "/admin/aid/",
         f"/admin/aid/?q={res.full_name_kana}",
@@ -410,13 +379,7 @@ def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordi
     from django.test import Client
 
     helper = volunteer(district, full_name="森 さくら")
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
     url = f"/admin/aid/residents/{req.resident_id}/"
     nobody = "この方の情報を開いたボランティアはまだいません"
@@ -479,13 +442,7 @@ def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
     helper = volunteer(
         district, full_name="森 さくら", weekly=((weekday, dt.time(9), dt.time(16)),)
     )
-    req = HelpRequest.objects.create(
-        resident=resident(district),
-        category=category(),
-        district=district,
-        starts_at=today_at(10),
-        ends_at=today_at(11),
-    )
+    req = open_request(district)
     url = f"/admin/aid/requests/{req.pk}/"
     pages = (url, f"/admin/aid/residents/{req.resident_id}/", f"/admin/aid/volunteers/{helper.pk}/")
     profile = UserProfile.get_for_user(coordinator)
