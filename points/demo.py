@@ -24,6 +24,7 @@ RULES = [
         "rounding_minutes": 30,
         "min_age": 18,
         "yearly_cap": 8000,
+        "cap_group": "salon",
         "year_basis": EarningRule.YearBasis.FISCAL,
     },
     {
@@ -34,6 +35,9 @@ RULES = [
         "min_minutes": 30,
         "daily_cap": 200,
         "yearly_cap": 8000,
+        # Limits of its own: in the shared default group the morning's salon points
+        # used up this rule's 200 a day, and every demo visit was credited 0.
+        "cap_group": "care-facility",
         "year_basis": EarningRule.YearBasis.FISCAL,
     },
 ]

@@ -15,6 +15,8 @@ from cms.models import (
     ProposalCallPage,
     ProposalTrack,
 )
+from points.models import CapReason, Transaction
+from points.selectors import audit_ledger
 from tests.platform.totp import totp_now
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,31 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys, client):
     client.post("/accounts/login/", {"login": email, "password": password})
     client.post("/accounts/2fa/authenticate/", {"code": totp_now(secret)})
     assert client.get("/admin/").status_code == 200
+
+
+def test_seeded_points_history_shows_each_limit_where_it_applies(capsys):
+    """Care-facility visits earn 200 each, a second visit on one day is held back by
+    that rule's daily limit, and salon hours are never capped (the two rules have
+    limits of their own)."""
+    run(capsys)
+    for email in ("volunteer@demo.example.jp", "kimura@demo.example.jp"):
+        awards = Transaction.objects.filter(
+            kind="earn", entries__account__owner__email=email
+        ).select_related("rule")
+        visits: dict = {}
+        for award in awards.filter(rule__activity_kind="care-facility").order_by("pk"):
+            visits.setdefault(award.activity_date, []).append(
+                (award.requested_points - award.capped_points, award.cap_reason)
+            )
+        assert len(visits) == 8, visits
+        assert sorted(set(map(tuple, visits.values()))) == [
+            ((200, CapReason.NONE),),
+            ((200, CapReason.NONE), (0, CapReason.DAILY)),
+        ]
+        salon = awards.filter(rule__activity_kind="salon")
+        assert salon.count() == 16
+        assert not salon.exclude(capped_points=0).exists()
+    assert audit_ledger().ok
 
 
 def test_seed_demo_refuses_production(settings):
