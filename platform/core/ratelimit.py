@@ -30,6 +30,12 @@ def record_failure(names: list[str], *, period: int) -> None:
         key = _key(name, period)
         if not cache.add(key, 1, timeout=period):
             try:
-                cache.incr(key)
+                count = cache.incr(key)
             except ValueError:  # expired between add and incr
                 cache.set(key, 1, timeout=period)
+            else:
+                if count == 1:
+                    # It expired inside incr(): Django's Redis incr() checks that the
+                    # key exists, then INCR creates it anew, without an expiry. Give
+                    # the new window its period, or this counter would never reset.
+                    cache.touch(key, period)

@@ -26,13 +26,12 @@ the fewer statements. What changed and why:
   3. the entries, in line order;
   4. the locks on the touched accounts except the issuance account, in primary-key
      order (``FOR NO KEY UPDATE``), as before;
-  5. one ``UPDATE`` that adds each account's delta **only where the result is
-     allowed** (the issuance account, or not below zero). When fewer accounts moved
-     than should have, the first account in line order that would go below zero is
-     looked up (among the rows this update left alone, whose balances are still the
-     ones that were checked) and ``IK002`` is raised with the same details as before;
-     raising rolls the whole statement back, the rows already updated included. The
-     separate check query of 0004 ran on every posting; now it runs only on a refusal.
+  5. one ``UPDATE`` that adds each account's delta **only if no locked account would
+     go below zero** (a one-time check inside the statement; the issuance account may).
+     When it updated nothing, the first account in line order that would go below
+     zero is looked up and ``IK002`` is raised with the same details as before. The
+     separate check query of 0004 ran on every posting; now it runs only on a refusal,
+     and a refused posting still never locks the issuance account.
 
   Returning the result with ``RETURN NEXT`` instead of ``RETURN QUERY SELECT`` saves
   one more executor run. ``points_award_post()`` calls this function for its posting
@@ -50,15 +49,17 @@ AS $$
 DECLARE
     named integer;
     found_count integer;
-    total bigint;
+    total numeric;
     moving_ids bigint[];
-    moving_deltas bigint[];
+    moving_deltas numeric[];
     moved bigint[];
     new_id bigint;
     stored_fingerprint varchar;
     line record;
 BEGIN
-    WITH d AS (SELECT l.id, sum(l.amount)::bigint AS delta
+    -- Sums as numeric (the type sum() gives), as before: a huge amount must still
+    -- meet the checks below in their order, not an overflow error first.
+    WITH d AS (SELECT l.id, sum(l.amount) AS delta
                  FROM unnest(account_ids, amounts) AS l (id, amount) GROUP BY l.id)
     SELECT count(*), coalesce(sum(d.delta), 0),
            array_agg(d.id ORDER BY d.id) FILTER (WHERE d.delta <> 0),
@@ -67,7 +68,8 @@ BEGIN
       INTO named, total, moving_ids, moving_deltas, found_count
       FROM d;
     IF found_count <> named THEN
-        RAISE EXCEPTION 'unknown points account ids in %', account_ids
+        RAISE EXCEPTION 'unknown points account ids in %',
+            (SELECT array_agg(DISTINCT a ORDER BY a) FROM unnest(account_ids) AS a)
             USING ERRCODE = 'IK004';
     END IF;
 
@@ -107,14 +109,18 @@ BEGIN
 
     PERFORM 1 FROM points_account
       WHERE id = ANY (account_ids) AND kind <> 'issuance' ORDER BY id FOR NO KEY UPDATE;
-    -- Rows found by "id = ANY (...)", never by a join: a join with the lines makes
-    -- the generic plan scan the whole table wherever it is small.
+    -- All or nothing: when any locked account cannot pay, no row is updated, so a
+    -- refused posting never takes the issuance account's row lock (which only the
+    -- update takes). Rows are found by "id = ANY (...)", never by a join: a join with
+    -- the lines makes the generic plan scan the whole table wherever it is small.
     WITH updated AS (
         UPDATE points_account AS acc
            SET balance = acc.balance + moving_deltas[array_position(moving_ids, acc.id)]
          WHERE acc.id = ANY (moving_ids)
-           AND (acc.kind = 'issuance'
-                OR acc.balance + moving_deltas[array_position(moving_ids, acc.id)] >= 0)
+           AND NOT EXISTS (
+               SELECT 1 FROM points_account AS o
+                WHERE o.id = ANY (moving_ids) AND o.kind <> 'issuance'
+                  AND o.balance + moving_deltas[array_position(moving_ids, o.id)] < 0)
         RETURNING acc.id)
     SELECT array_agg(updated.id) INTO moved FROM updated;
 
@@ -126,7 +132,6 @@ BEGIN
                      GROUP BY l.id) AS d
               JOIN points_account AS acc ON acc.id = d.id
              WHERE acc.kind <> 'issuance' AND acc.balance + d.delta < 0
-               AND acc.id <> ALL (coalesce(moved, '{}'))
              ORDER BY d.first_seen
              LIMIT 1
         LOOP

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from django.test import override_settings
 
 from core import ratelimit
@@ -56,3 +58,33 @@ def test_the_window_closes_a_period_after_the_first_failure(clock):
     assert not ratelimit.blocked(["guesser"], limit=LIMIT, period=PERIOD)
     fail(1)  # a new window
     assert not ratelimit.blocked(["guesser"], limit=LIMIT, period=PERIOD)
+
+
+@pytest.mark.redis
+def test_a_counter_that_expires_during_an_increment_still_expires(redis_url, monkeypatch):
+    """Django's Redis ``incr()`` checks that the key exists, then sends INCR, which
+    creates a key that expired in between with no expiry at all: with a fixed key the
+    name would then stay blocked for good. Reproduced by making the check see a key
+    that has just gone."""
+    import redis
+
+    with override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": redis_url,
+                "KEY_PREFIX": "ratelimit-test",
+            }
+        }
+    ):
+        cache.clear()
+        with monkeypatch.context() as patch:
+            patch.setattr(RedisCache, "add", lambda *args, **kwargs: False)  # it existed
+            patch.setattr(redis.Redis, "exists", lambda self, *keys: 1)  # and still did
+            ratelimit.record_failure(["guesser"], period=PERIOD)
+
+        key = cache.make_and_validate_key(ratelimit._key("guesser", PERIOD))
+        server = redis.Redis.from_url(redis_url)
+        assert server.get(key) == b"1"
+        assert 0 < server.ttl(key) <= PERIOD
+        cache.clear()

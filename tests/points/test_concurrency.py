@@ -1,12 +1,13 @@
 """Real parallel postings on PostgreSQL: one connection per thread, released together.
 
-The server's ``max_connections`` (100 here) is shared with the test database's own
-connection, other sessions and other checkouts' test databases, so a test never takes
-more than half of it (``parallel_connections``): the 50 concurrent spends run on 50
-connections; the 100 posts of one idempotency key run on as many as that allows (50
-at ``max_connections = 100``), several rounds each, every round released by a barrier.
-The other tests keep ``THREADS`` connections; every thread still races for the same
-rows, several postings each.
+The server's ``max_connections`` is shared with the test database's own connection,
+other sessions and other checkouts' test databases, so a test never takes more than
+half of it (``parallel_connections``): the 50 concurrent spends run on 50 connections;
+the 100 posts of one idempotency key run on as many as that allows: all 100 at once
+in CI, whose ``.ci/run`` raises ``max_connections`` to 250, and in rounds released by
+a barrier on a server with fewer (50 at a time at PostgreSQL's default of 100). The
+other tests keep ``THREADS`` connections or fewer; every thread still races for the
+same rows, several postings each.
 
 Spends go to another volunteer's wallet, not to the voucher-liability account: the
 audit run at the end of each test requires that account to equal the unused vouchers.
@@ -15,14 +16,23 @@ audit run at the end of each test requires that account to equal the unused vouc
 from __future__ import annotations
 
 import datetime as dt
+import os
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from points.exceptions import InsufficientPoints
-from points.models import Account, AccountKind, Entry, Transaction, TransactionKind
+from points import services
+from points.exceptions import CapReached, InsufficientPoints
+from points.models import (
+    Account,
+    AccountKind,
+    CapReason,
+    Entry,
+    Transaction,
+    TransactionKind,
+)
 from points.services import (
     points_award,
     points_transfer,
@@ -41,10 +51,14 @@ THREADS = 25
 def parallel_connections(wanted: int) -> int:
     """How many connections a test may open at once: ``wanted``, at most half the
     server's ``max_connections`` (the rest is headroom for the test database's own
-    connection, other sessions and other test runs on the same server)."""
+    connection, other sessions and other test runs on the same server). In CI
+    (``REQUIRE_SERVICES=1``) anything less than ``wanted`` is a failure: ``.ci/run``
+    gives the server enough."""
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_connections")
         limit = int(cursor.fetchone()[0])
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        assert limit // 2 >= wanted, f"max_connections {limit} is too low for {wanted}"
     return min(wanted, limit // 2)
 
 
@@ -87,6 +101,52 @@ def test_concurrent_spends_never_overdraw(postgres):
     assert audit_passes()
 
 
+@pytest.mark.parametrize("path", ["in the database", "in Python"])
+@pytest.mark.parametrize("limit", ["daily", "yearly"])
+def test_concurrent_awards_never_exceed_a_limit(postgres, monkeypatch, limit, path):
+    """20 awards of 100 points for one volunteer, on 20 connections at once, under a
+    limit of 200 a day (all on one day) or 500 a year (on 20 days): exactly the limit
+    is credited and every other award records what was held back, with the reason,
+    or is refused when partial credit is not allowed. Through ``points_award_post()``
+    and through the Python path (SQLite's), which must both check the limits under
+    the wallet's lock."""
+    if path == "in Python":
+        monkeypatch.setattr(services, "posts_in_database", lambda: False)
+    volunteer = UserFactory(birth_date=dt.date(1950, 1, 1))
+    wallet_for(volunteer)
+    caps = {"daily": {"daily_cap": 200}, "yearly": {"yearly_cap": 500}}[limit]
+    rule = EarningRuleFactory(points=100, **caps)
+    day = dt.date(2025, 6, 2)
+
+    def award(i):
+        return lambda: points_award(
+            user=volunteer,
+            rule=rule,
+            activity_date=day if limit == "daily" else day + dt.timedelta(days=i),
+            duration_minutes=60,
+            idempotency_key=f"visit-{i}",
+            allow_partial=i % 2 == 0,  # the odd ones must be refused instead
+        )
+
+    backends: set[int] = set()
+    outcomes = run_concurrently([award(i) for i in range(20)], threads=20, backends=backends)
+
+    assert len(backends) == 20
+    cap = 200 if limit == "daily" else 500
+    assert balance_of(wallet_for(volunteer)) == cap
+    awards = Transaction.objects.filter(kind=TransactionKind.EARN)
+    credited = [a.requested_points - a.capped_points for a in awards]
+    assert sum(credited) == cap and set(credited) <= {0, 100}
+    held_back = awards.filter(capped_points=100)
+    assert {a.cap_reason for a in held_back} == {CapReason(limit)}
+    refused = [o for o in outcomes if isinstance(o, CapReached)]
+    assert not [o for o in outcomes if not isinstance(o, Transaction | CapReached)], outcomes
+    # Every odd (all-or-nothing) award either got its full 100 or was refused.
+    assert len(refused) + len(held_back) == 20 - cap // 100
+    assert all(o.details["cap"] == limit for o in refused)
+    assert audit_passes()
+
+
 def test_opposite_transfers_do_not_deadlock(postgres):
     a, b = wallet_for(UserFactory()), wallet_for(UserFactory())
     fund(a, 500)
@@ -117,9 +177,9 @@ def test_one_idempotency_key_posted_concurrently_gives_one_award(postgres):
     """100 identical requests for a volunteer who has no wallet yet, on a database
     without the issuance account yet: both are created once, the award too.
 
-    The 100 attempts run on ``parallel_connections(100)`` connections (50 at
-    ``max_connections = 100``), each posting once per round and every round released
-    by a barrier: 100 attempts, that many in flight at once per round."""
+    The 100 attempts run on ``parallel_connections(100)`` connections (all 100 in CI;
+    50 at ``max_connections = 100``), each posting once per round and every round
+    released by a barrier: 100 attempts, that many in flight at once per round."""
     volunteer = UserFactory()
     rule = EarningRuleFactory(points=100)
     assert not Account.objects.exists()

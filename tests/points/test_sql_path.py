@@ -12,6 +12,7 @@ error with its details), the entries in order, and how every balance moved.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -255,6 +256,14 @@ def test_the_function_writes_every_column_of_a_transaction():
     written = {column.strip() for column in insert.group(1).split(",")}
     columns = {f.column for f in Transaction._meta.concrete_fields if not f.primary_key}
     assert written == columns
+
+
+def test_the_record_takes_a_naive_time_in_the_current_time_zone():
+    """As ``DateTimeField`` does on the Python path (settings: Asia/Tokyo)."""
+    txn = Transaction(created_at=dt.datetime(2025, 6, 2, 10, 0), activity_date=DAY)
+    record = json.loads(services._transaction_record(txn))
+    assert record["created_at"] == "2025-06-02T10:00:00+09:00"
+    assert record["activity_date"] == "2025-06-02"
 
 
 @pytest.mark.django_db
