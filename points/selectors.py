@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -123,14 +123,24 @@ def audit_ledger() -> AuditReport:
 
 def with_running_balance(entries: list[Entry], user: User) -> list[Entry]:
     """Set ``running_balance`` (the wallet balance just after each entry) on a page of
-    the user's entries sorted newest first, whatever the pagination: one query for the
-    sum of everything newer than the page."""
+    the user's entries sorted newest first, whatever the pagination: one query reads
+    the balance and the sum of everything newer than the page together, so a posting
+    that commits meanwhile is either in both or in neither."""
     if not entries:
         return entries
-    newer = Entry.objects.filter(
-        account__owner=user, account__kind=AccountKind.WALLET, id__gt=entries[0].id
-    ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
-    running = wallet_balance(user) - newer
+    newer = (
+        Entry.objects.filter(account=OuterRef("pk"), id__gt=entries[0].id)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    balance, newer_total = (
+        Account.objects.filter(owner=user, kind=AccountKind.WALLET)
+        .annotate(newer=Coalesce(Subquery(newer), 0))
+        .values_list("balance", "newer")
+        .first()
+    ) or (0, 0)
+    running = balance - newer_total
     for entry in entries:
         entry.running_balance = running
         running -= entry.amount

@@ -15,6 +15,7 @@ from points.selectors import wallet_balance
 from points.services import points_adjust, points_award, transaction_reverse, wallet_for
 from tests.factories import UserFactory
 from tests.platform.totp import totp_now
+from tests.points.support import new_key
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,8 @@ def rule():
 
 @pytest.fixture
 def history(volunteer, rule):
-    """Three awards on one day: 200, then 100 capped to 0, then a reversal."""
+    """Three awards: 200, then 100 held back by the 200-a-day limit on the same day,
+    then 100 on the next day."""
     day = dt.date(2026, 10, 5)
     first = points_award(
         user=volunteer, rule=rule, activity_date=day, duration_minutes=120, idempotency_key="a"
@@ -217,11 +219,46 @@ def test_adjustment_by_city_staff_needs_a_reason_and_posts_once(client, voluntee
     assert wallet_balance(volunteer) == 250
 
 
-def test_earning_rules_are_editable_in_the_admin(client, rule):
+def test_earning_rules_are_editable_in_the_admin(client, rule, volunteer):
+    """City staff change a rule's points and daily limit in the admin, and the next
+    award follows the new values."""
     city = UserFactory(roles=["city_staff"])
     signed_in_back_office(client, city)
     assert client.get("/admin/earning_rules/").status_code == 200
     assert client.get(f"/admin/earning_rules/edit/{rule.pk}/").status_code == 200
+    form = {
+        "name": rule.name,
+        "activity_kind": rule.activity_kind,
+        "basis": rule.basis,
+        "points": "150",
+        "rounding_minutes": str(rule.rounding_minutes),
+        "min_minutes": str(rule.min_minutes),
+        "min_age": "",
+        "daily_cap": "300",
+        "yearly_cap": "",
+        "cap_group": rule.cap_group,
+        "year_basis": rule.year_basis,
+        "expiry": rule.expiry,
+        "active": "on",
+    }
+    response = client.post(f"/admin/earning_rules/edit/{rule.pk}/", form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    rule.refresh_from_db()
+    assert (rule.points, rule.daily_cap) == (150, 300)
+
+    award = points_award(
+        user=volunteer,
+        rule=rule,
+        activity_date=dt.date(2026, 10, 5),
+        duration_minutes=180,
+        idempotency_key=new_key(),
+    )
+    assert (award.requested_points, award.capped_points, award.cap_reason) == (
+        450,
+        150,
+        "daily",
+    )
+    assert wallet_balance(volunteer) == 300
 
 
 # --- Beat task ----------------------------------------------------------------------

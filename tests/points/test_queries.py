@@ -68,7 +68,7 @@ def test_a_page_of_entries_with_running_balances_costs_the_same(
     issuance, django_assert_num_queries, size
 ):
     user = user_with_history(issuance, size)
-    with django_assert_num_queries(3):  # the page, the newer entries' sum, the balance
+    with django_assert_num_queries(2):  # the page; the balance with the newer entries' sum
         page = with_running_balance(list(wallet_entries(user)[5:10]), user)
         rows = [(e.amount, e.running_balance, e.transaction.kind) for e in page]
     assert rows == [(3, 3 * (size - n), TransactionKind.EARN) for n in range(5, 10)]
