@@ -8,11 +8,20 @@ import uuid
 import openpyxl
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from config.celery import app as celery_app
-from points.models import EarningRule, Transaction, TransactionKind
+from points.models import AccountKind, EarningRule, Transaction, TransactionKind
 from points.selectors import wallet_balance
-from points.services import points_adjust, points_award, transaction_reverse, wallet_for
+from points.services import (
+    points_adjust,
+    points_award,
+    system_account,
+    transaction_reverse,
+    wallet_for,
+)
 from tests.factories import UserFactory
 from tests.platform.totp import totp_now
 from tests.points.support import new_key
@@ -156,6 +165,50 @@ def test_ledger_report_is_for_city_staff_and_exports(client, history):
 
     filtered = download(client, "/admin/points/ledger/?export=csv&account_kind=wallet")
     assert len(list(csv.reader(io.StringIO(filtered)))) == 1 + Transaction.objects.count()
+
+
+def test_ledger_report_filters_by_transaction_kind_date_and_person(client, history, volunteer):
+    """Each filter of the ledger narrows the export to what it names (the account-kind
+    filter is checked above)."""
+    city = UserFactory(roles=["city_staff"])
+    other = UserFactory(email="tanaka@example.jp", full_name_kana="タナカ ハナコ")
+    adjustment = points_adjust(
+        user=other, amount=50, reason="記録用紙から転記", actor=city, idempotency_key=new_key()
+    )
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    Transaction.objects.filter(pk=history.pk).update(
+        created_at=dt.datetime(2026, 9, 30, 23, 30, tzinfo=tokyo)
+    )
+    Transaction.objects.filter(pk=adjustment.pk).update(
+        created_at=dt.datetime(2026, 10, 1, 0, 30, tzinfo=tokyo)
+    )
+    signed_in_back_office(client, city)
+    with translation.override("ja"):
+        transaction_heading, account_heading = (
+            str(_("Transaction")),
+            str(pgettext("points ledger", "Account")),
+        )
+
+    def export(query: str) -> list[tuple[int, str]]:
+        """(transaction id, account name) of each exported entry."""
+        csv_text = download(client, f"/admin/points/ledger/?export=csv&{query}")
+        rows = csv.DictReader(io.StringIO(csv_text))
+        return sorted((int(row[transaction_heading]), row[account_heading]) for row in rows)
+
+    wallet, issuance = wallet_for(other).name, system_account(AccountKind.ISSUANCE).name
+    adjusted = [(adjustment.pk, issuance), (adjustment.pk, wallet)]
+    assert sorted(export("kind=adjust")) == sorted(adjusted)
+    # Days are Tokyo days: 23:30 on 30 September is not in October, 00:30 on 1 October is.
+    assert sorted(export("recorded_from=2026-10-01&recorded_to=2026-10-31")) == sorted(adjusted)
+    assert {pk for pk, _name in export("recorded_from=2026-09-30&recorded_to=2026-09-30")} == {
+        history.pk
+    }
+    # An owner by email (any case) or by kana: their wallet's entries only.
+    for person in ("TANAKA@example", "タナカ"):
+        assert export(f"person={person}") == [(adjustment.pk, wallet)]
+    awards = Transaction.objects.filter(kind=TransactionKind.EARN).values_list("pk", flat=True)
+    mine = export(f"person={volunteer.email}")
+    assert {pk for pk, _name in mine} == set(awards) and len(mine) == len(awards)
 
 
 def test_ledger_csv_neutralises_formulas_but_keeps_amounts_numeric(client):
