@@ -3,10 +3,6 @@ a template; domain errors become messages on the page, never a 500."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-import openpyxl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -19,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
-from core.exports import spreadsheet_safe
+from core.exports import csv_text, xlsx_bytes
 from points import throttle
 from points.exceptions import TooManyAttempts
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
@@ -216,35 +212,16 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         for v in redemptions
     ]
     name = f"statement-{statement.shop_id}-{statement.month:%Y-%m}"
-    headings = [str(c) for c in STATEMENT_COLUMNS]
+    table = [
+        [str(c) for c in STATEMENT_COLUMNS],
+        *rows,
+        [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""],
+    ]
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(headings)
-        writer.writerows([[spreadsheet_safe(cell) for cell in row] for row in rows])
-        writer.writerow(
-            [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
-        )
-        response = HttpResponse(
-            "\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8"
-        )
+        response = HttpResponse(csv_text(table), content_type="text/csv; charset=utf-8")
     else:
-        workbook = openpyxl.Workbook()
-        sheet = workbook.active
-        sheet.title = f"{statement.month:%Y-%m}"
-        sheet.append(headings)
-        for row in rows:
-            sheet.append(row)
-            for cell in sheet[sheet.max_row]:
-                if cell.data_type == "f":  # a typed name, not a formula: keep it text
-                    cell.data_type = "s"
-        sheet.append(
-            [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""]
-        )
-        buffer = io.BytesIO()
-        workbook.save(buffer)
         response = HttpResponse(
-            buffer.getvalue(),
+            xlsx_bytes(f"{statement.month:%Y-%m}", table),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'

@@ -13,10 +13,14 @@ link in the city's own spreadsheet. :func:`spreadsheet_safe` neutralises such ce
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+import openpyxl
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from wagtail.admin.views.generic.models import IndexView
@@ -64,6 +68,30 @@ def spreadsheet_safe(value):
     if text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return value
+
+
+def csv_text(rows: Iterable[Sequence]) -> str:
+    """``rows`` as CSV for Excel (a BOM, so it reads UTF-8), each cell made
+    :func:`spreadsheet_safe`."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
+    return "\ufeff" + buffer.getvalue()
+
+
+def xlsx_bytes(title: str, rows: Iterable[Sequence]) -> bytes:
+    """``rows`` as a one-sheet workbook named ``title``. openpyxl stores text that
+    begins with ``=`` as a formula; such cells are kept as the text they are."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 class LocalisedExportMixin:
