@@ -964,8 +964,12 @@ def _standing_generate_one(
                 standing=standing,
             )
         )
-    if moved:
-        HelpRequest.objects.bulk_update(moved, ["starts_at", "ends_at"])
+    for existing in moved:
+        # Conditional: an offer made since the read above (request_offer locks the
+        # request's row, not the standing one's) keeps the time volunteers were told.
+        HelpRequest.objects.filter(pk=existing.pk, status=HelpRequest.Status.REQUESTED).update(
+            starts_at=existing.starts_at, ends_at=existing.ends_at
+        )
     if not rows:
         return 0
     before = HelpRequest.objects.filter(standing=standing).count()

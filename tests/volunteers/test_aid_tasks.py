@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from tests.factories import DistrictFactory
 from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
-from volunteers import tasks
+from volunteers import services, tasks
 from volunteers.models import HelpRequest, Offer, StandingRequest, StandingRequestSkip
 from volunteers.notifications import Message
 from volunteers.services import request_assign, standing_requests_generate
@@ -93,6 +93,27 @@ def test_a_changed_time_never_generates_a_date_twice(standing, coordinator):
     assert HelpRequest.objects.filter(standing=standing).latest("starts_at").starts_at == at(
         10, day=DAY + dt.timedelta(days=7)
     )
+
+
+def test_a_request_offered_while_its_time_is_moved_keeps_its_time(standing, monkeypatch):
+    """An offer that commits after the generator read the dates (it locks the request,
+    not the standing request) keeps the time the volunteers were told; the other
+    untouched dates still move."""
+    standing_requests_generate(today=DAY, days=3)
+    tuesday, friday = HelpRequest.objects.filter(standing=standing).order_by("starts_at")
+    StandingRequest.objects.filter(pk=standing.pk).update(starts=dt.time(9))
+    check_window = services._check_window
+
+    def offered_meanwhile(*args):
+        HelpRequest.objects.filter(pk=friday.pk).update(status=HelpRequest.Status.OFFERED)
+        return check_window(*args)
+
+    monkeypatch.setattr(services, "_check_window", offered_meanwhile)
+    standing_requests_generate(today=DAY, days=3)
+    tuesday.refresh_from_db()
+    friday.refresh_from_db()
+    assert (friday.status, friday.starts_at) == ("offered", at(8, day=DAY + dt.timedelta(days=3)))
+    assert (tuesday.status, tuesday.starts_at) == ("requested", at(9))
 
 
 def test_the_database_refuses_a_duplicate_occurrence(standing):
