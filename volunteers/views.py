@@ -18,7 +18,7 @@ from core.errors import DomainError
 from points.services import award_points_for
 from qr.render import svg
 from volunteers.cards import card_context, scan_url
-from volunteers.exceptions import InvalidScan, NotVolunteer
+from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotVolunteer
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
 from volunteers.selectors import (
@@ -71,7 +71,11 @@ def scan(request, token: str):
     current = open_activity(subject)
     # Host staff see that a volunteer is checked in elsewhere, but not where.
     elsewhere = current is not None and current.place_id not in {p.pk for p in hosted}
-    context.update(subject=subject, current=current, elsewhere=elsewhere)
+    context.update(
+        subject=subject,
+        current=current,
+        elsewhere=AlreadyCheckedIn.elsewhere_message if elsewhere else None,
+    )
     if request.method == "POST":
         place = None
         if target.volunteer is not None:

@@ -229,6 +229,7 @@ def test_host_sees_a_volunteer_checked_in_elsewhere_without_the_place_or_a_check
     assert "チェックアウト</button>" not in page and "チェックイン</button>" not in page
     refused = client.post(f"/scan/{token}/", {"place": place.pk})
     assert refused.status_code == 409 and "ひみつの会場" not in refused.content.decode()
+    assert refused.content.decode().count("別の会場でチェックイン中です") == 1
     api = client.post(
         "/api/v1/scans/", {"token": token, "place": place.pk}, content_type="application/json"
     )
