@@ -41,12 +41,18 @@ def _assignment(pk: int) -> Assignment | None:
     )
 
 
+def _notify_offer_still(offer_id: int, status: Offer.Status, kind: str) -> int:
+    """Notify the offer's volunteer of ``kind`` if the offer is still in ``status``
+    when the task runs (it may have changed since it was queued)."""
+    offer = _offer(offer_id)
+    if offer is None or offer.status != status:
+        return 0
+    return notify(offer.volunteer, kind, offer.request)
+
+
 @shared_task(name="volunteers.notify_offer")
 def notify_offer(offer_id: int) -> int:
-    offer = _offer(offer_id)
-    if offer is None or offer.status != Offer.Status.OPEN:
-        return 0
-    return notify(offer.volunteer, "offer", offer.request)
+    return _notify_offer_still(offer_id, Offer.Status.OPEN, "offer")
 
 
 @shared_task(name="volunteers.notify_offer_taken")
@@ -58,10 +64,7 @@ def notify_offer_taken(offer_id: int) -> int:
 @shared_task(name="volunteers.notify_offer_withdrawn")
 def notify_offer_withdrawn(offer_id: int) -> int:
     """The request behind an offer was cancelled: the volunteer need not answer."""
-    offer = _offer(offer_id)
-    if offer is None or offer.status != offer.Status.WITHDRAWN:
-        return 0
-    return notify(offer.volunteer, "cancelled", offer.request)
+    return _notify_offer_still(offer_id, Offer.Status.WITHDRAWN, "cancelled")
 
 
 @shared_task(name="volunteers.notify_assigned")

@@ -290,3 +290,22 @@ def test_cancelling_a_request_tells_everyone_holding_an_offer(coordinator, commi
     assert sorted(m.to[0] for m in mail.outbox) == sorted(v.email for v in asked)
     assert all(m.subject.startswith("取消のお知らせ") for m in mail.outbox)
     assert not Offer.objects.filter(request=job, status=Offer.Status.OPEN).exists()
+
+
+def test_offer_notices_go_out_only_while_the_offer_is_still_as_queued(coordinator):
+    """A queued notice is dropped when the offer has changed since: no 'new offer' for
+    a withdrawn one, no 'cancelled' for one still open."""
+    from volunteers.services import request_cancel, request_offer
+
+    district = DistrictFactory()
+    job = help_request(coordinator, resident(district))
+    request_offer(help_request=job, volunteers=[volunteer(district)], actor=coordinator)
+    offer = Offer.objects.get(request=job)
+    mail.outbox.clear()
+    assert tasks.notify_offer_withdrawn.delay(offer.pk).get() == 0
+    assert tasks.notify_offer.delay(offer.pk).get() == 1
+    request_cancel(help_request=job, actor=coordinator)
+    mail.outbox.clear()
+    assert tasks.notify_offer.delay(offer.pk).get() == 0
+    assert tasks.notify_offer_withdrawn.delay(offer.pk).get() == 1
+    assert [m.subject.startswith("取消のお知らせ") for m in mail.outbox] == [True]
