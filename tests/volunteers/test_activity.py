@@ -439,12 +439,15 @@ def test_only_volunteers_check_in_with_a_poster(client, place, role):
 
 def test_hosts_cannot_check_themselves_in_and_non_volunteers_have_no_card(client, host, place):
     client.force_login(host)
+    page = client.post(f"/scan/{place_token(place)}/")
+    assert page.status_code == 403 and "チェックインできません" in page.content.decode()
     api = client.post(
         "/api/v1/scans/", {"token": place_token(place)}, content_type="application/json"
     )
     assert api.status_code == 403 and api.json()["code"] == "not_volunteer"
     assert client.get("/me/card/").status_code == 403
     assert not host.__class__.objects.filter(pk=host.pk, volunteer_card__isnull=False).exists()
+    assert state() == (0, 0)
 
 
 def test_a_card_of_a_non_volunteer_is_refused(client, host, place):
