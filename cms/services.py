@@ -146,6 +146,12 @@ def association_groups_sync(*, moderated: bool | None = None) -> list[Group]:
     return groups
 
 
+def events_moderated() -> bool:
+    """Whether events go through city staff's approval now: what the last
+    :func:`association_groups_sync` set up, whatever the setting says."""
+    return WorkflowPage.objects.filter(workflow__name=EVENT_WORKFLOW_NAME).exists()
+
+
 def _event_workflow_sync(*, enabled: bool) -> None:
     index = DistrictIndexPage.objects.first()
     if index is None:

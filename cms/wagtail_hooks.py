@@ -11,7 +11,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
 from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
-from cms.services import association_groups_sync
+from cms.services import association_groups_sync, events_moderated
 from core.exports import LocalisedIndexView
 
 
@@ -112,9 +112,10 @@ def register_volunteer_applications():
 @hooks.register("after_create_page")
 def give_new_association_its_editors_group(request, page):
     """A district association added in the admin gets its editors' group at once,
-    rather than when someone next runs ``cms_association_groups``."""
+    rather than when someone next runs ``cms_association_groups``, under the
+    moderation in force (not the setting's default, which would undo ``--moderated``)."""
     if isinstance(page.specific, DistrictAssociationPage):
-        association_groups_sync()
+        association_groups_sync(moderated=events_moderated())
 
 
 @hooks.register("register_admin_urls")

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
-from wagtail.models import GroupPagePermission
+from wagtail.models import GroupPagePermission, WorkflowPage
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.models import DistrictAssociationPage, EventPage
@@ -157,10 +157,13 @@ def test_city_staff_and_superusers_may_change_the_district(who):
     assert "district" not in form.fields
 
 
-def test_an_association_added_in_the_admin_gets_its_editors_group(client):
+@pytest.mark.parametrize("moderated", [False, True])
+def test_an_association_added_in_the_admin_gets_its_editors_group(client, moderated):
+    """...with the moderation the city chose kept (``cms_association_groups
+    --moderated`` is not undone by the next association added)."""
     index = support.district_index()
-    support.association("chuo", "中央")
-    association_groups_sync(moderated=False)
+    chuo = support.association("chuo", "中央")
+    association_groups_sync(moderated=moderated)
     higashi = DistrictFactory(code="higashi", name="東", name_kana="ヒガシ")
     signed_in_back_office(client, UserFactory(is_superuser=True))
 
@@ -185,10 +188,21 @@ def test_an_association_added_in_the_admin_gets_its_editors_group(client):
         GroupPagePermission.objects.filter(group=group).values_list(
             "page_id", "permission__codename"
         )
-    ) == {(page.pk, "add_page"), (page.pk, "change_page"), (page.pk, "publish_page")}
+    ) == {(page.pk, "add_page"), (page.pk, "change_page")} | (
+        set() if moderated else {(page.pk, "publish_page")}
+    )
     editor = UserFactory(roles=["district_editor"])
     editor.groups.add(group)
     assert page.permissions_for_user(editor).can_edit()
+    assert page.permissions_for_user(editor).can_publish() is not moderated
+    chuo_editors = Group.objects.get(name="association-chuo")
+    assert (
+        GroupPagePermission.objects.filter(
+            group=chuo_editors, page=chuo, permission__codename="publish_page"
+        ).exists()
+        is not moderated
+    )
+    assert WorkflowPage.objects.filter(page=index).exists() is moderated
 
 
 def test_editor_posts_an_event_in_the_admin_and_it_is_live(client, tree):
