@@ -100,13 +100,9 @@ class LocalisedExportMixin:
     spreadsheet would run as a formula (XLSX cells are written as text by Wagtail
     already; CSV has no types, so the text itself is neutralised)."""
 
-    def write_csv_row(self, writer, row_dict):
-        return writer.writerow(
-            {
-                field: spreadsheet_safe(self.preprocess_field_value(field, value, self.FORMAT_CSV))
-                for field, value in row_dict.items()
-            }
-        )
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        return spreadsheet_safe(value) if export_format == self.FORMAT_CSV else value
 
     def to_row_dict(self, item):
         row = super().to_row_dict(item)
