@@ -290,7 +290,7 @@ class StatementReportView(LocalisedExportMixin, ReportView):
         "total_points": _("Points"),
         "total_yen": _("Amount (yen)"),
         "status": _("Status"),
-        "paid_at": _("Paid"),
+        "paid_at": _("Paid on"),
     }
     header_buttons = []
 

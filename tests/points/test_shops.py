@@ -269,6 +269,30 @@ def test_marking_paid_moves_receivable_to_settled_once(vouchers):
     assert audit_ledger().ok
 
 
+def test_statement_export_for_the_payment_run_reads_as_the_screen(client, vouchers):
+    """The back office's statements CSV: status as its label, the payment time in
+    Tokyo time, and a shop name that would run as a formula neutralised."""
+    shop, clerk = make_shop("=HYPERLINK(1)")
+    city = UserFactory(roles=["city_staff"])
+    tokyo = timezone.get_default_timezone()
+    Voucher.objects.update(expires_on=dt.date(2027, 1, 1))
+    redeem_at(vouchers[0], shop, clerk, dt.datetime(2026, 9, 10, 12, tzinfo=tokyo))
+    statement = statement_generate(shop=shop, month=dt.date(2026, 9, 1))
+    statement_mark_paid(statement=statement, actor=city)
+    SettlementStatement.objects.filter(pk=statement.pk).update(
+        paid_at=dt.datetime(2026, 10, 1, 0, 30, tzinfo=tokyo)
+    )
+    signed_in_back_office(client, city)
+    response = client.get("/admin/points/statements/?export=csv")
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    headings, *rows = csv.reader(io.StringIO(text))
+    assert headings[-1] == "支払日"  # "paid on", not the status "paid" (支払済み)
+    (row,) = rows
+    assert row[0] == "'=HYPERLINK(1)"
+    assert row[-2:] == ["支払済み", "2026-10-01 00:30:00"]
+
+
 def test_statement_page_and_exports(client, vouchers):
     shop, clerk = make_shop("出力商店")
     tokyo = timezone.get_default_timezone()
