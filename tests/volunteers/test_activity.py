@@ -120,6 +120,12 @@ def test_reissuing_a_card_revokes_the_old_one(volunteer, host, place, coordinato
     assert excinfo.value.reason == "revoked"
     action, _ = scan_toggle(token=card_token(card_for(volunteer)), user=host)
     assert action == "check_in"
+    # Only volunteers carry cards: reissuing one for anyone else changes nothing.
+    card = card_for(host)
+    with pytest.raises(NotVolunteer):
+        card_reissue(user=host, actor=coordinator)
+    card.refresh_from_db()
+    assert card.version == card_for(host).version == 1
 
 
 def test_anonymous_scan_goes_to_sign_in_and_back(client, place):

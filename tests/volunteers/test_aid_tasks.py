@@ -116,6 +116,20 @@ def test_a_request_offered_while_its_time_is_moved_keeps_its_time(standing, monk
     assert (tuesday.status, tuesday.starts_at) == ("requested", at(9))
 
 
+def test_a_changed_time_moves_only_dates_still_ahead(standing, monkeypatch):
+    """A date whose time has come (or would have, at the new time) keeps its time:
+    the volunteer may already be on the way."""
+    standing_requests_generate(today=DAY, days=3)
+    tuesday, friday = HelpRequest.objects.filter(standing=standing).order_by("starts_at")
+    StandingRequest.objects.filter(pk=standing.pk).update(starts=dt.time(9))
+    monkeypatch.setattr(services.timezone, "now", lambda: at(8, 30))  # Tuesday 8:30
+    standing_requests_generate(today=DAY, days=3)
+    tuesday.refresh_from_db()
+    friday.refresh_from_db()
+    assert tuesday.starts_at == at(8)
+    assert friday.starts_at == at(9, day=DAY + dt.timedelta(days=3))
+
+
 def test_the_database_refuses_a_duplicate_occurrence(standing):
     standing_requests_generate(today=DAY, days=0)
     first = HelpRequest.objects.get(standing=standing)
