@@ -14,8 +14,8 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from accounts.models import Role
 from cms.forms import TransitionForm
 from cms.models import Proposal, ProposalStatus, VolunteerApplication
+from cms.selectors import proposal_next_statuses
 from cms.services import (
-    proposal_next_statuses,
     proposal_transition,
     volunteer_application_approve,
     volunteer_application_reject,

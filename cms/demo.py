@@ -27,13 +27,10 @@ from cms.models import (
     ProposalTrack,
     VolunteerSignupPage,
 )
-from cms.services import (
-    BudgetLine,
-    association_group_name,
-    association_groups_sync,
-    proposal_submit,
-    site_home_ensure,
-)
+from cms.selectors import association_group_name
+from cms.services.associations import association_groups_sync
+from cms.services.proposals import BudgetLine, proposal_submit
+from cms.services.site import site_home_ensure
 
 DEMO_PHONE = "0120-000-000"
 DEMO_EDITOR = "editor@demo.example.jp"

@@ -1,4 +1,5 @@
-"""Reads shared by the public pages, the feeds, the API and the admin."""
+"""Reads and pure rules shared by the public pages, the feeds, the API, the admin and
+the services."""
 
 from __future__ import annotations
 
@@ -6,17 +7,32 @@ import datetime as dt
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from wagtail.models import WorkflowPage
 
 from cms.models import (
+    DistrictAssociationPage,
     EventPage,
     NewsPage,
     Proposal,
     ProposalCallPage,
     ProposalHistory,
+    ProposalStatus,
 )
 
 #: How far back a calendar feed reaches, so subscribers keep recent past events.
 CALENDAR_PAST_DAYS = 30
+#: The workflow (and its one task) by which city staff approve district events.
+EVENT_WORKFLOW_NAME = "地域イベントの承認"
+#: Each status and the statuses a proposal may be in to move there.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    ProposalStatus.SCREENING: frozenset({ProposalStatus.SUBMITTED}),
+    ProposalStatus.HEARING: frozenset({ProposalStatus.SCREENING}),
+    ProposalStatus.ACCEPTED: frozenset({ProposalStatus.HEARING}),
+    ProposalStatus.DECLINED: frozenset({ProposalStatus.SCREENING, ProposalStatus.HEARING}),
+    ProposalStatus.WITHDRAWN: frozenset(
+        {ProposalStatus.SUBMITTED, ProposalStatus.SCREENING, ProposalStatus.HEARING}
+    ),
+}
 
 
 def events_upcoming(
@@ -103,3 +119,36 @@ def pages_search(query: str):
         if len(results):
             return results
     return pages.filter(title__icontains=query).order_by("-first_published_at", "pk")
+
+
+# --- Association editors ------------------------------------------------------------
+
+
+def association_group_name(page: DistrictAssociationPage) -> str:
+    """Stable (by district code), so renaming the page never duplicates its group."""
+    return f"association-{page.district.code}"
+
+
+def events_moderated() -> bool:
+    """Whether events go through city staff's approval now: what the last
+    :func:`cms.services.associations.association_groups_sync` set up, whatever the
+    setting says."""
+    return WorkflowPage.objects.filter(workflow__name=EVENT_WORKFLOW_NAME).exists()
+
+
+# --- Proposal review ----------------------------------------------------------------
+
+
+def proposal_next_statuses(status: str) -> list[str]:
+    """Statuses staff may move a proposal in ``status`` to (withdrawal is the
+    applicant's own)."""
+    return [
+        to
+        for to, before in TRANSITIONS.items()
+        if status in before and to != ProposalStatus.WITHDRAWN
+    ]
+
+
+def proposal_by_submission_key(*, applicant, submission_key) -> Proposal | None:
+    """The applicant's proposal stored with this form key, if any."""
+    return Proposal.objects.filter(applicant=applicant, submission_key=submission_key).first()

@@ -1,11 +1,15 @@
-"""Thin Celery tasks of the public site: they take ids and call a service."""
+"""Thin Celery tasks of the public site: they take ids and call a service.
+
+A task imports its service inside its body: the services import the tasks by name to
+enqueue them after commit, so the other direction at module level would be a cycle.
+"""
 
 from celery import shared_task
-
-from cms.services import proposal_send_confirmation
 
 
 @shared_task(name="cms.send_proposal_confirmation")
 def send_proposal_confirmation(proposal_id: int) -> bool:
     """Email the applicant that their proposal arrived (sent at most once)."""
+    from cms.services.proposals import proposal_send_confirmation
+
     return proposal_send_confirmation(proposal_id=proposal_id)

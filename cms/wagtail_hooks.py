@@ -11,7 +11,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
 from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
-from cms.services import association_groups_sync, events_moderated
+from cms.selectors import events_moderated
+from cms.services.associations import association_groups_sync
 from core.exports import LocalisedIndexView
 
 

@@ -18,7 +18,7 @@ from cms.models import (
     ProposalCallPage,
     ProposalTrack,
 )
-from cms.services import site_home_ensure
+from cms.services.site import site_home_ensure
 from tests.factories import DistrictFactory
 
 TOKYO = dt.timezone(dt.timedelta(hours=9))

@@ -8,12 +8,8 @@ import pytest
 from accounts.models import User
 from cms.exceptions import ApplicationDecided, InvalidTransition
 from cms.models import Proposal, ProposalHistory, ProposalStatus, VolunteerApplication
-from cms.services import (
-    BudgetLine,
-    proposal_submit,
-    proposal_transition,
-    volunteer_application_approve,
-)
+from cms.services.applications import volunteer_application_approve
+from cms.services.proposals import BudgetLine, proposal_submit, proposal_transition
 from tests.cms import support
 from tests.factories import UserFactory
 from tests.points.support import run_concurrently

@@ -12,7 +12,8 @@ from wagtail.models import GroupPagePermission, WorkflowPage
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
 from cms.models import DistrictAssociationPage, EventPage
-from cms.services import EVENT_WORKFLOW_NAME, association_group_name, association_groups_sync
+from cms.selectors import EVENT_WORKFLOW_NAME, association_group_name
+from cms.services.associations import association_groups_sync
 from tests.cms import support
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office

@@ -20,7 +20,7 @@ from cms.models import (
     ProposalStatus,
     ProposalTrack,
 )
-from cms.services import proposal_transition
+from cms.services.proposals import proposal_transition
 from core.errors import NotPermitted
 from tests.cms import support
 from tests.factories import UserFactory
@@ -161,7 +161,7 @@ def test_window_is_checked_by_the_service_too(
     applicant, open_call, private_root, django_capture_on_commit_callbacks
 ):
     from cms.exceptions import CallClosed
-    from cms.services import BudgetLine, proposal_submit
+    from cms.services.proposals import BudgetLine, proposal_submit
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(CallClosed):
         proposal_submit(

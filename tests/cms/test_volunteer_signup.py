@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from accounts.models import User
 from cms.exceptions import ApplicationDecided
 from cms.models import VolunteerApplication, VolunteerSignupPage
-from cms.services import volunteer_application_approve
+from cms.services.applications import volunteer_application_approve
 from core.errors import NotPermitted
 from tests.cms import support
 from tests.factories import DistrictFactory, UserFactory

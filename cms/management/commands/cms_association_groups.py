@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from cms.services import association_groups_sync
+from cms.services.associations import association_groups_sync
 
 
 class Command(BaseCommand):

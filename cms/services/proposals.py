@@ -1,0 +1,256 @@
+"""Collaboration proposals: submission (exactly once per form key), the review steps
+and the applicant's confirmation email.
+
+Each function is keyword-only, runs in one database transaction and raises
+``cms.exceptions`` errors (stable codes) for rule breaches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.models import Role, User, language_for
+from cms.exceptions import AttachmentRejected, CallClosed, GroupTooSmall, InvalidTransition
+from cms.models import (
+    Proposal,
+    ProposalAttachment,
+    ProposalBudgetLine,
+    ProposalCallPage,
+    ProposalHistory,
+    ProposalStatus,
+    private_storage,
+)
+from cms.selectors import TRANSITIONS, proposal_by_submission_key
+from cms.tasks import send_proposal_confirmation
+from cms.uploads import attachment_check
+from core.errors import NotPermitted
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    item: str
+    amount_yen: int
+    note: str = ""
+
+
+PROPOSAL_FIELDS = (
+    "group_name",
+    "representative",
+    "members_count",
+    "years_active",
+    "title",
+    "purpose",
+    "content",
+    "expected_effect",
+    "role_division",
+)
+
+
+@transaction.atomic
+def proposal_submit(
+    *,
+    call: ProposalCallPage,
+    applicant: User,
+    fields: dict,
+    budget_lines: Sequence[BudgetLine],
+    attachments: Sequence = (),
+    at: dt.datetime | None = None,
+    submission_key: uuid.UUID | None = None,
+) -> Proposal:
+    """Store a citizen group's proposal to ``call`` with its budget and attachments,
+    record the first history step and send the confirmation email after commit.
+
+    Exactly once per ``submission_key`` (the form's hidden key): a resent or
+    concurrent submission with the applicant's same key returns the proposal already
+    stored, without writing files or sending a second email, even after the window
+    has closed.
+
+    All or nothing: every rule is checked before anything is written, and files
+    already written are removed if a later write here fails (files are outside the
+    database transaction). Raises :class:`CallClosed`
+    outside the call's window, :class:`GroupTooSmall` (``members_count``) for fewer
+    than 3 members and :class:`AttachmentRejected` (``attachments``) for a file that is
+    too large or not really a PDF/DOCX/XLSX.
+    """
+    if submission_key is not None:
+        earlier = proposal_by_submission_key(applicant=applicant, submission_key=submission_key)
+        if earlier is not None:
+            return earlier
+    at = at or timezone.now()
+    call, kinds = _proposal_check(call=call, fields=fields, attachments=attachments, at=at)
+    proposal, created = _proposal_insert(
+        call=call, applicant=applicant, fields=fields, at=at, submission_key=submission_key
+    )
+    if not created:
+        return proposal
+    _proposal_parts_store(
+        proposal=proposal,
+        budget_lines=budget_lines,
+        attachments=attachments,
+        kinds=kinds,
+        at=at,
+    )
+    transaction.on_commit(lambda: send_proposal_confirmation.delay(proposal.pk))
+    return proposal
+
+
+def _proposal_check(
+    *, call: ProposalCallPage, fields: dict, attachments: Sequence, at: dt.datetime
+) -> tuple[ProposalCallPage, list[str]]:
+    """Every rule of a submission, before anything is written: the call as saved now
+    and the checked kind of each attachment."""
+    call = ProposalCallPage.objects.get(pk=call.pk)  # the window as saved now
+    if not (call.live and call.is_open(at)):
+        raise CallClosed()
+    if int(fields.get("members_count") or 0) < 3:
+        raise GroupTooSmall(field="members_count")
+    kinds = [attachment_check(upload) for upload in attachments]
+    if len(attachments) > settings.PROPOSAL_ATTACHMENT_MAX_COUNT:
+        raise AttachmentRejected(field="attachments")
+    return call, kinds
+
+
+def _proposal_insert(
+    *,
+    call: ProposalCallPage,
+    applicant: User,
+    fields: dict,
+    at: dt.datetime,
+    submission_key: uuid.UUID | None,
+) -> tuple[Proposal, bool]:
+    """Insert the proposal row; ``(proposal, False)`` when a concurrent submission
+    with the same key committed first (its proposal is the answer)."""
+    proposal = Proposal(
+        call=call,
+        applicant=applicant,
+        submitted_at=at,
+        submission_key=submission_key,
+        **{k: fields[k] for k in PROPOSAL_FIELDS},
+    )
+    proposal.full_clean(exclude=["submission_key"])  # the unique key is the insert's
+    try:
+        with transaction.atomic():
+            proposal.save()
+    except IntegrityError:
+        if submission_key is None:
+            raise
+        return Proposal.objects.get(applicant=applicant, submission_key=submission_key), False
+    return proposal, True
+
+
+def _proposal_parts_store(
+    *,
+    proposal: Proposal,
+    budget_lines: Sequence[BudgetLine],
+    attachments: Sequence,
+    kinds: Sequence[str],
+    at: dt.datetime,
+) -> None:
+    """The budget lines, the attachments (files written to private storage) and the
+    first history step of a proposal just inserted."""
+    ProposalBudgetLine.objects.bulk_create(
+        ProposalBudgetLine(
+            proposal=proposal,
+            item=line.item,
+            amount_yen=line.amount_yen,
+            note=line.note,
+            position=position,
+        )
+        for position, line in enumerate(budget_lines)
+    )
+    stored: list[str] = []
+    try:
+        for upload, kind in zip(attachments, kinds, strict=True):
+            attachment = ProposalAttachment(
+                proposal=proposal, original_name=upload.name[:255], kind=kind, size=upload.size
+            )
+            attachment.file.save(upload.name, upload, save=False)
+            stored.append(attachment.file.name)
+            attachment.save()
+        ProposalHistory.objects.create(
+            proposal=proposal,
+            from_status="",
+            to_status=ProposalStatus.SUBMITTED,
+            actor=proposal.applicant,
+            at=at,
+        )
+    except BaseException:
+        # Files are not transactional: what was written goes with the rolled-back rows.
+        _delete_files(stored)
+        raise
+
+
+def _delete_files(names: Sequence[str]) -> None:
+    for name in names:
+        private_storage.delete(name)
+
+
+@transaction.atomic
+def proposal_transition(*, proposal_id: int, to: str, actor: User, comment: str = "") -> Proposal:
+    """Move a proposal to ``to`` and record who did it, from where, and their comment.
+
+    Only city staff may review; withdrawal is the applicant's (see
+    :func:`proposal_withdraw`). The row is locked, so two reviewers acting at once
+    cannot both move it from the same status. Raises :class:`NotPermitted` and
+    :class:`InvalidTransition` (current status not an allowed predecessor).
+    """
+    if not actor.acts_as(Role.CITY_STAFF):
+        raise NotPermitted()
+    if to == ProposalStatus.WITHDRAWN:
+        raise InvalidTransition(field="to_status")
+    return _transition(proposal_id=proposal_id, to=to, actor=actor, comment=comment)
+
+
+@transaction.atomic
+def proposal_withdraw(*, proposal_id: int, applicant: User, comment: str = "") -> Proposal:
+    """The applicant withdraws their own proposal while it is still under review.
+    Raises :class:`NotPermitted` (not theirs) and :class:`InvalidTransition`."""
+    proposal = Proposal.objects.filter(pk=proposal_id, applicant=applicant).first()
+    if proposal is None:
+        raise NotPermitted()
+    return _transition(
+        proposal_id=proposal_id, to=ProposalStatus.WITHDRAWN, actor=applicant, comment=comment
+    )
+
+
+def _transition(*, proposal_id: int, to: str, actor: User, comment: str) -> Proposal:
+    proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
+    if to not in TRANSITIONS or proposal.status not in TRANSITIONS[to]:
+        raise InvalidTransition(field="to_status", current=proposal.status, wanted=to)
+    previous = proposal.status
+    proposal.status = to
+    proposal.save(update_fields=["status", "updated_at"])
+    ProposalHistory.objects.create(
+        proposal=proposal, from_status=previous, to_status=to, actor=actor, comment=comment
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_send_confirmation(*, proposal_id: int) -> bool:
+    """Email the applicant that their proposal arrived. Sent once: a second call (a
+    retried task) finds ``confirmation_sent_at`` set and sends nothing."""
+    proposal = (
+        Proposal.objects.select_for_update(of=("self",))
+        .select_related("call", "applicant")
+        .get(pk=proposal_id)
+    )
+    if proposal.confirmation_sent_at is not None or not proposal.applicant.email:
+        return False
+    with translation.override(language_for(proposal.applicant)):
+        context = {"proposal": proposal, "base_url": settings.WAGTAILADMIN_BASE_URL}
+        subject = render_to_string("cms/email/proposal_received_subject.txt", context).strip()
+        body = render_to_string("cms/email/proposal_received.txt", context)
+    send_mail(subject, body, None, [proposal.applicant.email])
+    proposal.confirmation_sent_at = timezone.now()
+    proposal.save(update_fields=["confirmation_sent_at"])
+    return True
