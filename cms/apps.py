@@ -15,6 +15,8 @@ class CmsConfig(AppConfig):
     verbose_name = _("Public site")
 
     def ready(self):
+        from core import navigation
         from core.permissions import connect
 
         connect(self, ROLE_PERMISSIONS)
+        navigation.register_me_link("my-proposals", _("My proposals"), 90)

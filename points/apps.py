@@ -30,7 +30,13 @@ class PointsConfig(AppConfig):
     verbose_name = _("Ikiiki points")
 
     def ready(self):
+        from accounts.models import Role
+        from core import navigation
         from core.permissions import connect
 
         # Wiring of access rights, not domain logic: runs after every migrate/flush.
         connect(self, ROLE_PERMISSIONS)
+        navigation.register_me_link("my-points", _("My points"), 50)
+        navigation.register_me_link("my-vouchers", _("My vouchers"), 60)
+        # Shop staff who also volunteer land on the redemption page (volunteers: 10).
+        navigation.register_landing(Role.SHOP_STAFF, "shop-redeem", priority=20)

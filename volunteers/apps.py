@@ -38,6 +38,20 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("Mutual-aid centre")
 
     def ready(self):
+        from accounts.models import Role
+        from core import navigation
         from core.permissions import connect
 
         connect(self, ROLE_PERMISSIONS)
+        # The volunteer's own pages in the "my pages" menu (core.navigation), around
+        # the points app's links (50, 60) and before the cms app's (90).
+        navigation.register_me_link("my-home", _("My page"), 10)
+        navigation.register_me_link("my-offers", _("Requests offered to me"), 20)
+        navigation.register_me_link(
+            "my-assignments", _("My assignments"), 30, also_current=("my-assignment",)
+        )
+        navigation.register_me_link("my-profile", _("My volunteer profile"), 40)
+        navigation.register_me_link("my-activity", _("My activity"), 70)
+        navigation.register_me_link("my-card", _("My check-in card"), 80)
+        # Below shop staff's landing (points registers it with priority 20).
+        navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)

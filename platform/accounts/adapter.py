@@ -5,20 +5,19 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
-from accounts.models import BACK_OFFICE_ROLES, Role
+from accounts.models import BACK_OFFICE_ROLES
+from core.navigation import landing_url_name
 
 
 def landing_url(user) -> str:
     """The page a user starts from when sign-in had no ``next``: the back office for
-    its staff, the redemption page for shop staff, the volunteer's own pages for
-    volunteers, the public site for everyone else."""
+    its staff, else the page the apps registered for the user's roles
+    (:func:`core.navigation.register_landing`: the redemption page for shop staff, the
+    volunteer's own pages for volunteers), the public site for everyone else."""
     if user.is_superuser or any(user.has_role(role) for role in BACK_OFFICE_ROLES):
         return reverse("wagtailadmin_home")
-    if user.has_role(Role.SHOP_STAFF):
-        return reverse("shop-redeem")
-    if user.has_role(Role.VOLUNTEER):
-        return reverse("my-home")
-    return "/"
+    url_name = landing_url_name(user)
+    return reverse(url_name) if url_name else "/"
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -391,6 +391,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Wagtail runs its own background tasks (reference and search index updates)
+        # through django_tasks, which logs each task's start and end at INFO: four
+        # lines for every page published.
         "django_tasks": {"level": "WARNING"},
     },
 }
