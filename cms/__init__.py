@@ -1,1 +1,3 @@
-"""Wagtail pages: home, district associations, events, news, proposal calls."""
+"""The public site: Wagtail pages (home, district associations, events, news, calls
+for proposals, volunteer sign-up), collaboration proposals with their review, and
+volunteer applications."""

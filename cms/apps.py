@@ -1,4 +1,6 @@
-"""Wagtail pages: home, district associations, events, news, proposal calls."""
+"""The public site: Wagtail pages (home, district associations, events, news, calls
+for proposals, volunteer sign-up), collaboration proposals with their review, and
+volunteer applications."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _

@@ -1,4 +1,5 @@
-"""Forms of the public site: event filters, proposal submission, volunteer sign-up."""
+"""Forms of the public site: event filters, proposal submission, volunteer sign-up,
+and the review step of a proposal in the admin."""
 
 from __future__ import annotations
 
