@@ -88,7 +88,7 @@ class VolunteerApplicationDecideView(GuardedViewMixin, WagtailAdminTemplateMixin
     """A coordinator approves (account + volunteer role) or rejects an application."""
 
     form_class = DecisionForm
-    template_name = "cms/admin/form.html"
+    template_name = "core/admin/form.html"
     page_title = _("Volunteer application")
     header_icon = "user"
     roles = (Role.COORDINATOR,)

@@ -13,15 +13,14 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from accounts.models import Role
 from core.admin import PermissionMenuItem
 from core.exports import LocalisedIndexView
-from points.admin_views import (
-    AdjustmentView,
+from points.admin.adjustment import AdjustmentView
+from points.admin.ledger import LedgerReportView
+from points.admin.shops import ShopImportView
+from points.admin.statements import GenerateStatementsView, StatementPayView, StatementReportView
+from points.admin.vouchers import (
     ExchangeForVolunteerView,
-    GenerateStatementsView,
-    LedgerReportView,
-    ShopImportView,
-    StatementPayView,
-    StatementReportView,
     VoidVoucherView,
+    can_act_for_volunteers,
     vouchers_print_for,
 )
 from points.models import EarningRule, Shop, ShopMembership, Voucher
@@ -227,8 +226,6 @@ def register_import_menu_item():
 
 class ActForVolunteersMenuItem(MenuItem):
     def is_shown(self, request):
-        from points.admin_views import can_act_for_volunteers
-
         return can_act_for_volunteers(request.user)
 
 

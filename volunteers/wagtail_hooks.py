@@ -12,19 +12,25 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from core.admin import PermissionMenuItem
-from volunteers.admin_views import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
-from volunteers.aid_admin_views import (
-    AssignmentReportView,
-    BoardView,
-    IntakeView,
-    MonthlyCountsPanel,
-    RequestReportView,
+from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
+from volunteers.admin.board import BoardView, IntakeView
+from volunteers.admin.imports import VolunteerImportView
+from volunteers.admin.reports import AssignmentReportView, MonthlyCountsPanel, RequestReportView
+from volunteers.admin.request_page import (
+    AssignmentConfirmView,
+    AssignmentFinishView,
+    AssignmentNoShowView,
+    AssignmentStartView,
+    RequestAssignView,
+    RequestCancelView,
+    RequestOfferView,
     RequestView,
-    ResidentView,
+)
+from volunteers.admin.residents import ResidentView
+from volunteers.admin.volunteers import (
     VolunteerAwayView,
     VolunteerCardReissueView,
     VolunteerCardView,
-    VolunteerImportView,
     VolunteerRegisterView,
     VolunteerView,
 )
@@ -303,6 +309,48 @@ class MutualAidGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_mutual_aid():
     return MutualAidGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_request_step_urls():
+    """Each step on the request page posts to its own view."""
+    return [
+        path(
+            "aid/requests/<int:pk>/offer/",
+            RequestOfferView.as_view(),
+            name="aid_request_offer",
+        ),
+        path(
+            "aid/requests/<int:pk>/assign/",
+            RequestAssignView.as_view(),
+            name="aid_request_assign",
+        ),
+        path(
+            "aid/requests/<int:pk>/cancel/",
+            RequestCancelView.as_view(),
+            name="aid_request_cancel",
+        ),
+        path(
+            "aid/requests/<int:pk>/confirm/",
+            AssignmentConfirmView.as_view(),
+            name="aid_request_confirm",
+        ),
+        path(
+            "aid/requests/<int:pk>/start/",
+            AssignmentStartView.as_view(),
+            name="aid_request_start",
+        ),
+        path(
+            "aid/requests/<int:pk>/finish/",
+            AssignmentFinishView.as_view(),
+            name="aid_request_finish",
+        ),
+        path(
+            "aid/requests/<int:pk>/no-show/",
+            AssignmentNoShowView.as_view(),
+            name="aid_request_no_show",
+        ),
+    ]
 
 
 @hooks.register("register_admin_urls")

@@ -9,21 +9,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import template
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.dateformat import format as date_format
+
+from core.formats import as_local
 
 register = template.Library()
 
 WEEKDAYS_JA = "月火水木金土日"
-
-
-def _local(value):
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value) if timezone.is_aware(value) else value
-    return value
 
 
 def _ja() -> bool:
@@ -35,7 +29,7 @@ def jp_date(value) -> str:
     """A date (or aware datetime, taken in the site's time zone) as 2026年12月5日(土)."""
     if not value:
         return ""
-    value = _local(value)
+    value = as_local(value)
     if _ja():
         return f"{value.year}年{value.month}月{value.day}日({WEEKDAYS_JA[value.weekday()]})"
     return date_format(value, "D j M Y")
@@ -43,7 +37,7 @@ def jp_date(value) -> str:
 
 @register.filter
 def jp_time(value) -> str:
-    value = _local(value)
+    value = as_local(value)
     return f"{value:%H:%M}" if value else ""
 
 
@@ -52,7 +46,7 @@ def when(start, end=None) -> str:
     """A start–end range in one line; the end's date is repeated only if it differs."""
     if not start:
         return ""
-    start, end = _local(start), _local(end)
+    start, end = as_local(start), as_local(end)
     if _ja():
         text = f"{jp_date(start)} {start:%H:%M}"
         if end:

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import DistrictFactory, UserFactory
@@ -94,13 +95,18 @@ def test_intake_then_suggestions_then_offer_and_assign(desk, district):
     assert page.index("佐藤 健一") < page.index("高橋 誠")  # same district ranks first
     assert "同じ地区に住んでいる" in page
 
-    desk.post(response.url, {"action": "offer", "volunteers": [helper.pk, other.pk]})
+    desk.post(
+        reverse("aid_request_offer", args=[req.pk]),
+        {"action": "offer", "volunteers": [helper.pk, other.pk]},
+    )
     assert Offer.objects.filter(request=req).count() == 2
     assert HelpRequest.objects.get(pk=req.pk).status == "offered"
     board = desk.get("/admin/aid/").content.decode()
     assert res.full_name in board
 
-    desk.post(response.url, {"action": "assign", "volunteer": other.pk})
+    desk.post(
+        reverse("aid_request_assign", args=[req.pk]), {"action": "assign", "volunteer": other.pk}
+    )
     assignment = Assignment.objects.get(request=req)
     assert assignment.volunteer == other
     statuses = dict(Offer.objects.filter(request=req).values_list("volunteer_id", "status"))
@@ -112,9 +118,15 @@ def test_intake_then_suggestions_then_offer_and_assign(desk, district):
     )
     page = desk.get(response.url).content.decode()
     assert 'name="minutes"' in page and 'value="25"' in page and 'value="300"' in page
-    bad = desk.post(response.url, {"action": "confirm", "minutes": "-1", "cash_received_yen": ""})
+    bad = desk.post(
+        reverse("aid_request_confirm", args=[req.pk]),
+        {"action": "confirm", "minutes": "-1", "cash_received_yen": ""},
+    )
     assert bad.status_code == 400
-    desk.post(response.url, {"action": "confirm", "minutes": "25", "cash_received_yen": "300"})
+    desk.post(
+        reverse("aid_request_confirm", args=[req.pk]),
+        {"action": "confirm", "minutes": "25", "cash_received_yen": "300"},
+    )
     assignment.refresh_from_db()
     assert (assignment.status, assignment.fee_yen, assignment.cash_received_yen) == (
         "confirmed",
@@ -122,7 +134,8 @@ def test_intake_then_suggestions_then_offer_and_assign(desk, district):
         300,
     )
     again = desk.post(
-        response.url, {"action": "confirm", "minutes": "25", "cash_received_yen": "300"}
+        reverse("aid_request_confirm", args=[req.pk]),
+        {"action": "confirm", "minutes": "25", "cash_received_yen": "300"},
     )
     assert again.status_code == 302  # refused with a message, not a 500
     history = desk.get(f"/admin/aid/residents/{res.pk}/").content.decode()
@@ -249,19 +262,19 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
     req = open_request(district)
     request_assign(help_request=req, volunteer=helper, actor=coordinator)
-    url = f"/admin/aid/requests/{req.pk}/"
-    desk.post(url, {"action": "start"})
-    desk.post(url, {"action": "finish"})
+    desk.post(reverse("aid_request_start", args=[req.pk]), {"action": "start"})
+    desk.post(reverse("aid_request_finish", args=[req.pk]), {"action": "finish"})
     assert Assignment.objects.get(request=req).status == "done"
     other = help_request(coordinator, resident(district), start=today_at(13), end=today_at(14))
     refused = desk.post(
-        f"/admin/aid/requests/{other.pk}/", {"action": "assign", "volunteer": "not-a-number"}
+        reverse("aid_request_assign", args=[other.pk]),
+        {"action": "assign", "volunteer": "not-a-number"},
     )
     assert refused.status_code == 404
     assert HelpRequest.objects.get(pk=other.pk).status == "requested"
     assert not Assignment.objects.filter(request=other).exists()
     request_assign(help_request=other, volunteer=helper, actor=coordinator)
-    desk.post(f"/admin/aid/requests/{other.pk}/", {"action": "no_show"})
+    desk.post(reverse("aid_request_no_show", args=[other.pk]), {"action": "no_show"})
     assert HelpRequest.objects.get(pk=other.pk).status == "no_show"
     board = desk.get("/admin/aid/").content.decode()
     assert board.index(req.resident.full_name) > 0  # done, waiting for confirmation
@@ -321,14 +334,13 @@ def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinato
 
 def test_steps_on_a_request_without_a_volunteer_are_refused_not_a_500(desk, district):
     req = open_request(district)
-    url = f"/admin/aid/requests/{req.pk}/"
     for data in (
         {"action": "confirm", "minutes": "20", "cash_received_yen": "200"},
         {"action": "start"},
         {"action": "finish"},
         {"action": "no_show"},
     ):
-        response = desk.post(url, data)
+        response = desk.post(reverse(f"aid_request_{data['action']}", args=[req.pk]), data)
         assert response.status_code == 302, data
     assert HelpRequest.objects.get(pk=req.pk).status == "requested"
     assert desk.get("/admin/aid/requests/999999/").status_code == 404
@@ -339,10 +351,16 @@ def test_offers_go_only_to_volunteers(desk, district, coordinator):
     req = open_request(district)
     url = f"/admin/aid/requests/{req.pk}/"
     # A tampered form with someone who is not a volunteer: refused as a whole, said so.
-    refused = desk.post(url, {"action": "offer", "volunteers": [helper.pk, coordinator.pk]})
+    refused = desk.post(
+        reverse("aid_request_offer", args=[req.pk]),
+        {"action": "offer", "volunteers": [helper.pk, coordinator.pk]},
+    )
     assert refused.status_code == 302 and not Offer.objects.filter(request=req).exists()
     assert "活動中のボランティアとして登録されていない" in desk.get(url).content.decode()
-    desk.post(url, {"action": "offer", "volunteers": [helper.pk, "x", "99999999999999"]})
+    desk.post(
+        reverse("aid_request_offer", args=[req.pk]),
+        {"action": "offer", "volunteers": [helper.pk, "x", "99999999999999"]},
+    )
     assert list(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == [
         helper.pk
     ]
@@ -370,7 +388,7 @@ def test_other_staff_never_see_residents(client, district, role):
         assert response.status_code in (302, 403), url
         body = b"".join(response) if response.streaming else response.content
         assert res.full_name.encode() not in body, url
-    refused = staff.post(f"/admin/aid/requests/{req.pk}/", {"action": "cancel"})
+    refused = staff.post(reverse("aid_request_cancel", args=[req.pk]), {"action": "cancel"})
     assert refused.status_code in (302, 403)
     assert HelpRequest.objects.get(pk=req.pk).status == "requested"
 
@@ -448,7 +466,11 @@ def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
     profile = UserProfile.get_for_user(coordinator)
     profile.preferred_language = "en"
     profile.save()
-    page = desk.post(url, {"action": "offer", "volunteers": [helper.pk]}, follow=True)
+    page = desk.post(
+        reverse("aid_request_offer", args=[req.pk]),
+        {"action": "offer", "volunteers": [helper.pk]},
+        follow=True,
+    )
     assert "Offered to 1 volunteer." in page.content.decode()
     assignment = offer_accept(offer=Offer.objects.get(request=req), volunteer=helper)
     assignment_start(assignment=assignment, actor=helper, at=today_at(10))

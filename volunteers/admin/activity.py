@@ -1,4 +1,5 @@
-"""Back office for the activity log: the review queue and paper sign-in entry."""
+"""The activity log in the back office: the review queue, paper sign-in entry, and
+reprinting a place's poster."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import FormView, TemplateView
+from django.views.generic import FormView
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.reports import ReportView
 
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
+from core.admin_views import ConfirmActionView
 from core.errors import DomainError
 from core.exports import LocalisedExportMixin
+from core.formats import local_datetime
 from volunteers.models import Activity, Place
 from volunteers.selectors import review_queue
 from volunteers.services import activity_approve, activity_record, activity_reject, place_reprint
@@ -45,10 +48,6 @@ REVIEW_REASONS = {
 }
 
 
-def _local(value: dt.datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
-
-
 def _review_links(activity: Activity):
     return format_html(
         '<a class="button button-small" href="{}">{}</a>',
@@ -69,8 +68,10 @@ class ReviewQueueView(LocalisedExportMixin, ReportView):
     columns = [
         Column("volunteer", label=_("Volunteer")),
         Column("place", label=_("Place")),
-        Column("started_at", label=_("Checked in"), accessor=lambda a: _local(a.started_at)),
-        Column("ended_at", label=_("Checked out"), accessor=lambda a: _local(a.ended_at)),
+        Column(
+            "started_at", label=_("Checked in"), accessor=lambda a: local_datetime(a.started_at)
+        ),
+        Column("ended_at", label=_("Checked out"), accessor=lambda a: local_datetime(a.ended_at)),
         Column(
             "reason",
             label=_("Why"),
@@ -159,7 +160,7 @@ class ManualEntryView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
     """Coordinators type in activities from paper sign-in sheets (actor recorded)."""
 
     form_class = ManualEntryForm
-    template_name = "volunteers/admin/form.html"
+    template_name = "core/admin/form.html"
     page_title = _("Enter an activity from a sign-in sheet")
     header_icon = "form"
     roles = (Role.COORDINATOR,)
@@ -185,7 +186,7 @@ class ManualEntryView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
         return redirect("activity_manual_entry")
 
 
-class ReprintView(GuardedViewMixin, WagtailAdminTemplateMixin, TemplateView):
+class ReprintView(ConfirmActionView):
     """Revoke a place's printed posters and open the new one for printing."""
 
     template_name = "volunteers/admin/reprint.html"
@@ -199,6 +200,8 @@ class ReprintView(GuardedViewMixin, WagtailAdminTemplateMixin, TemplateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(place=self.place, **kwargs)
 
-    def post(self, request, *args, **kwargs):
-        place_reprint(place=self.place)
-        return redirect("place-poster", pk=self.place.pk)
+    def act(self, form):
+        return place_reprint(place=self.place)
+
+    def get_success_url(self):
+        return reverse("place-poster", kwargs={"pk": self.place.pk})

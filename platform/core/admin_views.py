@@ -1,0 +1,113 @@
+"""Admin views written once for every app: a page that confirms before it acts, and the
+spreadsheet import with its dry-run preview. The apps subclass them with their own
+permission, service and wording."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from core.admin import GuardedViewMixin
+from core.errors import DomainError
+from core.spreadsheets import read_dataset
+
+
+class ConfirmActionView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """GET shows what will happen (``template_name``, with ``form`` when the action
+    needs input such as a reason); a valid POST calls :meth:`act` (one service) and
+    redirects to :meth:`get_success_url` with :meth:`get_success_message`.
+
+    A refusal (:class:`DomainError`) is shown on the form again, on ``error_field``;
+    a page without input (``error_field = None``) redirects to :meth:`get_refused_url`
+    with the refusal as an error message instead.
+    """
+
+    form_class = forms.Form  # no input: the page is a button
+    error_field: str | None = None
+    success_message = None
+
+    def act(self, form):
+        """Call the one service; its result goes to :meth:`get_success_message`."""
+        raise NotImplementedError
+
+    def get_success_message(self, result):
+        return self.success_message
+
+    def get_refused_url(self) -> str:
+        return self.get_success_url()
+
+    def form_valid(self, form):
+        try:
+            result = self.act(form)
+        except DomainError as error:
+            if self.error_field is None:
+                messages.error(self.request, str(error.message))
+                return redirect(self.get_refused_url())
+            form.add_error(self.error_field, str(error.message))
+            return self.form_invalid(form)
+        message = self.get_success_message(result)
+        if message:
+            messages.success(self.request, message)
+        return redirect(self.get_success_url())
+
+
+class SpreadsheetImportForm(forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (CSV or XLSX)"))
+    confirm = forms.BooleanField(label=_("Import now (leave unticked to preview)"), required=False)
+
+    def __init__(self, *args, columns_help: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = columns_help
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        return upload
+
+
+class SpreadsheetImportView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """Upload a CSV or XLSX file, see a dry-run preview with row-level errors, then
+    import. Nothing is written unless every row is valid and the import is confirmed
+    (a django-import-export resource imports all rows or none).
+
+    Subclasses give ``columns_help`` (the expected columns), :meth:`get_resource`,
+    :meth:`get_success_message` and ``success_url``.
+    """
+
+    form_class = SpreadsheetImportForm
+    template_name = "core/admin/spreadsheet_import.html"
+    header_icon = "upload"
+    columns_help = ""
+
+    def get_resource(self):
+        """A fresh import-export resource (one for the preview, one for the import)."""
+        raise NotImplementedError
+
+    def get_success_message(self, totals) -> str:
+        raise NotImplementedError
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "columns_help": self.columns_help}
+
+    def form_valid(self, form):
+        try:
+            dataset = read_dataset(form.cleaned_data["file"])
+        except Exception:  # noqa: BLE001 (any unreadable upload is a form error)
+            form.add_error("file", _("The file could not be read as CSV or XLSX."))
+            return self.form_invalid(form)
+        result = self.get_resource().import_data(dataset, dry_run=True, raise_errors=False)
+        failed = result.has_errors() or result.has_validation_errors()
+        if form.cleaned_data["confirm"] and not failed:
+            result = self.get_resource().import_data(dataset, dry_run=False, raise_errors=False)
+            messages.success(self.request, self.get_success_message(result.totals))
+            return redirect(self.get_success_url())
+        return self.render_to_response(
+            self.get_context_data(form=form, result=result, failed=failed, previewed=True)
+        )

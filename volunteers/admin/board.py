@@ -1,0 +1,80 @@
+"""Today's board (with the resident search) and taking a request for a resident."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView, TemplateView
+
+from core.errors import DomainError
+from volunteers.admin.base import CoordinatorView
+from volunteers.forms import IntakeForm
+from volunteers.models import Resident
+from volunteers.selectors import requests_board, residents_search
+from volunteers.services import request_receive
+
+
+class BoardView(CoordinatorView, TemplateView):
+    """What a coordinator opens in the morning: requests still needing a volunteer
+    (soonest first), then today's assigned and running ones, then work waiting for
+    confirmation; and a resident search to take the next call."""
+
+    template_name = "volunteers/admin/board.html"
+    page_title = _("Today's board")
+    header_icon = "list-ul"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        found = list(residents_search(query)[:20]) if query else None
+        return super().get_context_data(
+            board=requests_board(),
+            query=query,
+            found=found,
+            today=timezone.localdate(),
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class IntakeView(CoordinatorView, FormView):
+    """Take a request for a resident (phone, visit, online)."""
+
+    form_class = IntakeForm
+    template_name = "volunteers/admin/intake.html"
+    page_title = _("Take a request")
+    header_icon = "form"
+
+    def load(self, pk):
+        self.resident = get_object_or_404(Resident.objects.select_related("district"), pk=pk)
+
+    def get_initial(self):
+        return {"day": timezone.localdate(), "starts": dt.time(10), "ends": dt.time(11)}
+
+    def get_context_data(self, **kwargs):
+        history = self.resident.requests.select_related("category").order_by("-starts_at")[:5]
+        return super().get_context_data(resident=self.resident, history=history, **kwargs)
+
+    def form_valid(self, form):
+        starts_at, ends_at = form.window()
+        data = form.cleaned_data
+        try:
+            help_request = request_receive(
+                actor=self.request.user,
+                resident=self.resident,
+                category=data["category"],
+                starts_at=starts_at,
+                ends_at=ends_at,
+                channel=data["channel"],
+                place=data["place"],
+                notes=data["notes"],
+            )
+        except DomainError as error:
+            field = {"starts_at": "starts", "ends_at": "ends"}.get(error.field or "")
+            form.add_error(field, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Request received."))
+        return redirect("aid_request", pk=help_request.pk)

@@ -1,0 +1,158 @@
+"""Reports with CSV/XLSX export (every request, every assignment) and this month's
+counts on the admin dashboard."""
+
+from __future__ import annotations
+
+import django_filters
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+from wagtail.admin.ui.components import Component
+from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.reports import ReportView
+
+from accounts.models import District
+from core.exports import LocalisedExportMixin
+from core.formats import local_datetime
+from volunteers.models import Assignment, HelpCategory, HelpRequest
+from volunteers.selectors import monthly_counts
+
+
+class RequestFilterSet(WagtailFilterSet):
+    starts_at = django_filters.DateFromToRangeFilter(label=_("Date"), widget=DateRangePickerWidget)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=HelpRequest.Status.choices)
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=HelpCategory.objects.all()
+    )
+    district = django_filters.ModelChoiceFilter(
+        label=_("District"), queryset=District.objects.all()
+    )
+
+    class Meta:
+        model = HelpRequest
+        fields = []
+
+
+def _request_link(req: HelpRequest):
+    return format_html('<a href="{}">{}</a>', reverse("aid_request", args=[req.pk]), str(req))
+
+
+class RequestReportView(LocalisedExportMixin, ReportView):
+    """Every request, filterable; CSV and XLSX export."""
+
+    model = HelpRequest
+    permission_required = "view"
+    page_title = _("Help requests")
+    header_icon = "list-ul"
+    index_url_name = "aid_requests"
+    index_results_url_name = "aid_requests_results"
+    filterset_class = RequestFilterSet
+    paginate_by = 50
+    columns = [
+        Column("request", label=_("Request"), accessor=_request_link),
+        Column("starts_at", label=_("From"), accessor=lambda r: local_datetime(r.starts_at)),
+        Column("resident", label=_("Resident")),
+        Column("district", label=_("District")),
+        Column("status", label=_("Status"), accessor="get_status_display"),
+        Column("channel", label=_("Received by"), accessor="get_channel_display"),
+    ]
+    list_export = [
+        "pk",
+        "starts_at",
+        "ends_at",
+        "category.name",
+        "district.name",
+        "resident.full_name",
+        "channel",
+        "status",
+        "created_at",
+    ]
+    export_headings = {
+        "pk": _("ID"),
+        "category.name": _("Category"),
+        "district.name": _("District"),
+        "resident.full_name": _("Resident"),
+    }
+
+    def get_queryset(self):
+        return HelpRequest.objects.select_related("resident", "category", "district").order_by(
+            "-starts_at", "-pk"
+        )
+
+
+class AssignmentFilterSet(WagtailFilterSet):
+    starts_at = django_filters.DateFromToRangeFilter(label=_("Date"), widget=DateRangePickerWidget)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Assignment.Status.choices)
+
+    class Meta:
+        model = Assignment
+        fields = []
+
+
+class AssignmentReportView(LocalisedExportMixin, ReportView):
+    """Every assignment with its fee and the cash received; CSV and XLSX export."""
+
+    model = Assignment
+    permission_required = "view"
+    page_title = _("Assignments")
+    header_icon = "tasks"
+    index_url_name = "aid_assignments"
+    index_results_url_name = "aid_assignments_results"
+    filterset_class = AssignmentFilterSet
+    paginate_by = 50
+    columns = [
+        Column("request", label=_("Request"), accessor=lambda a: _request_link(a.request)),
+        Column("starts_at", label=_("From"), accessor=lambda a: local_datetime(a.starts_at)),
+        Column("volunteer", label=_("Volunteer")),
+        Column("status", label=_("Status"), accessor="get_status_display"),
+        Column("minutes", label=_("Minutes")),
+        Column("fee_yen", label=_("Fee (yen)")),
+        Column("cash_received_yen", label=_("Cash received (yen)")),
+    ]
+    list_export = [
+        "pk",
+        "request_id",
+        "starts_at",
+        "request.category.name",
+        "request.district.name",
+        "volunteer.full_name",
+        "status",
+        "minutes",
+        "fee_yen",
+        "cash_received_yen",
+        "confirmed_at",
+    ]
+    export_headings = {
+        "pk": _("ID"),
+        "request_id": _("Request"),
+        "request.category.name": _("Category"),
+        "request.district.name": _("District"),
+        "volunteer.full_name": _("Volunteer"),
+    }
+
+    def get_queryset(self):
+        return Assignment.objects.select_related(
+            "request__category", "request__district", "request__resident", "volunteer"
+        ).order_by("-starts_at", "-pk")
+
+
+class MonthlyCountsPanel(Component):
+    """This month's requests by category and by district: bars drawn in CSS, with the
+    same figures as a table for screen readers and printing."""
+
+    name = "aid_monthly_counts"
+    template_name = "volunteers/admin/monthly_panel.html"
+    order = 90
+
+    def get_context_data(self, parent_context):
+        counts = monthly_counts()
+        charts = []
+        for key, title in (("category", _("By category")), ("district", _("By district"))):
+            rows = counts[key]
+            top = max((n for _, n in rows), default=0) or 1
+            charts.append(
+                {"title": title, "rows": [(label, n, round(100 * n / top)) for label, n in rows]}
+            )
+        return {"charts": charts, "month": timezone.localdate()}
