@@ -21,26 +21,21 @@ from volunteers.cards import card_context, scan_url
 from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotVolunteer
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
-from volunteers.selectors import (
-    activities_of,
-    assignments_for,
-    offers_for,
-    places_hosted_by,
-    upcoming_assignments_for,
-    upcoming_exceptions,
-)
-from volunteers.services import (
+from volunteers.selectors.activity import activities_of, open_activity
+from volunteers.selectors.help_requests import assignments_for, offers_for, upcoming_assignments_for
+from volunteers.selectors.places import place_token, places_hosted_by, scan_resolve
+from volunteers.selectors.profiles import upcoming_exceptions
+from volunteers.services.activity import scan_toggle
+from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
-    availability_exception_add,
-    availability_exception_remove,
     offer_accept,
     offer_decline,
-    open_activity,
-    place_token,
     resident_details_open,
-    scan_resolve,
-    scan_toggle,
+)
+from volunteers.services.profiles import (
+    availability_exception_add,
+    availability_exception_remove,
     volunteer_profile_save,
 )
 
