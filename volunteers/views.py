@@ -1,5 +1,6 @@
-"""Pages for QR check-in: the scan page, the volunteer's activity and card, and the
-printable poster. Thin: one service call each; refusals are shown, never a 500."""
+"""Pages for volunteers: QR check-in (the scan page, their activity and card, the
+printable poster), their home, offers and assignments, profile and days away.
+Thin: one service call each; refusals are shown, never a 500."""
 
 from __future__ import annotations
 
