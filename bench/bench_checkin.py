@@ -681,7 +681,7 @@ def role_seed() -> dict:
     from points.models import Account, AccountKind, EarningRule
     from points.services import system_account
     from volunteers.models import Place
-    from volunteers.services import place_token
+    from volunteers.selectors.places import place_token
 
     with transaction.atomic():
         rule = EarningRule.objects.create(
@@ -774,7 +774,7 @@ def role_probe(token: str) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from volunteers.models import Activity, Place
-    from volunteers.services import place_token
+    from volunteers.selectors.places import place_token
 
     client = Client(headers={"X-Session-Token": token})
     body = {"token": place_token(Place.objects.get(name="bench salon"))}

@@ -184,7 +184,7 @@ def role_measure() -> list[dict]:
     from accounts.models import District, User
     from volunteers.defaults import help_categories_ensure
     from volunteers.models import HelpCategory, HelpRequest, Resident
-    from volunteers.selectors import eligible_volunteers, suggest
+    from volunteers.selectors.profiles import eligible_volunteers, suggest
 
     help_categories_ensure()
     for order, (code, name, kana) in enumerate(DISTRICTS):

@@ -8,7 +8,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from qr.render import svg
-from volunteers.services import card_for, card_token
+from volunteers.selectors.places import card_token
+from volunteers.services.places import card_for
 
 
 def scan_url(request, token: str) -> str:

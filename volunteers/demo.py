@@ -15,7 +15,8 @@ from accounts.demo import DEMO_PASSWORD
 from accounts.models import District, User
 from points.models import EarningRule
 from volunteers.models import Place
-from volunteers.services import card_for, card_token, place_token
+from volunteers.selectors.places import card_token, place_token
+from volunteers.services.places import card_for
 
 PLACES = [
     ("いきいきサロン桜ヶ丘", Place.Kind.SALON, "sakuragaoka", "salon", dt.time(16, 0)),
@@ -263,8 +264,8 @@ def seed_aid(out) -> None:
     from accounts.services import user_grant_roles
     from volunteers.defaults import help_categories_ensure
     from volunteers.models import HelpCategory, HelpRequest, Resident, StandingRequest
-    from volunteers.selectors import ranked_volunteers
-    from volunteers.services import (
+    from volunteers.selectors.profiles import ranked_volunteers
+    from volunteers.services.help_requests import (
         assignment_confirm,
         assignment_finish,
         assignment_start,
@@ -272,9 +273,9 @@ def seed_aid(out) -> None:
         request_cancel,
         request_offer,
         request_receive,
-        standing_requests_generate,
-        volunteer_profile_save,
     )
+    from volunteers.services.profiles import volunteer_profile_save
+    from volunteers.services.standing import standing_requests_generate
 
     help_categories_ensure()
     categories = {c.code: c for c in HelpCategory.objects.all()}

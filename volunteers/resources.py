@@ -19,7 +19,7 @@ from import_export import fields, resources
 
 from accounts.models import District, User
 from volunteers.models import HelpCategory, VolunteerProfile
-from volunteers.services import volunteer_profile_save
+from volunteers.services.profiles import volunteer_profile_save
 
 DAYS = {
     **{d: i for i, d in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},

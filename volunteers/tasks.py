@@ -1,5 +1,8 @@
 """Thin Celery tasks: the activity log's beat job, and the mutual-aid centre's
-notifications and beat jobs. Each takes ids and is safe to run twice."""
+notifications and beat jobs. Each takes ids and is safe to run twice.
+
+The services queue these tasks by name after commit, so this module imports the
+services inside each task body, never at the top: no import cycle."""
 
 from __future__ import annotations
 
@@ -11,17 +14,14 @@ from django.utils import timezone
 
 from volunteers.models import Assignment, Offer
 from volunteers.notifications import notify
-from volunteers.selectors import assignments_due_reminder
-from volunteers.services import (
-    activities_close_forgotten,
-    assignment_reminder_claim,
-    standing_requests_generate,
-)
+from volunteers.selectors.help_requests import assignments_due_reminder
 
 
 @shared_task(name="volunteers.close_forgotten_checkouts")
 def close_forgotten_checkouts() -> int:
     """Close check-ins left open past closing time and flag them (beat: every 30 min)."""
+    from volunteers.services.activity import activities_close_forgotten
+
     return activities_close_forgotten()
 
 
@@ -86,6 +86,8 @@ def send_reminders(now: str | None = None) -> int:
     """Remind the volunteers of tomorrow's live assignments (beat: hourly 17:00-21:00,
     so an assignment made during the evening is reminded too). Each assignment is
     reminded once (``reminded_at`` is claimed before sending)."""
+    from volunteers.services.help_requests import assignment_reminder_claim
+
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
     sent = 0
@@ -99,4 +101,6 @@ def send_reminders(now: str | None = None) -> int:
 @shared_task(name="volunteers.generate_standing_requests")
 def generate_standing_requests() -> int:
     """Create standing requests' occurrences ahead (beat: daily). Idempotent."""
+    from volunteers.services.standing import standing_requests_generate
+
     return standing_requests_generate(days=settings.STANDING_REQUESTS_DAYS_AHEAD)

@@ -1,5 +1,6 @@
-"""Pages for QR check-in: the scan page, the volunteer's activity and card, and the
-printable poster. Thin: one service call each; refusals are shown, never a 500."""
+"""Pages for volunteers: QR check-in (the scan page, their activity and card, the
+printable poster), their home, offers and assignments, profile and days away.
+Thin: one service call each; refusals are shown, never a 500."""
 
 from __future__ import annotations
 
@@ -21,26 +22,21 @@ from volunteers.cards import card_context, scan_url
 from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotVolunteer
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
-from volunteers.selectors import (
-    activities_of,
-    assignments_for,
-    offers_for,
-    places_hosted_by,
-    upcoming_assignments_for,
-    upcoming_exceptions,
-)
-from volunteers.services import (
+from volunteers.selectors.activity import activities_of, open_activity
+from volunteers.selectors.help_requests import assignments_for, offers_for, upcoming_assignments_for
+from volunteers.selectors.places import place_token, places_hosted_by, scan_resolve
+from volunteers.selectors.profiles import upcoming_exceptions
+from volunteers.services.activity import scan_toggle
+from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
-    availability_exception_add,
-    availability_exception_remove,
     offer_accept,
     offer_decline,
-    open_activity,
-    place_token,
     resident_details_open,
-    scan_resolve,
-    scan_toggle,
+)
+from volunteers.services.profiles import (
+    availability_exception_add,
+    availability_exception_remove,
     volunteer_profile_save,
 )
 

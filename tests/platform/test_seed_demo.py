@@ -122,7 +122,7 @@ def test_seeded_offers_and_assignments_follow_the_matching_rules(capsys):
     from django.utils import timezone
 
     from volunteers.models import Assignment, Offer
-    from volunteers.selectors import eligible_volunteers
+    from volunteers.selectors.profiles import eligible_volunteers
 
     run(capsys)
     offers = list(Offer.objects.select_related("request", "volunteer"))

@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import District
 from tests.factories import DistrictFactory, UserFactory
 from volunteers.models import HelpCategory, HelpRequest, Resident
-from volunteers.services import request_receive, volunteer_profile_save
+from volunteers.services.help_requests import request_receive
+from volunteers.services.profiles import volunteer_profile_save
 
 TOKYO = timezone.get_default_timezone()
 # A Tuesday, inside service hours.

@@ -14,7 +14,6 @@ from points.selectors import audit_ledger, wallet_balance
 from qr import tokens
 from tests.factories import UserFactory
 from tests.points.support import run_concurrently
-from volunteers import services
 from volunteers.exceptions import (
     AlreadyCheckedIn,
     InvalidActivityTimes,
@@ -23,20 +22,18 @@ from volunteers.exceptions import (
     NotVolunteer,
 )
 from volunteers.models import Activity, Place
-from volunteers.services import (
+from volunteers.selectors.places import card_token, place_token
+from volunteers.services import activity as services
+from volunteers.services.activity import (
     activities_close_forgotten,
     activity_approve,
     activity_check_in,
     activity_check_out,
     activity_record,
     activity_reject,
-    card_for,
-    card_reissue,
-    card_token,
-    place_reprint,
-    place_token,
     scan_toggle,
 )
+from volunteers.services.places import card_for, card_reissue, place_reprint
 
 pytestmark = pytest.mark.django_db
 TOKYO = timezone.get_default_timezone()

@@ -10,7 +10,7 @@ from django.test import Client
 from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import category, help_request, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, ResidentAccessLog, VolunteerProfile
-from volunteers.services import assignment_confirm, offer_decline, request_offer
+from volunteers.services.help_requests import assignment_confirm, offer_decline, request_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +104,7 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
 
 @pytest.mark.parametrize("ending", ["cancelled", "no_show", "confirmed"])
 def test_the_resident_is_hidden_once_the_assignment_has_ended(setting, coordinator, ending):
-    from volunteers.services import (
+    from volunteers.services.help_requests import (
         assignment_finish,
         assignment_no_show,
         assignment_start,
@@ -183,13 +183,13 @@ def test_a_day_away_from_the_profile_page_leaves_the_volunteer_out(coordinator):
     client.post("/me/profile/away/", {"date": req.starts_at.date().isoformat()})
     client.post("/me/profile/away/", {"date": req.starts_at.date().isoformat()})  # twice
     assert client.get("/me/profile/").content.decode().count("2030年6月4日") == 1
-    from volunteers.selectors import eligible_volunteers
+    from volunteers.selectors.profiles import eligible_volunteers
 
     assert not eligible_volunteers(req).exists()
 
 
 def test_a_day_away_can_be_taken_back_from_the_profile_page(coordinator):
-    from volunteers.selectors import eligible_volunteers
+    from volunteers.selectors.profiles import eligible_volunteers
 
     district = DistrictFactory()
     helper, other = volunteer(district), volunteer(district)
@@ -239,7 +239,11 @@ def test_the_home_page_counts_open_offers_and_upcoming_assignments(setting, coor
     import re
 
     from tests.volunteers.aid import at
-    from volunteers.services import assignment_finish, assignment_start, request_assign
+    from volunteers.services.help_requests import (
+        assignment_finish,
+        assignment_start,
+        request_assign,
+    )
 
     res, req, helper, _, offers = setting
     assert Client().get("/me/").url.startswith("/accounts/login/")  # not Wagtail's 404

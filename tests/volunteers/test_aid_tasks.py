@@ -11,10 +11,12 @@ from django.db import IntegrityError, transaction
 
 from tests.factories import DistrictFactory
 from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
-from volunteers import services, tasks
+from volunteers import tasks
 from volunteers.models import HelpRequest, Offer, StandingRequest, StandingRequestSkip
 from volunteers.notifications import Message
-from volunteers.services import request_assign, standing_requests_generate
+from volunteers.services import standing as services
+from volunteers.services.help_requests import request_assign
+from volunteers.services.standing import standing_requests_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +62,7 @@ def test_standing_requests_are_generated_ahead_once_and_skip_marked_dates(standi
 
 
 def test_a_changed_time_never_generates_a_date_twice(standing, coordinator):
-    from volunteers.services import request_cancel, request_offer
+    from volunteers.services.help_requests import request_cancel, request_offer
 
     tuesday_date, friday_date = DAY, DAY + dt.timedelta(days=3)
     assert standing_requests_generate(today=DAY, days=3) == 2  # Tue 4 and Fri 7 at 8:00
@@ -102,13 +104,13 @@ def test_a_request_offered_while_its_time_is_moved_keeps_its_time(standing, monk
     standing_requests_generate(today=DAY, days=3)
     tuesday, friday = HelpRequest.objects.filter(standing=standing).order_by("starts_at")
     StandingRequest.objects.filter(pk=standing.pk).update(starts=dt.time(9))
-    check_window = services._check_window
+    check_window = services.service_window_check
 
     def offered_meanwhile(*args):
         HelpRequest.objects.filter(pk=friday.pk).update(status=HelpRequest.Status.OFFERED)
         return check_window(*args)
 
-    monkeypatch.setattr(services, "_check_window", offered_meanwhile)
+    monkeypatch.setattr(services, "service_window_check", offered_meanwhile)
     standing_requests_generate(today=DAY, days=3)
     tuesday.refresh_from_db()
     friday.refresh_from_db()
@@ -219,7 +221,7 @@ def test_other_channels_plug_in_behind_the_same_interface(coordinator, settings)
 
 
 def test_a_date_skipped_after_generation_cancels_that_request(standing, coordinator, commit):
-    from volunteers.services import standing_skip_add
+    from volunteers.services.standing import standing_skip_add
 
     standing_requests_generate(today=DAY, days=3)  # Tue 4 and Fri 7
     friday = HelpRequest.objects.get(standing=standing, starts_at__date=DAY + dt.timedelta(3))
@@ -278,7 +280,7 @@ def test_a_standing_request_outside_service_hours_is_refused_and_never_breaks_be
 
 
 def test_an_assignment_cancelled_before_its_notice_went_out_is_not_announced(coordinator):
-    from volunteers.services import request_cancel
+    from volunteers.services.help_requests import request_cancel
 
     district = DistrictFactory()
     helper = volunteer(district)
@@ -292,7 +294,7 @@ def test_an_assignment_cancelled_before_its_notice_went_out_is_not_announced(coo
 
 
 def test_cancelling_a_request_tells_everyone_holding_an_offer(coordinator, commit):
-    from volunteers.services import request_cancel, request_offer
+    from volunteers.services.help_requests import request_cancel, request_offer
 
     district = DistrictFactory()
     asked = [volunteer(district), volunteer(district)]
@@ -309,7 +311,7 @@ def test_cancelling_a_request_tells_everyone_holding_an_offer(coordinator, commi
 def test_offer_notices_go_out_only_while_the_offer_is_still_as_queued(coordinator):
     """A queued notice is dropped when the offer has changed since: no 'new offer' for
     a withdrawn one, no 'cancelled' for one still open."""
-    from volunteers.services import request_cancel, request_offer
+    from volunteers.services.help_requests import request_cancel, request_offer
 
     district = DistrictFactory()
     job = help_request(coordinator, resident(district))

@@ -11,14 +11,9 @@ from tests.factories import UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 from volunteers.exceptions import InvalidScan
 from volunteers.models import Activity, Place
-from volunteers.services import (
-    activity_check_in,
-    activity_check_out,
-    card_for,
-    card_token,
-    place_token,
-    scan_resolve,
-)
+from volunteers.selectors.places import card_token, place_token, scan_resolve
+from volunteers.services.activity import activity_check_in, activity_check_out
+from volunteers.services.places import card_for
 
 pytestmark = pytest.mark.django_db
 TOKYO = timezone.get_default_timezone()

@@ -23,7 +23,7 @@ from volunteers.exceptions import (
     VolunteerUnavailable,
 )
 from volunteers.models import Assignment, HelpRequest, Offer, ResidentAccessLog
-from volunteers.services import (
+from volunteers.services.help_requests import (
     TRANSITIONS,
     assignment_confirm,
     assignment_finish,

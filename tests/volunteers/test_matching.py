@@ -11,17 +11,16 @@ from django.utils import translation
 from tests.factories import DistrictFactory
 from tests.volunteers.aid import DAY, at, help_request, resident, volunteer
 from volunteers.models import Assignment, AvailabilityException
-from volunteers.selectors import eligible_volunteers, suggest
-from volunteers.services import (
+from volunteers.selectors.profiles import eligible_volunteers, suggest
+from volunteers.services.help_requests import (
     assignment_confirm,
     assignment_finish,
     assignment_start,
-    availability_exception_add,
-    availability_exception_remove,
     offer_decline,
     request_assign,
     request_offer,
 )
+from volunteers.services.profiles import availability_exception_add, availability_exception_remove
 
 pytestmark = pytest.mark.django_db
 

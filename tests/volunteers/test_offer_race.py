@@ -10,7 +10,7 @@ from tests.points.support import run_concurrently
 from tests.volunteers.aid import help_request, resident, volunteer
 from volunteers.exceptions import OfferTaken
 from volunteers.models import Assignment, HelpRequest, Offer
-from volunteers.services import offer_accept, request_offer
+from volunteers.services.help_requests import offer_accept, request_offer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,7 +56,7 @@ def test_one_volunteer_accepting_two_overlapping_offers_at_once_gets_one(postgre
 
 def test_a_direct_assignment_racing_acceptances_still_makes_one(postgres, reference_data):
     from volunteers.exceptions import InvalidTransition
-    from volunteers.services import request_assign
+    from volunteers.services.help_requests import request_assign
 
     coordinator = UserFactory(roles=["coordinator"])
     district = DistrictFactory()
@@ -78,7 +78,7 @@ def test_a_date_skipped_while_beat_generates_never_stays_open(postgres, referenc
 
     from tests.volunteers.aid import DAY, category
     from volunteers.models import StandingRequest
-    from volunteers.services import standing_requests_generate, standing_skip_add
+    from volunteers.services.standing import standing_requests_generate, standing_skip_add
 
     coordinator = UserFactory(roles=["coordinator"])
     res = resident(DistrictFactory())

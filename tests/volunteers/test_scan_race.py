@@ -11,7 +11,8 @@ from points.models import EarningRule, Transaction
 from points.selectors import wallet_balance
 from tests.points.support import run_concurrently
 from volunteers.models import Activity, Place
-from volunteers.services import activity_check_in, place_token
+from volunteers.selectors.places import place_token
+from volunteers.services.activity import activity_check_in
 
 
 @pytest.mark.django_db(transaction=True)

@@ -16,14 +16,15 @@ from volunteers.api.serializers import (
     ScanResultSerializer,
 )
 from volunteers.models import Assignment, Offer, Place
-from volunteers.selectors import activities_of, assignments_for, offers_for
-from volunteers.services import (
+from volunteers.selectors.activity import activities_of
+from volunteers.selectors.help_requests import assignments_for, offers_for
+from volunteers.services.activity import scan_toggle
+from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
     offer_accept,
     offer_decline,
     resident_details_open,
-    scan_toggle,
 )
 
 

@@ -1,0 +1,40 @@
+"""The volunteers app's models, one module per sub-domain. Every model is imported
+here, so ``volunteers.models.X`` and the app registry find them all."""
+
+from volunteers.models.activity import Activity
+from volunteers.models.help_requests import (
+    Assignment,
+    Gender,
+    HelpCategory,
+    HelpRequest,
+    Offer,
+    Resident,
+    ResidentAccessLog,
+)
+from volunteers.models.places import Place, VolunteerCard
+from volunteers.models.profiles import (
+    AvailabilityException,
+    MatchingSlot,
+    VolunteerProfile,
+    WeeklyAvailability,
+)
+from volunteers.models.standing import StandingRequest, StandingRequestSkip
+
+__all__ = [
+    "Activity",
+    "Assignment",
+    "AvailabilityException",
+    "Gender",
+    "HelpCategory",
+    "HelpRequest",
+    "MatchingSlot",
+    "Offer",
+    "Place",
+    "Resident",
+    "ResidentAccessLog",
+    "StandingRequest",
+    "StandingRequestSkip",
+    "VolunteerCard",
+    "VolunteerProfile",
+    "WeeklyAvailability",
+]

@@ -1,0 +1,54 @@
+"""Reads of the activity log: a volunteer's activities, the one still open, the
+review queue, and when an open activity counts as a forgotten check-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from volunteers.models import Activity
+
+
+def open_activity(volunteer: User) -> Activity | None:
+    """The volunteer's open activity (at most one), with its place."""
+    return (
+        Activity.objects.select_related("place")
+        .filter(volunteer=volunteer, status=Activity.Status.OPEN)
+        .first()
+    )
+
+
+def forgotten_after(activity: Activity) -> dt.datetime:
+    """When an open activity counts as a forgotten check-out; it is closed at that time.
+
+    Checked in before the place's closing time: that day's closing time. Checked in
+    after closing (an evening event) or at a place without a closing time: once the
+    place's longest plausible activity (``max_minutes``) has passed since check-in.
+    Either way the activity then waits for a coordinator, who can correct the end.
+    """
+    place = activity.place
+    if place.closes_at is not None:
+        day = timezone.localtime(activity.started_at).date()
+        closing = timezone.make_aware(dt.datetime.combine(day, place.closes_at))
+        if closing > activity.started_at:
+            return closing
+    return activity.started_at + dt.timedelta(minutes=max(place.max_minutes, 1))
+
+
+def activities_of(user: User) -> QuerySet[Activity]:
+    return (
+        Activity.objects.filter(volunteer=user)
+        .select_related("place", "transaction")
+        .order_by("-started_at", "-pk")
+    )
+
+
+def review_queue() -> QuerySet[Activity]:
+    return (
+        Activity.objects.filter(status=Activity.Status.REVIEW)
+        .select_related("volunteer", "place", "recorded_by")
+        .order_by("started_at", "pk")
+    )

@@ -1,0 +1,257 @@
+"""Reads for volunteer profiles and matching: who can take a request (hard
+filters), how they rank (weighted preferences) and why, and a volunteer's dated
+availability exceptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from volunteers.models import (
+    Assignment,
+    AvailabilityException,
+    HelpRequest,
+    MatchingSlot,
+    Offer,
+    VolunteerProfile,
+)
+from volunteers.selectors.help_requests import month_start
+
+
+def eligible_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]:
+    """Volunteers who pass every hard filter for ``help_request``, in SQL:
+
+    * the skill and the district: a matching-index row for (district, category);
+    * availability covering the window: a weekly slot on that weekday (unless away
+      that date) or a dated extra slot, from before the start to after the end;
+    * insurance valid on the day, profile and user active;
+    * no live assignment overlapping the window, and not having declined this request.
+
+    The matching index (``MatchingSlot``) is searched by one composite index, so only
+    volunteers near the answer are read.
+    """
+    day, start, end_day, end = _window(help_request)
+    keys = [day.weekday(), day.toordinal()]
+    if end_day != day:  # over midnight: no slot covers it
+        return VolunteerProfile.objects.none()
+    away = AvailabilityException.objects.filter(
+        profile_id=OuterRef("profile_id"), date=day, available=False
+    )
+    slots = MatchingSlot.objects.filter(
+        district_id=help_request.district_id,
+        category_id=help_request.category_id,
+        day_key__in=keys,
+        starts__lte=start,
+        ends__gte=end,
+    ).filter(Q(day_key=day.toordinal()) | ~Exists(away))
+    booked = Assignment.objects.filter(
+        volunteer_id=OuterRef("pk"),
+        status__in=Assignment.LIVE,
+        starts_at__lt=help_request.ends_at,
+        ends_at__gt=help_request.starts_at,
+    )
+    declined = Offer.objects.filter(
+        request_id=help_request.pk, volunteer_id=OuterRef("pk"), status=Offer.Status.DECLINED
+    )
+    return VolunteerProfile.objects.filter(
+        pk__in=slots.values("profile_id"),
+        active=True,
+        insurance_valid_until__gte=day,
+        user__is_active=True,
+    ).exclude(Exists(booked) | Exists(declined))
+
+
+def _window(help_request: HelpRequest):
+    start = timezone.localtime(help_request.starts_at)
+    end = timezone.localtime(help_request.ends_at)
+    return start.date(), start.time(), end.date(), end.time()
+
+
+def ranked_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]:
+    """:func:`eligible_volunteers` with each weighted preference annotated and a
+    total ``score``, best first (ties: older profile first). Weights come from
+    ``settings.MATCHING_WEIGHTS``."""
+    day = timezone.localtime(help_request.starts_at).date()
+    flags = _preference_flags(help_request)
+    # The load is an alias, not a selected column: the subquery then runs once per
+    # candidate (inside the score), not twice. Ties on the score go to the older
+    # profile; the score already favours the less loaded volunteer.
+    return (
+        eligible_volunteers(help_request)
+        .alias(month_load=_month_load(day))
+        .annotate(**flags)
+        .annotate(score=_score(help_request))
+        .select_related("user")
+        .order_by("-score", "pk")
+    )
+
+
+def _flag(condition) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _month_load(day: dt.date) -> Coalesce:
+    """A candidate's assignments (not cancelled) in the month of ``day``, as a
+    subquery on the candidate's row."""
+    first = month_start(day)
+    following = month_start((first + dt.timedelta(days=32)).date())
+    return Coalesce(
+        Subquery(
+            Assignment.objects.filter(
+                volunteer_id=OuterRef("pk"), starts_at__gte=first, starts_at__lt=following
+            )
+            .exclude(status=Assignment.Status.CANCELLED)
+            .order_by()
+            .values("volunteer_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        ),
+        0,
+    )
+
+
+def _preference_flags(help_request: HelpRequest) -> dict[str, Case | Value]:
+    """Each weighted preference as a 0/1 column, in the order they are annotated."""
+    resident = help_request.resident
+    helped = Exists(
+        Assignment.objects.filter(
+            volunteer_id=OuterRef("pk"),
+            request__resident_id=resident.pk,
+            status__in=[Assignment.Status.DONE, Assignment.Status.CONFIRMED],
+        )
+    )
+    same_gender = (
+        _flag(Q(gender=resident.gender))
+        if resident.prefers_same_gender and resident.gender
+        else Value(0, output_field=IntegerField())
+    )
+    car = (
+        _flag(Q(has_car=True))
+        if help_request.category.prefers_car
+        else Value(0, output_field=IntegerField())
+    )
+    return {
+        "helped_before": _flag(helped),
+        "same_district": _flag(Q(home_district_id=help_request.district_id)),
+        "same_gender": same_gender,
+        "car": car,
+    }
+
+
+def _score(help_request: HelpRequest) -> ExpressionWrapper:
+    """The weighted sum of the preference columns and the fairness term."""
+    weights = settings.MATCHING_WEIGHTS
+    continuity = weights["continuity"] + (
+        weights["resident_preference"] if help_request.resident.prefers_familiar else 0
+    )
+    return ExpressionWrapper(
+        F("helped_before") * continuity
+        + Value(float(weights["fairness"])) / (F("month_load") + Value(1.0))
+        + F("same_district") * weights["same_district"]
+        + F("same_gender") * weights["resident_preference"]
+        + F("car") * weights["car"],
+        output_field=FloatField(),
+    )
+
+
+def month_loads(volunteer_ids: list[int], day: dt.date) -> dict[int, int]:
+    """Assignments (not cancelled) in the month of ``day`` per volunteer."""
+    first = month_start(day)
+    following = month_start((first + dt.timedelta(days=32)).date())
+    return dict(
+        Assignment.objects.filter(
+            volunteer_id__in=volunteer_ids, starts_at__gte=first, starts_at__lt=following
+        )
+        .exclude(status=Assignment.Status.CANCELLED)
+        .order_by()
+        .values("volunteer_id")
+        .annotate(n=Count("pk"))
+        .values_list("volunteer_id", "n")
+    )
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One ranked volunteer and why they rank there."""
+
+    volunteer: User
+    profile: VolunteerProfile
+    score: float
+    reasons: list[str]
+
+
+def suggest(help_request: HelpRequest, *, limit: int = 10) -> list[Suggestion]:
+    """The top ``limit`` volunteers for ``help_request`` with the reasons for each
+    rank (two queries: the ranking, then this month's load of the ``limit`` found)."""
+    weights = settings.MATCHING_WEIGHTS
+    resident = help_request.resident
+    out = []
+    ranked = list(ranked_volunteers(help_request)[:limit])
+    loads = month_loads([p.pk for p in ranked], timezone.localtime(help_request.starts_at).date())
+    for profile in ranked:
+        profile.month_load = loads.get(profile.pk, 0)
+        reasons = []
+        if profile.helped_before:
+            reasons.append(
+                _("Has helped this resident before (+%(points)s)")
+                % {"points": weights["continuity"]}
+            )
+            if resident.prefers_familiar:
+                reasons.append(
+                    _("The resident prefers a familiar helper (+%(points)s)")
+                    % {"points": weights["resident_preference"]}
+                )
+        fairness = weights["fairness"] / (profile.month_load + 1)
+        reasons.append(
+            ngettext(
+                "%(count)s assignment this month (+%(points)s)",
+                "%(count)s assignments this month (+%(points)s)",
+                profile.month_load,
+            )
+            % {"count": profile.month_load, "points": f"{fairness:.0f}"}
+        )
+        if profile.same_district:
+            reasons.append(
+                _("Lives in the same district (+%(points)s)") % {"points": weights["same_district"]}
+            )
+        if profile.same_gender:
+            reasons.append(
+                _("Same gender, as the resident prefers (+%(points)s)")
+                % {"points": weights["resident_preference"]}
+            )
+        if profile.car:
+            reasons.append(_("Has a car for this task (+%(points)s)") % {"points": weights["car"]})
+        out.append(
+            Suggestion(
+                volunteer=profile.user, profile=profile, score=profile.score, reasons=reasons
+            )
+        )
+    return out
+
+
+def upcoming_exceptions(profile: VolunteerProfile) -> QuerySet[AvailabilityException]:
+    return AvailabilityException.objects.filter(
+        profile=profile, date__gte=timezone.localdate()
+    ).order_by("date")
