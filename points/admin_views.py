@@ -28,13 +28,9 @@ from core.exports import LocalisedExportMixin
 from core.spreadsheets import read_dataset
 from points.models import AccountKind, Entry, SettlementStatement, TransactionKind, Voucher
 from points.selectors import ledger_entries
-from points.services import (
-    points_adjust,
-    statement_mark_paid,
-    statements_generate_month,
-    voucher_exchange,
-    voucher_void,
-)
+from points.services.postings import points_adjust
+from points.services.settlement import statement_mark_paid, statements_generate_month
+from points.services.vouchers import voucher_exchange, voucher_void
 from points.sheets import render_voucher_sheet
 
 
