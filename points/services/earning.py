@@ -45,49 +45,67 @@ def points_award(
         "minutes": duration_minutes,
         "reference": reference,
     }
+    posting = {"idempotency_key": idempotency_key, "actor": actor, "memo": memo}
     try:
         requested = _requested_points(user, rule, activity_date, duration_minutes)
-    except RuleNotApplicable:
-        # A retry returns the original even if the rule or the person changed since.
-        # Looked up only when a check fails: a passing retry is caught under the locks
-        # (``post``), so the usual award saves this query.
-        digest = posting_fingerprint(TransactionKind.EARN, content, actor, memo)
-        existing = replay(idempotency_key, digest)
-        if existing is not None:
-            return existing
-        raise
+    except RuleNotApplicable as refused:
+        return _replay_or_raise(refused, content, **posting)
     wallet, issuance = wallet_and_issuance(user)
-    fields = {"idempotency_key": idempotency_key, "actor": actor, "reference": reference}
+    earning = {"rule": rule, "activity_date": activity_date, "requested_points": requested}
     # On the module, not imported by name: tests patch ``sql.posts_in_database``.
     if sql.posts_in_database():
         txn = Transaction(
             kind=TransactionKind.EARN,
             fingerprint=posting_fingerprint(TransactionKind.EARN, content, actor, memo),
-            memo=memo,
-            rule=rule,
-            activity_date=activity_date,
-            requested_points=requested,
+            reference=reference,
             expires_on=rule.expiry_for(activity_date),
-            **fields,
+            **posting,
+            **earning,
         )
-        return sql.award_in_database(
-            txn,
-            wallet=wallet,
-            issuance=issuance,
-            caps=[
-                (CapReason.DAILY, rule.daily_cap, (activity_date, activity_date)),
-                (CapReason.YEARLY, rule.yearly_cap, rule.year_bounds(activity_date)),
-            ],
-            allow_partial=allow_partial,
-        )
-    build = _capped_credit(wallet, issuance, rule, activity_date, requested, allow_partial)
+        return _award_in_database(txn, wallet, issuance, allow_partial)
     return post(
         kind=TransactionKind.EARN,
         content=content,
         account_ids=[wallet.pk, issuance.pk],
-        build=build,
-        memo=memo,
-        **fields,
+        build=_capped_credit(wallet, issuance, allow_partial=allow_partial, **earning),
+        reference=reference,
+        **posting,
+    )
+
+
+def _replay_or_raise(
+    refused: RuleNotApplicable,
+    content: dict[str, Any],
+    *,
+    idempotency_key: str,
+    actor: User | None,
+    memo: str,
+) -> Transaction:
+    """A retry returns the original even if the rule or the person changed since;
+    anything else is ``refused``. Looked up only when a check fails: a passing retry is
+    caught under the locks (``post``), so the usual award saves this query."""
+    digest = posting_fingerprint(TransactionKind.EARN, content, actor, memo)
+    existing = replay(idempotency_key, digest)
+    if existing is not None:
+        return existing
+    raise refused
+
+
+def _award_in_database(
+    txn: Transaction, wallet: Account, issuance: Account, allow_partial: bool
+) -> Transaction:
+    """The PostgreSQL path: the limits of ``txn.rule`` for ``txn.activity_date``, daily
+    then yearly, checked in ``points_award_post()``."""
+    rule, day = txn.rule, txn.activity_date
+    return sql.award_in_database(
+        txn,
+        wallet=wallet,
+        issuance=issuance,
+        caps=[
+            (CapReason.DAILY, rule.daily_cap, (day, day)),
+            (CapReason.YEARLY, rule.yearly_cap, rule.year_bounds(day)),
+        ],
+        allow_partial=allow_partial,
     )
 
 
@@ -112,13 +130,16 @@ def _requested_points(
 def _capped_credit(
     wallet: Account,
     issuance: Account,
+    *,
     rule: EarningRule,
     activity_date: dt.date,
-    requested: int,
+    requested_points: int,
     allow_partial: bool,
 ) -> Builder:
     """The Python path's build step: the credit cut to the room the daily, then the
     yearly limit leaves (read under the wallet lock), and the earning details."""
+
+    requested = requested_points
 
     def build(locked: dict[int, Account]) -> tuple[Lines, dict[str, Any]]:
         credit, reason = requested, CapReason.NONE
