@@ -1,10 +1,11 @@
 """Row locks of the points app, taken here only.
 
 The lock order, written once: a voucher or a settlement statement first (one row,
-``lock_row``), then the ledger accounts the posting touches in primary-key order
-(``lock_accounts``, or ``points_post()`` in SQL), the issuance account last (only
-through its balance ``UPDATE``, the last statement of every posting). Every lock is
-taken in that order, so two writers can wait for each other but never deadlock.
+``lock_row`` or ``lock_or_create``), then the ledger accounts the posting touches in
+primary-key order (``lock_accounts``, or ``points_post()`` in SQL), the issuance
+account last (only through its balance ``UPDATE``, the last statement of every
+posting). Every lock is taken in that order, so two writers can wait for each other
+but never deadlock.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def lock_row(model: type[M], pk: int) -> M:
     if not rows:
         raise model.DoesNotExist(f"{model.__name__} {pk} does not exist")
     return rows[0]
+
+
+def lock_or_create(model: type[M], **lookup) -> tuple[M, bool]:
+    """``get_or_create`` with the row locked (``FOR UPDATE`` of that table only) as it
+    is read; a row it creates is held by the insert. Returns (row, created)."""
+    return model.objects.select_for_update(of=("self",)).get_or_create(**lookup)
 
 
 def lock_accounts(account_ids: Iterable[int]) -> dict[int, Account]:

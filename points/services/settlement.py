@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.errors import NotPermitted
 from points.exceptions import MonthNotOver
-from points.ledger.locks import lock_row
+from points.ledger.locks import lock_or_create, lock_row
 from points.models import SettlementStatement, Shop, TransactionKind, Voucher
 from points.selectors import month_bounds
 from points.services.accounts import shop_accounts
@@ -31,11 +31,7 @@ def statement_generate(*, shop: Shop, month: dt.date) -> SettlementStatement:
     start, end = month_bounds(month)
     if end > timezone.now():
         raise MonthNotOver(month=month.isoformat())
-    # Locked as it is read or created (the statement comes before the accounts in the
-    # lock order of points.ledger.locks).
-    statement, _ = SettlementStatement.objects.select_for_update(of=("self",)).get_or_create(
-        shop=shop, month=month
-    )
+    statement, _ = lock_or_create(SettlementStatement, shop=shop, month=month)
     if statement.status == SettlementStatement.Status.PAID:
         return statement
     totals = Voucher.objects.filter(
