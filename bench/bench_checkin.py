@@ -679,7 +679,7 @@ def role_seed() -> dict:
 
     from accounts.models import Role, User
     from points.models import Account, AccountKind, EarningRule
-    from points.services import system_account
+    from points.services.accounts import system_account
     from volunteers.models import Place
     from volunteers.selectors.places import place_token
 

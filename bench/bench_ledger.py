@@ -261,7 +261,7 @@ def run_pgbench(clients: int) -> Run:
 
 # The uniform transfers of ``role_client`` as pgbench runs them: two distinct wallets
 # (ids :lo..:hi, contiguous, checked by ``role_wallet_ids``) and 1-5 points, straight
-# into ``points_post()`` with a unique key, as ``services._post_in_database`` sends it.
+# into ``points_post()`` with a unique key, as ``points.ledger.sql.post_in_database`` sends it.
 POINTS_POST_SCRIPT = r"""
 \set a random(:lo, :hi)
 \set d random(1, :hi - :lo)
@@ -426,7 +426,8 @@ def main() -> None:
 def _seed_ledger() -> int:
     from accounts.models import User
     from points.models import Account, AccountKind
-    from points.services import system_account, transaction_post
+    from points.services.accounts import system_account
+    from points.services.postings import transaction_post
 
     users = User.objects.bulk_create(
         User(email=f"bench-{i}@bench.invalid", full_name=f"bench {i}") for i in range(WALLETS + 1)
@@ -483,7 +484,7 @@ def role_seed(kind: str) -> dict:
 
 def _ledger_poster():
     from points.models import Account, AccountKind
-    from points.services import points_transfer
+    from points.services.postings import points_transfer
 
     accounts = list(Account.objects.filter(kind=AccountKind.WALLET, code__startswith="bench-"))
     hot = next(a for a in accounts if a.code == HOT_CODE)

@@ -13,7 +13,8 @@ from accounts.models import Role, User
 from accounts.services import user_grant_roles
 from points.models import EarningRule, Transaction
 from points.selectors import wallet_balance
-from points.services import points_adjust, points_award
+from points.services.earning import points_award
+from points.services.postings import points_adjust
 
 RULES = [
     {
@@ -132,7 +133,8 @@ def seed_shops(out) -> None:
     from accounts.models import District
     from points import codes
     from points.models import Shop, ShopMembership, Voucher
-    from points.services import statement_generate, voucher_exchange, voucher_redeem
+    from points.services.settlement import statement_generate
+    from points.services.vouchers import voucher_exchange, voucher_redeem
 
     shops = []
     for name, kana, address, district, category in SHOPS:

@@ -1,4 +1,5 @@
-"""Reads on the points ledger shared by pages, the API, the admin, tasks and the audit."""
+"""Reads on the points ledger shared by pages, the API, the admin, tasks, the services
+and the audit, and the checks that only read (a voucher usable here, a shop's staff)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,23 @@ from django.utils import timezone
 
 from accounts.models import User
 from points import codes
+from points.exceptions import (
+    VoucherAlreadyRedeemed,
+    VoucherExpired,
+    VoucherMistyped,
+    VoucherUnknown,
+    VoucherVoid,
+    WrongShop,
+)
+from points.ledger.lots import expired_in_lots
 from points.models import (
     Account,
     AccountKind,
+    EarningRule,
     Entry,
     SettlementStatement,
     Shop,
+    ShopMembership,
     Transaction,
     TransactionKind,
     Voucher,
@@ -48,6 +60,38 @@ def ledger_entries() -> QuerySet[Entry]:
     return Entry.objects.select_related(
         "account", "account__owner", "transaction", "transaction__actor", "transaction__rule"
     ).order_by("-id")
+
+
+def earned_between(wallet: Account, rule: EarningRule, first: dt.date, last: dt.date) -> int:
+    """Points credited to ``wallet`` under rules of ``rule``'s limit group between two
+    activity dates (inclusive), not counting reversed awards."""
+    total = Entry.objects.filter(
+        account=wallet,
+        transaction__kind=TransactionKind.EARN,
+        transaction__rule__cap_group=rule.cap_group,
+        transaction__activity_date__range=(first, last),
+        transaction__reversed_by__isnull=True,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or 0
+
+
+def expirable_points(wallet: Account, as_of: dt.date) -> int:
+    """Points in ``wallet`` whose validity ended before ``as_of``: the wallet's postings
+    replayed as lots (:func:`points.ledger.lots.expired_in_lots`), never more than the
+    balance.
+
+    Must be called with the wallet locked (no posting may land while the lots are
+    replayed). Postings are ordered by transaction id: two postings to one wallet made
+    within the same instant may be replayed in either order.
+    """
+    rows = (
+        Entry.objects.filter(account=wallet)
+        .order_by("transaction_id", "id")
+        .values_list(
+            "transaction_id", "amount", "transaction__expires_on", "transaction__reverses_id"
+        )
+    )
+    return max(0, min(wallet.balance, expired_in_lots(rows, as_of)))
 
 
 # --- Audit --------------------------------------------------------------------------
@@ -196,3 +240,56 @@ def statement_redemptions(statement: SettlementStatement) -> QuerySet[Voucher]:
 def statements_for(user: User) -> QuerySet[SettlementStatement]:
     """Statements of the shops ``user`` works at (a shop sees only its own)."""
     return SettlementStatement.objects.filter(shop__memberships__user=user).select_related("shop")
+
+
+def voucher_find(typed_code: str) -> Voucher:
+    """The voucher a typed or scanned code refers to.
+
+    Raises :class:`VoucherMistyped` (a typo the check character caught) or
+    :class:`VoucherUnknown` (well-formed but no such voucher, or not a code at all).
+    """
+    try:
+        canonical = codes.normalize(typed_code)
+    except codes.MistypedCode as exc:
+        raise VoucherMistyped(field="code") from exc
+    except codes.MalformedCode as exc:
+        raise VoucherUnknown(field="code") from exc
+    voucher = Voucher.objects.select_related("shop").filter(code_digest=codes.digest(canonical))
+    found = voucher.first()
+    if found is None:
+        raise VoucherUnknown(field="code")
+    return found
+
+
+def voucher_assert_usable(voucher: Voucher, today: dt.date) -> None:
+    """Raise :class:`VoucherAlreadyRedeemed`, :class:`VoucherVoid` or
+    :class:`VoucherExpired` unless ``voucher`` can be used on ``today``."""
+    if voucher.status == Voucher.Status.REDEEMED:
+        raise VoucherAlreadyRedeemed(
+            redeemed_at=timezone.localtime(voucher.redeemed_at).strftime("%Y-%m-%d %H:%M"),
+            shop=voucher.shop.name,
+        )
+    if voucher.status == Voucher.Status.VOID:
+        raise VoucherVoid()
+    if voucher.status == Voucher.Status.EXPIRED or voucher.expires_on < today:
+        raise VoucherExpired(expires_on=voucher.expires_on.isoformat())
+
+
+def shop_assert_staff(shop: Shop, staff: User) -> None:
+    """Raise :class:`WrongShop` unless ``shop`` is active and ``staff`` works there."""
+    if not shop.active:
+        raise WrongShop(reason="shop_inactive")
+    if not ShopMembership.objects.filter(user=staff, shop=shop).exists():
+        raise WrongShop(reason="not_staff_of_shop")
+
+
+def voucher_check(*, typed_code: str, shop: Shop, staff: User) -> Voucher:
+    """What a shop sees before confirming: the voucher, if it can be used here now.
+
+    Raises what :func:`voucher_find` raises, :class:`WrongShop`,
+    :class:`VoucherAlreadyRedeemed`, :class:`VoucherVoid`, :class:`VoucherExpired`.
+    """
+    shop_assert_staff(shop, staff)
+    voucher = voucher_find(typed_code)
+    voucher_assert_usable(voucher, timezone.localdate())
+    return voucher

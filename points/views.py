@@ -25,13 +25,14 @@ from points.selectors import (
     shops_of,
     statement_redemptions,
     statements_for,
+    voucher_check,
     voucher_code,
     vouchers_of,
     wallet_balance,
     wallet_entries,
     with_running_balance,
 )
-from points.services import voucher_check, voucher_exchange, voucher_redeem
+from points.services.vouchers import voucher_exchange, voucher_redeem
 from points.sheets import render_voucher_sheet, with_codes
 
 PAGE_SIZE = 20

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from core.errors import DomainError
-from points.services import award_points_for
 from qr.render import svg
 from volunteers.cards import card_context, scan_url
 from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotVolunteer
@@ -90,7 +89,7 @@ def scan(request, token: str):
         minutes = int((timezone.now() - current.started_at).total_seconds() // 60)
         context["minutes"] = minutes
         try:
-            context["estimate"] = award_points_for(target.place.earning_rule, minutes)
+            context["estimate"] = target.place.earning_rule.points_for(minutes)
         except DomainError:
             context["estimate"] = 0
     return render(request, "volunteers/scan.html", context)

@@ -25,7 +25,7 @@ from points.selectors import (
     wallet_entries,
     with_running_balance,
 )
-from points.services import voucher_exchange, voucher_redeem
+from points.services.vouchers import voucher_exchange, voucher_redeem
 
 
 class BalanceView(APIView):

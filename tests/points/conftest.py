@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from points.models import AccountKind
-from points.services import system_account, wallet_for
+from points.services.accounts import system_account, wallet_for
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory
 

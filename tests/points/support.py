@@ -11,7 +11,8 @@ import factory
 from django.db import connection
 
 from points.models import Account, AccountKind, EarningRule, Entry, Transaction, TransactionKind
-from points.services import system_account, transaction_post
+from points.services.accounts import system_account
+from points.services.postings import transaction_post
 
 
 class EarningRuleFactory(factory.django.DjangoModelFactory):

@@ -23,8 +23,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from points import services
 from points.exceptions import CapReached, InsufficientPoints
+from points.ledger import sql
 from points.models import (
     Account,
     AccountKind,
@@ -33,13 +33,9 @@ from points.models import (
     Transaction,
     TransactionKind,
 )
-from points.services import (
-    points_award,
-    points_transfer,
-    system_account,
-    transaction_post,
-    wallet_for,
-)
+from points.services.accounts import system_account, wallet_for
+from points.services.earning import points_award
+from points.services.postings import points_transfer, transaction_post
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory, balance_of, fund, run_concurrently
 
@@ -111,7 +107,7 @@ def test_concurrent_awards_never_exceed_a_limit(postgres, monkeypatch, limit, pa
     and through the Python path (SQLite's), which must both check the limits under
     the wallet's lock."""
     if path == "in Python":
-        monkeypatch.setattr(services, "posts_in_database", lambda: False)
+        monkeypatch.setattr(sql, "posts_in_database", lambda: False)
     volunteer = UserFactory(birth_date=dt.date(1950, 1, 1))
     wallet_for(volunteer)
     caps = {"daily": {"daily_cap": 200}, "yearly": {"yearly_cap": 500}}[limit]

@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from points.models import Account, Entry, Transaction, TransactionKind
 from points.selectors import audit_ledger
-from points.services import points_transfer, wallet_for
+from points.services.accounts import wallet_for
+from points.services.postings import points_transfer
 from tests.factories import UserFactory
 from tests.points.support import balance_of, fund, new_key
 

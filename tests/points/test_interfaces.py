@@ -15,13 +15,9 @@ from django.utils.translation import pgettext
 from config.celery import app as celery_app
 from points.models import AccountKind, EarningRule, Transaction, TransactionKind
 from points.selectors import wallet_balance
-from points.services import (
-    points_adjust,
-    points_award,
-    system_account,
-    transaction_reverse,
-    wallet_for,
-)
+from points.services.accounts import system_account, wallet_for
+from points.services.earning import points_award
+from points.services.postings import points_adjust, transaction_reverse
 from tests.factories import UserFactory
 from tests.platform.totp import totp_now
 from tests.points.support import new_key

@@ -22,15 +22,14 @@ from points.exceptions import (
 )
 from points.models import Account, EarningRule, Entry, Transaction, TransactionKind
 from points.selectors import audit_ledger, wallet_balance
-from points.services import (
+from points.services.accounts import wallet_for
+from points.services.earning import points_award
+from points.services.expiry import points_expire_due, wallet_expire
+from points.services.postings import (
     points_adjust,
-    points_award,
-    points_expire_due,
     points_transfer,
     transaction_post,
     transaction_reverse,
-    wallet_expire,
-    wallet_for,
 )
 from tests.factories import UserFactory
 from tests.points.support import (
@@ -177,7 +176,7 @@ def test_transactions_stored_before_the_fingerprint_change_still_replay(wallet, 
 
     from django.apps import apps
 
-    from points import services
+    from points.ledger.fingerprints import fingerprint
 
     migration = importlib.import_module("points.migrations.0006_fingerprint_actor_and_memo")
     fund(wallet, 100)
@@ -191,7 +190,7 @@ def test_transactions_stored_before_the_fingerprint_change_still_replay(wallet, 
     }
     original = transaction_post(**request)
     content = {"lines": sorted([(wallet.pk, -30), (payee.pk, 30)]), "reference": ""}
-    legacy = services.fingerprint({"kind": TransactionKind.TRANSFER, **content})
+    legacy = fingerprint({"kind": TransactionKind.TRANSFER, **content})
     Transaction.objects.filter(pk=original.pk).update(fingerprint=legacy)  # as before 0006
     migration.rebuild(apps, None)
     assert transaction_post(**request).pk == original.pk

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from points.models import Account, Entry, Transaction, TransactionKind
 from points.selectors import audit_ledger, wallet_balance, wallet_entries, with_running_balance
-from points.services import wallet_for
+from points.services.accounts import wallet_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

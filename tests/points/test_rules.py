@@ -14,7 +14,8 @@ import pytest
 from points.exceptions import CapReached, RuleNotApplicable
 from points.models import AccountKind, CapReason, EarningRule, Entry, Transaction, TransactionKind
 from points.selectors import wallet_balance
-from points.services import points_award, transaction_reverse
+from points.services.earning import points_award
+from points.services.postings import transaction_reverse
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory, ledger_state, new_key, wallet_lines
 

@@ -17,14 +17,9 @@ from points import codes
 from points.exceptions import MonthNotOver, VoucherAlreadyRedeemed
 from points.models import SettlementStatement, Shop, ShopMembership, Voucher
 from points.selectors import audit_ledger, voucher_code
-from points.services import (
-    shop_accounts,
-    statement_generate,
-    statement_mark_paid,
-    voucher_exchange,
-    voucher_redeem,
-    wallet_for,
-)
+from points.services.accounts import shop_accounts, wallet_for
+from points.services.settlement import statement_generate, statement_mark_paid
+from points.services.vouchers import voucher_exchange, voucher_redeem
 from points.throttle import FAILURE_LIMIT
 from tests.factories import UserFactory
 from tests.points.support import fund, run_concurrently

@@ -3,7 +3,7 @@
 On PostgreSQL, fixed-line postings (``transaction_post`` and everything built on it)
 run in one statement, ``points_post()`` from migration 0004, and awards in
 ``points_award_post()`` (0005); SQLite, and the other postings with a builder
-(reversals, expiry, exchange), run the Python steps of ``services._post``. Each
+(reversals, expiry, exchange), run the Python steps of ``points.ledger.posting.post``. Each
 scenario below is run through both paths on the same database, and everything
 observable must be the same: the outcome of every call (the stored transaction, or the
 error with its details), the entries in order, and how every balance moved.
@@ -21,11 +21,13 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from points import services
 from points.exceptions import IdempotencyConflict, InsufficientPoints
+from points.ledger import sql
 from points.models import Account, AccountKind, Transaction, TransactionKind
 from points.selectors import audit_ledger
-from points.services import system_account, transaction_post, wallet_for
+from points.services.accounts import system_account, wallet_for
+from points.services.earning import points_award
+from points.services.postings import points_transfer, transaction_post, transaction_reverse
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory, balance_of, fund, new_key
 
@@ -185,7 +187,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("steps", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_both_paths_give_the_same_results(steps, monkeypatch):
     in_database = scenario_results(steps)
-    monkeypatch.setattr(services, "posts_in_database", lambda: False)
+    monkeypatch.setattr(sql, "posts_in_database", lambda: False)
     in_python = scenario_results(steps)
     assert in_database == in_python
     assert audit_ledger().ok
@@ -196,9 +198,7 @@ def test_the_overdraw_error_carries_the_same_details():
     wallet, payee = wallet_for(UserFactory()), wallet_for(UserFactory())
     fund(wallet, 40)
     with pytest.raises(InsufficientPoints) as excinfo:
-        services.points_transfer(
-            source=wallet, destination=payee, amount=50, idempotency_key=new_key()
-        )
+        points_transfer(source=wallet, destination=payee, amount=50, idempotency_key=new_key())
     assert excinfo.value.details == {"account": wallet.code, "balance": 40, "requested": 50}
 
 
@@ -208,9 +208,7 @@ def test_a_posting_outside_a_transaction_is_one_statement():
     wallet, payee = wallet_for(UserFactory()), wallet_for(UserFactory())
     fund(wallet, 40)
     with CaptureQueriesContext(connection) as queries:
-        services.points_transfer(
-            source=wallet, destination=payee, amount=15, idempotency_key=new_key()
-        )
+        points_transfer(source=wallet, destination=payee, amount=15, idempotency_key=new_key())
     assert [q["sql"].split("(")[0] for q in queries] == ["SELECT * FROM points_post"]
     assert (balance_of(wallet), balance_of(payee)) == (25, 15)
     assert audit_ledger().ok
@@ -224,20 +222,12 @@ def test_a_refused_posting_leaves_the_callers_transaction_usable(monkeypatch):
     fund(wallet, 10)
     with transaction.atomic():
         with pytest.raises(InsufficientPoints):
-            services.points_transfer(
-                source=wallet, destination=payee, amount=11, idempotency_key=new_key()
-            )
+            points_transfer(source=wallet, destination=payee, amount=11, idempotency_key=new_key())
         with pytest.raises(IdempotencyConflict):
             key = new_key()
-            services.points_transfer(
-                source=wallet, destination=payee, amount=1, idempotency_key=key
-            )
-            services.points_transfer(
-                source=wallet, destination=payee, amount=2, idempotency_key=key
-            )
-        services.points_transfer(
-            source=wallet, destination=payee, amount=4, idempotency_key=new_key()
-        )
+            points_transfer(source=wallet, destination=payee, amount=1, idempotency_key=key)
+            points_transfer(source=wallet, destination=payee, amount=2, idempotency_key=key)
+        points_transfer(source=wallet, destination=payee, amount=4, idempotency_key=new_key())
     assert (balance_of(wallet), balance_of(payee)) == (5, 5)
     assert audit_ledger().ok
 
@@ -261,7 +251,7 @@ def test_the_function_writes_every_column_of_a_transaction():
 def test_the_record_takes_a_naive_time_in_the_current_time_zone():
     """As ``DateTimeField`` does on the Python path (settings: Asia/Tokyo)."""
     txn = Transaction(created_at=dt.datetime(2025, 6, 2, 10, 0), activity_date=DAY)
-    record = json.loads(services._transaction_record(txn))
+    record = json.loads(sql._transaction_record(txn))
     assert record["created_at"] == "2025-06-02T10:00:00+09:00"
     assert record["activity_date"] == "2025-06-02"
 
@@ -327,7 +317,7 @@ def award_results(steps) -> list[tuple[Any, ...]]:
 
 def award(key, rule="capped", minutes=120, day=DAY, partial=True, memo="", by_self=False):
     def step(user, rules, prefix):
-        return services.points_award(
+        return points_award(
             user=user,
             rule=rules[rule],
             activity_date=day,
@@ -344,7 +334,7 @@ def award(key, rule="capped", minutes=120, day=DAY, partial=True, memo="", by_se
 def reverse(key):
     def step(user, rules, prefix):
         original = Transaction.objects.get(idempotency_key=f"{prefix}:{key}")
-        return services.transaction_reverse(original=original)
+        return transaction_reverse(original=original)
 
     return step
 
@@ -378,7 +368,7 @@ AWARDS = {
 @pytest.mark.parametrize("steps", AWARDS.values(), ids=AWARDS.keys())
 def test_awards_give_the_same_results_on_both_paths(steps, monkeypatch):
     in_database = award_results(steps)
-    monkeypatch.setattr(services, "posts_in_database", lambda: False)
+    monkeypatch.setattr(sql, "posts_in_database", lambda: False)
     in_python = award_results(steps)
     assert in_database == in_python
     assert audit_ledger().ok
@@ -390,7 +380,7 @@ def test_an_award_is_one_statement_after_the_accounts(issuance):
     wallet_for(user)
     rule = EarningRuleFactory(points=100, daily_cap=200, yearly_cap=300)
     with CaptureQueriesContext(connection) as queries:
-        txn = services.points_award(
+        txn = points_award(
             user=user, rule=rule, activity_date=DAY, duration_minutes=60, idempotency_key=new_key()
         )
     # The wallet and the issuance account in one query, then the award itself.

@@ -38,15 +38,10 @@ from points.exceptions import (
 )
 from points.models import Account, AccountKind, EarningRule, Transaction, TransactionKind
 from points.selectors import audit_ledger, wallet_balance
-from points.services import (
-    points_award,
-    points_transfer,
-    system_account,
-    transaction_post,
-    transaction_reverse,
-    wallet_expire,
-    wallet_for,
-)
+from points.services.accounts import system_account, wallet_for
+from points.services.earning import points_award
+from points.services.expiry import wallet_expire
+from points.services.postings import points_transfer, transaction_post, transaction_reverse
 from tests.factories import UserFactory
 from tests.points.support import EarningRuleFactory, ledger_state, new_key, wallet_lines
 

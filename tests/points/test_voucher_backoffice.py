@@ -7,7 +7,8 @@ import pytest
 
 from points.models import Transaction, TransactionKind, Voucher
 from points.selectors import audit_ledger, voucher_code, wallet_balance
-from points.services import voucher_exchange, wallet_for
+from points.services.accounts import wallet_for
+from points.services.vouchers import voucher_exchange
 from tests.factories import UserFactory
 from tests.points.support import fund
 from tests.points.test_interfaces import signed_in_back_office

@@ -25,13 +25,12 @@ from points.exceptions import (
 )
 from points.models import AccountKind, ExchangeSettings, Shop, ShopMembership, Voucher
 from points.selectors import audit_ledger, voucher_code, wallet_balance
-from points.services import (
-    system_account,
+from points.services.accounts import system_account, wallet_for
+from points.services.vouchers import (
     voucher_exchange,
     voucher_redeem,
     voucher_void,
     vouchers_expire_due,
-    wallet_for,
 )
 from qr.render import png
 from tests.factories import UserFactory
@@ -174,7 +173,7 @@ def test_redeem_moves_points_to_the_shops_receivable(funded, shop, clerk):
     assert (used.status, used.shop, used.redeemed_by) == (Voucher.Status.REDEEMED, shop, clerk)
     assert system_account(AccountKind.VOUCHER_LIABILITY).balance == 0
     assert wallet_for(funded).balance == 1500
-    from points.services import shop_accounts
+    from points.services.accounts import shop_accounts
 
     assert shop_accounts(shop)[0].balance == 500
     assert audit_ledger().ok
