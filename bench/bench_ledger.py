@@ -261,7 +261,7 @@ def run_pgbench(clients: int) -> Run:
 
 # The uniform transfers of ``role_client`` as pgbench runs them: two distinct wallets
 # (ids :lo..:hi, contiguous, checked by ``role_wallet_ids``) and 1-5 points, straight
-# into ``points_post()`` with a unique key, as ``points.ledger.sql.post_in_database`` sends it.
+# into ``points_post()`` with a unique key, as ``points.ledger.database.post_in_database`` sends it.
 POINTS_POST_SCRIPT = r"""
 \set a random(:lo, :hi)
 \set d random(1, :hi - :lo)

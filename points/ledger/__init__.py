@@ -16,7 +16,7 @@ Guarantees, for every posting made through :func:`points.ledger.posting.post`:
   else raises :class:`~points.exceptions.InsufficientPoints`.
 
 Modules: ``fingerprints`` (what makes a retry a replay), ``locks`` (the one lock helper
-and the app's lock order), ``posting`` (the Python path), ``sql`` (the PostgreSQL path:
-``points_post()`` and ``points_award_post()``, whose current text is in ``sql/*.sql``),
-``lots`` (the lot replay behind expiry).
+and the app's lock order), ``posting`` (the Python path), ``database`` (the PostgreSQL
+path: ``points_post()`` and ``points_award_post()``, whose current text is in
+``sql/*.sql``), ``lots`` (the lot replay behind expiry).
 """

@@ -1,9 +1,9 @@
 """The posting core: one balanced transaction, exactly once, under the account locks.
 
-Fixed lines on PostgreSQL go to :func:`points.ledger.sql.post_in_database` (one round
-trip); a builder, and every posting on SQLite, runs the steps below in Python. Both do
-the same steps in the same order with the same outcomes (``tests/points/test_sql_path``
-holds them to it).
+Fixed lines on PostgreSQL go to :func:`points.ledger.database.post_in_database` (one
+round trip); a builder, and every posting on SQLite, runs the steps below in Python.
+Both do the same steps in the same order with the same outcomes
+(``tests/points/test_sql_path`` holds them to it).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 
 from accounts.models import User
 from points.exceptions import IdempotencyConflict, InsufficientPoints, UnbalancedTransaction
-from points.ledger import sql
+from points.ledger import database
 from points.ledger.fingerprints import posting_fingerprint
 from points.ledger.locks import lock_accounts
 from points.models import Account, AccountKind, Entry, Transaction, TransactionKind
@@ -65,9 +65,9 @@ def post(
         "memo": memo,
     }
     # Looked up on the module (not imported by name) so that tests can send a posting
-    # down the Python path by patching ``points.ledger.sql.posts_in_database``.
-    if build is None and sql.posts_in_database():
-        return sql.post_in_database(Transaction(**fields), lines)
+    # down the Python path by patching ``points.ledger.database.posts_in_database``.
+    if build is None and database.posts_in_database():
+        return database.post_in_database(Transaction(**fields), lines)
     try:
         with transaction.atomic():
             return _post_locked(fields, account_ids, build, lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 from accounts.models import User
 from points.exceptions import CapReached, RuleNotApplicable
-from points.ledger import sql
+from points.ledger import database
 from points.ledger.fingerprints import posting_fingerprint
 from points.ledger.posting import Builder, Lines, post, replay
 from points.models import Account, CapReason, EarningRule, Transaction, TransactionKind
@@ -52,8 +52,8 @@ def points_award(
         return _replay_or_raise(refused, content, **posting)
     wallet, issuance = wallet_and_issuance(user)
     earning = {"rule": rule, "activity_date": activity_date, "requested_points": requested}
-    # On the module, not imported by name: tests patch ``sql.posts_in_database``.
-    if sql.posts_in_database():
+    # On the module, not imported by name: tests patch ``database.posts_in_database``.
+    if database.posts_in_database():
         txn = Transaction(
             kind=TransactionKind.EARN,
             fingerprint=posting_fingerprint(TransactionKind.EARN, content, actor, memo),
@@ -97,7 +97,7 @@ def _award_in_database(
     """The PostgreSQL path: the limits of ``txn.rule`` for ``txn.activity_date``, daily
     then yearly, checked in ``points_award_post()``."""
     rule, day = txn.rule, txn.activity_date
-    return sql.award_in_database(
+    return database.award_in_database(
         txn,
         wallet=wallet,
         issuance=issuance,

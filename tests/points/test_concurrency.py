@@ -24,7 +24,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from points.exceptions import CapReached, InsufficientPoints
-from points.ledger import sql
+from points.ledger import database
 from points.models import (
     Account,
     AccountKind,
@@ -107,7 +107,7 @@ def test_concurrent_awards_never_exceed_a_limit(postgres, monkeypatch, limit, pa
     and through the Python path (SQLite's), which must both check the limits under
     the wallet's lock."""
     if path == "in Python":
-        monkeypatch.setattr(sql, "posts_in_database", lambda: False)
+        monkeypatch.setattr(database, "posts_in_database", lambda: False)
     volunteer = UserFactory(birth_date=dt.date(1950, 1, 1))
     wallet_for(volunteer)
     caps = {"daily": {"daily_cap": 200}, "yearly": {"yearly_cap": 500}}[limit]

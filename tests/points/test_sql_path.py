@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from points.exceptions import IdempotencyConflict, InsufficientPoints
-from points.ledger import sql
+from points.ledger import database
 from points.models import Account, AccountKind, Transaction, TransactionKind
 from points.selectors import audit_ledger
 from points.services.accounts import system_account, wallet_for
@@ -187,7 +187,7 @@ SCENARIOS = {
 @pytest.mark.parametrize("steps", SCENARIOS.values(), ids=SCENARIOS.keys())
 def test_both_paths_give_the_same_results(steps, monkeypatch):
     in_database = scenario_results(steps)
-    monkeypatch.setattr(sql, "posts_in_database", lambda: False)
+    monkeypatch.setattr(database, "posts_in_database", lambda: False)
     in_python = scenario_results(steps)
     assert in_database == in_python
     assert audit_ledger().ok
@@ -251,7 +251,7 @@ def test_the_function_writes_every_column_of_a_transaction():
 def test_the_record_takes_a_naive_time_in_the_current_time_zone():
     """As ``DateTimeField`` does on the Python path (settings: Asia/Tokyo)."""
     txn = Transaction(created_at=dt.datetime(2025, 6, 2, 10, 0), activity_date=DAY)
-    record = json.loads(sql._transaction_record(txn))
+    record = json.loads(database._transaction_record(txn))
     assert record["created_at"] == "2025-06-02T10:00:00+09:00"
     assert record["activity_date"] == "2025-06-02"
 
@@ -368,7 +368,7 @@ AWARDS = {
 @pytest.mark.parametrize("steps", AWARDS.values(), ids=AWARDS.keys())
 def test_awards_give_the_same_results_on_both_paths(steps, monkeypatch):
     in_database = award_results(steps)
-    monkeypatch.setattr(sql, "posts_in_database", lambda: False)
+    monkeypatch.setattr(database, "posts_in_database", lambda: False)
     in_python = award_results(steps)
     assert in_database == in_python
     assert audit_ledger().ok

@@ -1,5 +1,5 @@
 -- points_award_post(...): an award under its rule's limits in one statement
--- (points.ledger.sql.award_in_database). Installed by migration 0005; 0007 set
+-- (points.ledger.database.award_in_database). Installed by migration 0005; 0007 set
 -- plan_cache_mode = force_generic_plan on it (ALTER FUNCTION), written here in the
 -- definition.
 --

@@ -1,5 +1,5 @@
 -- points_post(txn jsonb, account_ids bigint[], amounts bigint[]): a fixed-line posting
--- in one statement (points.ledger.sql.post_in_database). Installed by migration 0004,
+-- in one statement (points.ledger.database.post_in_database). Installed by migration 0004,
 -- replaced by 0007 (generic plans, five statements); this is 0007's text.
 --
 -- Kept equal to what the database has by tests/points/test_ledger_sql.py. This file
