@@ -52,6 +52,7 @@ worker: install
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	PYTHONPATH=platform:. $(BIN)/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py compile_catalogues --check
 
