@@ -66,7 +66,7 @@ def _tree():
 
     from accounts.models import District
     from cms.models import DistrictAssociationPage, DistrictIndexPage, EventIndexPage, EventPage
-    from cms.services import site_home_ensure
+    from cms.services.site import site_home_ensure
 
     home = site_home_ensure()
     index = home.add_child(instance=DistrictIndexPage(title="地域協議会", slug="districts"))

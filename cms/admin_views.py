@@ -15,11 +15,8 @@ from accounts.models import Role
 from cms.forms import TransitionForm
 from cms.models import Proposal, ProposalStatus, VolunteerApplication
 from cms.selectors import proposal_next_statuses
-from cms.services import (
-    proposal_transition,
-    volunteer_application_approve,
-    volunteer_application_reject,
-)
+from cms.services.applications import volunteer_application_approve, volunteer_application_reject
+from cms.services.proposals import proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
 

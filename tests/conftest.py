@@ -86,7 +86,7 @@ def reference_data(transactional_db):
     serialized rollback is unreliable next to live_server (pytest-django #1117)."""
     from accounts.services import role_groups_sync
     from cms.apps import ROLE_PERMISSIONS as CMS
-    from cms.services import site_home_ensure
+    from cms.services.site import site_home_ensure
     from core.permissions import grant_role_permissions
     from points.apps import ROLE_PERMISSIONS as POINTS
     from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS

@@ -43,8 +43,8 @@ from volunteers.models import (
     VolunteerProfile,
     WeeklyAvailability,
 )
-from volunteers.selectors import residents_search
-from volunteers.services import standing_skip_add
+from volunteers.selectors.help_requests import residents_search
+from volunteers.services.standing import standing_skip_add
 
 
 def _poster_links(place: Place):

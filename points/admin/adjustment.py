@@ -15,7 +15,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
-from points.services import points_adjust
+from points.services.postings import points_adjust
 
 
 class AdjustmentForm(forms.Form):

@@ -15,7 +15,7 @@ from wagtail.admin.views.reports import ReportView
 from core.admin_views import ConfirmActionView
 from core.exports import LocalisedExportMixin
 from points.models import SettlementStatement
-from points.services import statement_mark_paid, statements_generate_month
+from points.services.settlement import statement_mark_paid, statements_generate_month
 
 
 class StatementFilterSet(WagtailFilterSet):

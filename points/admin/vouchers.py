@@ -18,7 +18,7 @@ from core.admin import GuardedViewMixin
 from core.admin_views import ConfirmActionView
 from core.errors import DomainError
 from points.models import Voucher
-from points.services import voucher_exchange, voucher_void
+from points.services.vouchers import voucher_exchange, voucher_void
 from points.sheets import render_voucher_sheet
 
 #: Roles that may exchange vouchers and print them for a volunteer.

@@ -10,7 +10,7 @@ import zxingcpp
 from PIL import Image
 
 from points.models import Shop, ShopMembership, Voucher
-from points.services import wallet_for
+from points.services.accounts import wallet_for
 from tests.factories import PASSWORD, UserFactory
 from tests.points.support import fund
 

@@ -15,7 +15,7 @@ from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import download, signed_in_back_office
 from tests.volunteers.aid import category, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, Offer, VolunteerProfile
-from volunteers.services import assignment_finish, assignment_start, request_assign
+from volunteers.services.help_requests import assignment_finish, assignment_start, request_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -283,7 +283,7 @@ def test_coordinator_records_start_finish_and_no_show_for_a_volunteer(desk, dist
 def test_seed_demo_makes_a_monday_morning_board_once(capsys):
     from django.core.management import call_command
 
-    from volunteers.selectors import requests_board
+    from volunteers.selectors.help_requests import requests_board
 
     call_command("seed_demo")
     counts = (HelpRequest.objects.count(), VolunteerProfile.objects.count())
@@ -309,7 +309,7 @@ def test_a_resident_with_requests_cannot_be_deleted_and_it_is_not_a_500(desk, di
 
 
 def test_coordinator_marks_a_day_away_for_a_volunteer(desk, district, coordinator):
-    from volunteers.selectors import eligible_volunteers
+    from volunteers.selectors.profiles import eligible_volunteers
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(district, weekly=((weekday, dt.time(9), dt.time(16)),))
@@ -413,7 +413,7 @@ def test_the_resident_page_shows_who_has_seen_the_details(desk, district, coordi
 def test_moving_a_skipped_date_cancels_the_request_of_the_new_date(desk, coordinator):
     from tests.volunteers.aid import DAY
     from volunteers.models import StandingRequest
-    from volunteers.services import standing_requests_generate, standing_skip_add
+    from volunteers.services.standing import standing_requests_generate, standing_skip_add
 
     standing = StandingRequest.objects.create(
         resident=resident(DistrictFactory()),
@@ -454,7 +454,7 @@ def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
     from django.test import Client
     from wagtail.users.models import UserProfile
 
-    from volunteers.services import assignment_confirm, offer_accept
+    from volunteers.services.help_requests import assignment_confirm, offer_accept
 
     weekday = timezone.localdate().weekday()
     helper = volunteer(

@@ -24,8 +24,9 @@ from core.errors import DomainError
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.models import Activity, Place
-from volunteers.selectors import review_queue
-from volunteers.services import activity_approve, activity_record, activity_reject, place_reprint
+from volunteers.selectors.activity import review_queue
+from volunteers.services.activity import activity_approve, activity_record, activity_reject
+from volunteers.services.places import place_reprint
 
 #: Dates typed into the back office are refused before this (a slip like year 0001
 #: would otherwise reach date arithmetic that cannot handle it).

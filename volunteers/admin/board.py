@@ -14,8 +14,8 @@ from core.errors import DomainError
 from volunteers.admin.base import CoordinatorView
 from volunteers.forms import IntakeForm
 from volunteers.models import Resident
-from volunteers.selectors import requests_board, residents_search
-from volunteers.services import request_receive
+from volunteers.selectors.help_requests import requests_board, residents_search
+from volunteers.services.help_requests import request_receive
 
 
 class BoardView(CoordinatorView, TemplateView):

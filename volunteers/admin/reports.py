@@ -17,7 +17,7 @@ from accounts.models import District
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.models import Assignment, HelpCategory, HelpRequest
-from volunteers.selectors import monthly_counts
+from volunteers.selectors.help_requests import monthly_counts
 
 
 class RequestFilterSet(WagtailFilterSet):

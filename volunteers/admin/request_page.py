@@ -16,8 +16,8 @@ from core.errors import DomainError
 from volunteers.admin.base import CoordinatorView
 from volunteers.forms import CancelForm, ConfirmForm
 from volunteers.models import Assignment, HelpRequest
-from volunteers.selectors import suggest
-from volunteers.services import (
+from volunteers.selectors.profiles import suggest
+from volunteers.services.help_requests import (
     assignment_confirm,
     assignment_finish,
     assignment_no_show,

@@ -20,11 +20,11 @@ from volunteers.admin.base import CoordinatorView
 from volunteers.cards import card_context
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, VolunteerProfile
-from volunteers.selectors import upcoming_exceptions
-from volunteers.services import (
+from volunteers.selectors.profiles import upcoming_exceptions
+from volunteers.services.places import card_reissue
+from volunteers.services.profiles import (
     availability_exception_add,
     availability_exception_remove,
-    card_reissue,
     volunteer_profile_save,
 )
 

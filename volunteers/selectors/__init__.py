@@ -7,21 +7,6 @@
   due, resident search, the month's counts;
 * ``profiles``: matching (hard filters, ranking, reasons) and availability exceptions.
 
-Import from those modules. The names below are re-exported only while the back
-office (``volunteers/admin``, being split out now) still imports them from here;
-they go once it imports from the modules above.
+Import each name from its module; this package re-exports nothing, so a
+call site always names the module that holds the code.
 """
-
-from volunteers.selectors.activity import review_queue
-from volunteers.selectors.help_requests import monthly_counts, requests_board, residents_search
-from volunteers.selectors.profiles import eligible_volunteers, suggest, upcoming_exceptions
-
-__all__ = [
-    "eligible_volunteers",
-    "monthly_counts",
-    "requests_board",
-    "residents_search",
-    "review_queue",
-    "suggest",
-    "upcoming_exceptions",
-]

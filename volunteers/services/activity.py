@@ -2,7 +2,7 @@
 coordinator's paper entry), forgotten check-outs closed by rule, and the review of
 flagged activities.
 
-Every closed activity is credited through ``points.services.points_award`` with the
+Every closed activity is credited through ``points.services.earning.points_award`` with the
 activity as idempotency key, so a retried request, a replayed scan or a re-run task
 never credits twice. The activity row is locked (``volunteers.locks``) before it
 changes; the ledger then locks its accounts, always in that order.
@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.db import savepoint_if_nested
 from points.exceptions import RuleNotApplicable
-from points.services import points_award
+from points.services.earning import points_award
 from volunteers.exceptions import (
     AlreadyCheckedIn,
     InvalidActivityTimes,

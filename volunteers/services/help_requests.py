@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from core.errors import NotPermitted
 from points.exceptions import RuleNotApplicable
-from points.services import points_award
+from points.services.earning import points_award
 from volunteers.exceptions import (
     InvalidAmount,
     InvalidTransition,
