@@ -2,7 +2,7 @@
 volunteers, and the 100k/1k ratio (the baseline is the same query at 1,000 volunteers,
 measured in the same run).
 
-What is measured: ``volunteers.selectors.suggest(request, limit=10)`` — the hard
+What is measured: ``volunteers.selectors.profiles.suggest(request, limit=10)`` — the hard
 filters, the weighted preferences and the reasons, evaluated as a user would see them
 (the list is fully built) — called ``ITERATIONS`` times after a warm-up; median and
 95th percentile in milliseconds. Targets: median under 50 ms at 100,000 and a ratio
