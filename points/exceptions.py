@@ -100,6 +100,12 @@ class WrongShop(DomainError):
     default_message = _("Vouchers cannot be accepted for this shop from your account.")
 
 
+class ShopRequired(DomainError):
+    code = "shop_required"
+    http_status = 400
+    default_message = _("Choose the shop that is accepting the voucher.")
+
+
 class TooManyAttempts(DomainError):
     code = "too_many_attempts"
     http_status = 429

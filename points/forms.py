@@ -11,20 +11,38 @@ class ExchangeForm(forms.Form):
     request_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
-class ShopChoiceMixin:
-    """A shop field: a select for staff of several shops, implicit for staff of one."""
+class ShopField(forms.TypedChoiceField):
+    """One of the clerk's shops, by id; any other id is refused as ``invalid_choice``
+    (the view answers 403: the shop is not theirs)."""
 
-    def _set_shops(self, shops):
+    default_error_messages = {
+        "invalid_choice": _("Vouchers cannot be accepted for this shop from your account."),
+        "required": _("Choose the shop that is accepting the voucher."),
+    }
+
+
+class ShopChoiceMixin:
+    """The shop travels with the code. A clerk of one shop needs no choice (hidden);
+    a clerk of several chooses explicitly (radio buttons, the shop they chose last
+    pre-selected, none if they never chose). ``cleaned_data["shop"]`` is the Shop."""
+
+    def _set_shops(self, shops, default_id=None, *, hidden=False):
+        self._shops = {shop.pk: shop for shop in shops}
         field = self.fields["shop"]
         field.choices = [(shop.pk, shop.name) for shop in shops]
-        if len(field.choices) == 1:
+        if len(shops) == 1:
             field.required = False
-            field.widget = forms.HiddenInput()
-            field.initial = field.choices[0][0]
-        self._only_shop = field.choices[0][0] if len(field.choices) == 1 else None
+            field.initial = shops[0].pk
+        elif default_id in self._shops:
+            field.initial = default_id
+        field.widget = forms.HiddenInput() if hidden or len(shops) == 1 else forms.RadioSelect()
+        field.widget.choices = field.choices
 
     def clean_shop(self):
-        return self.cleaned_data.get("shop") or self._only_shop
+        shop_id = self.cleaned_data.get("shop")
+        if shop_id is None and len(self._shops) == 1:
+            return next(iter(self._shops.values()))
+        return self._shops[shop_id]
 
 
 class RedeemCodeForm(ShopChoiceMixin, forms.Form):
@@ -33,16 +51,20 @@ class RedeemCodeForm(ShopChoiceMixin, forms.Form):
         max_length=64,
         help_text=_("As printed, e.g. 7K3M-Q9TX-2HNP-W4RB-Y. Hyphens and spaces are optional."),
     )
-    shop = forms.TypedChoiceField(label=_("Shop"), coerce=int, empty_value=None)
+    shop = ShopField(label=_("Shop accepting the voucher"), coerce=int, empty_value=None)
 
-    def __init__(self, *args, shops=(), **kwargs):
+    def __init__(self, *args, shops=(), default_shop=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self._set_shops(shops)
+        self._set_shops(shops, default_shop)
 
 
 class ConfirmRedemptionForm(ShopChoiceMixin, forms.Form):
-    shop = forms.TypedChoiceField(label=_("Shop"), coerce=int, empty_value=None)
+    """The confirmation's POST: the code and the shop shown on the confirmation page,
+    both in the body (never in the URL)."""
+
+    code = forms.CharField(max_length=64, widget=forms.HiddenInput)
+    shop = ShopField(coerce=int, empty_value=None)
 
     def __init__(self, *args, shops=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self._set_shops(shops)
+        self._set_shops(shops, hidden=True)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from points import codes
 from points.exceptions import (
+    ShopRequired,
     VoucherAlreadyRedeemed,
     VoucherExpired,
     VoucherMistyped,
@@ -26,6 +27,7 @@ from points.models import (
     AccountKind,
     EarningRule,
     Entry,
+    ExchangeSettings,
     SettlementStatement,
     Shop,
     ShopMembership,
@@ -92,6 +94,38 @@ def expirable_points(wallet: Account, as_of: dt.date) -> int:
         )
     )
     return max(0, min(wallet.balance, expired_in_lots(rows, as_of)))
+
+
+@dataclass(frozen=True)
+class ExchangePreview:
+    """What exchanging ``count`` vouchers would cost ``balance`` and leave."""
+
+    balance: int
+    count: int
+    cost: int
+    value_yen: int
+    open: bool
+
+    @property
+    def after(self) -> int:
+        return self.balance - self.cost
+
+    @property
+    def short(self) -> bool:
+        return self.after < 0
+
+
+def exchange_preview(*, user: User, count: int) -> ExchangePreview:
+    """The figures a coordinator confirms before exchanging for ``user`` (read only;
+    the exchange itself checks everything again under its locks)."""
+    config = ExchangeSettings.load()
+    return ExchangePreview(
+        balance=wallet_balance(user),
+        count=count,
+        cost=count * config.voucher_points,
+        value_yen=count * config.face_value_yen,
+        open=config.open_in(timezone.localdate().month),
+    )
 
 
 # --- Audit --------------------------------------------------------------------------
@@ -217,6 +251,36 @@ def vouchers_of(user: User) -> QuerySet[Voucher]:
 def shops_of(user: User) -> QuerySet[Shop]:
     """Active shops where ``user`` is staff."""
     return Shop.objects.filter(memberships__user=user, active=True).order_by("name_kana", "pk")
+
+
+def shop_default_id(user: User) -> int | None:
+    """The active shop ``user`` last chose at the counter (None if never chosen)."""
+    return (
+        ShopMembership.objects.filter(user=user, shop__active=True, chosen_at__isnull=False)
+        .order_by("-chosen_at", "-pk")
+        .values_list("shop_id", flat=True)
+        .first()
+    )
+
+
+def shop_for_redemption(user: User, shop_id: int | None) -> Shop:
+    """The shop ``user`` accepts a voucher for: ``shop_id`` if they are staff there,
+    their only shop if they have one and gave none.
+
+    Raises :class:`ShopRequired` (several shops, none given) or :class:`WrongShop`
+    (not staff of that shop, or of none).
+    """
+    shops = list(shops_of(user))
+    if shop_id is None:
+        if len(shops) == 1:
+            return shops[0]
+        if shops:
+            raise ShopRequired(field="shop")
+        raise WrongShop(field="shop", reason="not_staff_of_shop")
+    for shop in shops:
+        if shop.pk == shop_id:
+            return shop
+    raise WrongShop(field="shop", reason="not_staff_of_shop")
 
 
 def redemptions_at(shops: QuerySet[Shop]) -> QuerySet[Voucher]:

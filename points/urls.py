@@ -7,6 +7,7 @@ urlpatterns = [
     path("me/vouchers/", views.my_vouchers, name="my-vouchers"),
     path("me/vouchers/print/", views.my_vouchers_print, name="my-vouchers-print"),
     path("shop/redeem/", views.shop_redeem, name="shop-redeem"),
+    path("shop/redeem/confirm/", views.shop_redeem_confirm, name="shop-redeem-confirm"),
     path("shop/redeem/<str:code>/", views.shop_redeem_code, name="shop-redeem-code"),
     path("shop/history/", views.shop_history, name="shop-history"),
     path("shop/statements/", views.shop_statements, name="shop-statements"),

@@ -3,6 +3,7 @@ a template; domain errors become messages on the page, never a 500."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,16 +13,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.exports import csv_text, xlsx_bytes
 from points import throttle
-from points.exceptions import TooManyAttempts
+from points.exceptions import ShopRequired, TooManyAttempts, VoucherUnknown, WrongShop
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
 from points.models import ExchangeSettings
 from points.selectors import (
     redemptions_at,
+    shop_default_id,
     shops_of,
     statement_redemptions,
     statements_for,
@@ -32,7 +34,7 @@ from points.selectors import (
     wallet_entries,
     with_running_balance,
 )
-from points.services.vouchers import voucher_exchange, voucher_redeem
+from points.services.vouchers import shop_choice_remember, voucher_exchange, voucher_redeem
 from points.sheets import render_voucher_sheet, with_codes
 
 PAGE_SIZE = 20
@@ -118,50 +120,92 @@ def _redeem(request, code: str, shop):
     )
 
 
+def _error_status(error: DomainError) -> int:
+    return 429 if isinstance(error, TooManyAttempts) else 200
+
+
+def _confirm_page(request, *, code: str, shop, voucher=None, error=None, status=200):
+    """The confirmation page: the voucher's value and, in large type, the shop it will
+    be accepted for; its form carries the code and that shop in the POST body."""
+    context = {"code": code, "shop": shop, "voucher": voucher, "error": error}
+    return render(request, "points/shop_redeem_confirm.html", context, status=status)
+
+
+def _redeem_form(request, shops, data=None, **kwargs):
+    return RedeemCodeForm(data, shops=shops, default_shop=shop_default_id(request.user), **kwargs)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def shop_redeem(request):
-    """Type a code (or let the phone camera open the QR's URL, which lands on
-    :func:`shop_redeem_code` directly)."""
+    """Choose the shop (clerks of several shops) and type the code, or arrive from
+    :func:`shop_redeem_code` with the scanned code in the POST body. A voucher that can
+    be used is shown for confirmation at the chosen shop, which is remembered as the
+    clerk's default; the code is never put into a URL."""
     shops = _shops_or_403(request)
-    form = RedeemCodeForm(request.POST or None, shops=shops)
+    form = _redeem_form(request, shops, request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        shop = next(s for s in shops if s.pk == form.cleaned_data["shop"])
+        shop, code = form.cleaned_data["shop"], form.cleaned_data["code"]
         try:
-            voucher = _lookup(request, form.cleaned_data["code"], shop)
+            voucher = _lookup(request, code, shop)
         except DomainError as error:
             form.add_error("code", str(error.message))
-            status = 429 if isinstance(error, TooManyAttempts) else 200
+            status = _error_status(error)
         else:
-            return redirect("shop-redeem-code", code=voucher_code(voucher))
+            if len(shops) > 1:
+                shop_choice_remember(staff=request.user, shop=shop)
+            return _confirm_page(request, code=voucher_code(voucher), shop=shop, voucher=voucher)
+    elif form.has_error("shop", "invalid_choice"):
+        status = 403
     return render(request, "points/shop_redeem.html", {"form": form}, status=status)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET"])
 def shop_redeem_code(request, code: str):
-    """Show the voucher's value and ask for confirmation; POST redeems it."""
-    shops = _shops_or_403(request)
-    form = ConfirmRedemptionForm(request.POST or None, shops=shops)
-    shop = shops[0]
-    if form.is_valid():
-        shop = next(s for s in shops if s.pk == form.cleaned_data["shop"])
-    context = {"form": form, "code": code, "shop": shop}
+    """The URL in a voucher's QR code. Shop staff see the voucher: a clerk of one shop
+    goes straight to the confirmation, a clerk of several first chooses the shop.
+    Anyone else (the volunteer scanning their own voucher, a passer-by) learns what the
+    code is and what to do with it; nothing is looked up for them."""
+    shops = list(shops_of(request.user)) if request.user.is_authenticated else []
+    if not shops:
+        return render(request, "points/shop_voucher_info.html")
     try:
-        if request.method == "POST" and form.is_valid():
-            voucher = _redeem(request, code, shop)
-            return render(request, "points/shop_redeemed.html", {"voucher": voucher, **context})
-        context["voucher"] = _lookup(request, code, shop)
+        voucher = _lookup(request, code, shops[0])
     except DomainError as error:
-        context["error"] = error
-        return render(
-            request,
-            "points/shop_redeem_confirm.html",
-            context,
-            status=429 if isinstance(error, TooManyAttempts) else 200,
+        return _confirm_page(
+            request, code=code, shop=None, error=error, status=_error_status(error)
         )
-    return render(request, "points/shop_redeem_confirm.html", context)
+    if len(shops) == 1:
+        return _confirm_page(request, code=voucher_code(voucher), shop=shops[0], voucher=voucher)
+    form = _redeem_form(request, shops, initial={"code": voucher_code(voucher)})
+    form.fields["code"].widget = forms.HiddenInput()
+    return render(request, "points/shop_redeem.html", {"form": form, "voucher": voucher})
+
+
+@login_required
+@require_POST
+def shop_redeem_confirm(request):
+    """Accept the voucher at the shop the confirmation page named (both from the POST
+    body). A shop the clerk does not work at is refused (403), nothing booked."""
+    shops = _shops_or_403(request)
+    form = ConfirmRedemptionForm(request.POST, shops=shops)
+    if not form.is_valid():
+        refused = form.has_error("shop", "invalid_choice")
+        error = WrongShop() if refused else ShopRequired()
+        if form.has_error("code"):
+            error = VoucherUnknown()
+        return _confirm_page(
+            request, code="", shop=None, error=error, status=403 if refused else 400
+        )
+    shop, code = form.cleaned_data["shop"], form.cleaned_data["code"]
+    try:
+        voucher = _redeem(request, code, shop)
+    except DomainError as error:
+        return _confirm_page(
+            request, code=code, shop=shop, error=error, status=_error_status(error)
+        )
+    return render(request, "points/shop_redeemed.html", {"voucher": voucher, "shop": shop})
 
 
 @login_required

@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
@@ -17,7 +18,9 @@ from accounts.models import Role, User
 from core.admin import GuardedViewMixin
 from core.admin_views import ConfirmActionView
 from core.errors import DomainError
+from points.exceptions import InsufficientPoints
 from points.models import Voucher
+from points.selectors import exchange_preview
 from points.services.vouchers import voucher_exchange, voucher_void
 from points.sheets import render_voucher_sheet
 
@@ -36,11 +39,19 @@ class ExchangeForVolunteerForm(forms.Form):
     )
     count = forms.IntegerField(label=_("Number of vouchers"), min_value=1, max_value=100)
     request_id = forms.UUIDField(widget=forms.HiddenInput)
+    # Set by the confirmation page: the exchange happens only on a POST that carries
+    # the cost the coordinator was shown.
+    confirmed_points = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class ExchangeForVolunteerView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
     """A coordinator exchanges points for a volunteer without a smartphone, then
-    prints the vouchers for them (the actor is recorded on the transaction)."""
+    prints the vouchers for them (the actor is recorded on the transaction).
+
+    Two POSTs: the first shows the volunteer's balance, what the exchange costs and
+    what it leaves; only the second, carrying the confirmed cost, exchanges. The
+    request id made when the form opened is the idempotency key, so a double submit
+    of the confirmation exchanges once."""
 
     form_class = ExchangeForVolunteerForm
     template_name = "core/admin/form.html"
@@ -49,15 +60,29 @@ class ExchangeForVolunteerView(GuardedViewMixin, WagtailAdminTemplateMixin, Form
     roles = ACT_FOR_VOLUNTEERS
 
     def get_initial(self):
-        return {"request_id": uuid.uuid4()}
+        return {"request_id": uuid.uuid4(), "volunteer": self.request.GET.get("volunteer")}
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            action_url=reverse("points_exchange_for"), submit_label=_("Exchange"), **kwargs
+            action_url=reverse("points_exchange_for"),
+            submit_label=_("Check the balance"),
+            summary=_(
+                "You will see the volunteer's balance and what the exchange leaves "
+                "before anything is exchanged."
+            ),
+            **kwargs,
         )
 
     def form_valid(self, form):
         data = form.cleaned_data
+        preview = exchange_preview(user=data["volunteer"], count=data["count"])
+        if data["confirmed_points"] != preview.cost:
+            if data["confirmed_points"] is not None:
+                form.add_error(None, _("The cost has changed. Check the new figures."))
+            elif preview.short:
+                form.add_error("count", str(InsufficientPoints.default_message))
+                return self.form_invalid(form)
+            return self._confirmation(form, preview)
         try:
             voucher_exchange(
                 user=data["volunteer"],
@@ -67,8 +92,20 @@ class ExchangeForVolunteerView(GuardedViewMixin, WagtailAdminTemplateMixin, Form
             )
         except DomainError as error:
             form.add_error(error.field or "count", str(error.message))
-            return self.form_invalid(form)
+            return self._confirmation(form, preview)
         return redirect("points_vouchers_print_for", user_id=data["volunteer"].pk)
+
+    def _confirmation(self, form, preview):
+        return TemplateResponse(
+            self.request,
+            "points/admin/exchange_confirm.html",
+            self.get_context_data(
+                form=form,
+                preview=preview,
+                volunteer=form.cleaned_data["volunteer"],
+                page_subtitle=form.cleaned_data["volunteer"].full_name,
+            ),
+        )
 
 
 def vouchers_print_for(request, user_id: int):

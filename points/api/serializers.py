@@ -84,15 +84,52 @@ class ExchangeResultSerializer(serializers.Serializer):
 
 class RedemptionRequestSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=64)
-    shop = serializers.IntegerField(help_text="Id of the shop accepting the voucher.")
+    shop = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Id of the shop accepting the voucher. Required for staff of several shops "
+            "(else 400 shop_required); a shop the caller does not work at is refused "
+            "(403 wrong_shop)."
+        ),
+    )
+
+
+class ShopRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RedemptionCheckSerializer(serializers.ModelSerializer):
+    """What the counter sees before confirming: the voucher and the shop it would be
+    accepted for (send the same shop with the redemption)."""
+
+    shop = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Voucher
+        fields = ["id", "points", "face_value_yen", "expires_on", "shop"]
+        read_only_fields = fields
+
+    @extend_schema_field(ShopRefSerializer)
+    def get_shop(self, voucher: Voucher) -> dict:
+        shop = self.context["shop"]
+        return {"id": shop.pk, "name": shop.name}
+
+
+class StaffShopSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_default = serializers.BooleanField(help_text="The shop this clerk chose last.")
 
 
 class RedemptionSerializer(serializers.ModelSerializer):
     shop = serializers.CharField(source="shop.name")
+    shop_id = serializers.IntegerField()
 
     class Meta:
         model = Voucher
-        fields = ["id", "points", "face_value_yen", "redeemed_at", "shop"]
+        fields = ["id", "points", "face_value_yen", "redeemed_at", "shop", "shop_id"]
         read_only_fields = fields
 
 

@@ -11,15 +11,19 @@ from points.api.serializers import (
     EntrySerializer,
     ExchangeRequestSerializer,
     ExchangeResultSerializer,
+    RedemptionCheckSerializer,
     RedemptionRequestSerializer,
     RedemptionSerializer,
+    StaffShopSerializer,
     StatementSerializer,
     VoucherSerializer,
 )
-from points.exceptions import WrongShop
 from points.selectors import (
+    shop_default_id,
+    shop_for_redemption,
     shops_of,
     statements_for,
+    voucher_check,
     vouchers_of,
     wallet_balance,
     wallet_entries,
@@ -96,8 +100,42 @@ class VoucherListView(generics.ListAPIView):
         return vouchers_of(self.request.user)
 
 
+class StaffShopListView(APIView):
+    """The shops the caller accepts vouchers for; ``is_default`` marks the one they
+    chose last at the counter."""
+
+    @extend_schema(responses=StaffShopSerializer(many=True), operation_id="shop_shops_list")
+    def get(self, request: Request) -> Response:
+        default = shop_default_id(request.user)
+        rows = [
+            {"id": shop.pk, "name": shop.name, "is_default": shop.pk == default}
+            for shop in shops_of(request.user)
+        ]
+        return Response(StaffShopSerializer(rows, many=True).data)
+
+
+class RedemptionCheckView(APIView):
+    """Look a code up for one of the caller's shops before confirming: nothing is
+    booked. Same errors (and guessing limit) as the redemption."""
+
+    @extend_schema(
+        request=RedemptionRequestSerializer,
+        responses={200: RedemptionCheckSerializer},
+        operation_id="shop_redemptions_check",
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(RedemptionRequestSerializer, request)
+        shop = shop_for_redemption(request.user, data.get("shop"))
+        voucher = throttle.guarded(
+            request,
+            lambda: voucher_check(typed_code=data["code"], shop=shop, staff=request.user),
+        )
+        return Response(RedemptionCheckSerializer(voucher, context={"shop": shop}).data)
+
+
 class RedemptionView(APIView):
-    """Accept a voucher by its code at one of the caller's shops (exactly once)."""
+    """Accept a voucher by its code at one of the caller's shops (exactly once): the
+    shop is given explicitly when the caller works at several."""
 
     @extend_schema(
         request=RedemptionRequestSerializer,
@@ -106,9 +144,7 @@ class RedemptionView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = validated(RedemptionRequestSerializer, request)
-        shop = shops_of(request.user).filter(pk=data["shop"]).first()
-        if shop is None:
-            raise WrongShop(field="shop")
+        shop = shop_for_redemption(request.user, data.get("shop"))
         voucher = throttle.guarded(
             request,
             lambda: voucher_redeem(typed_code=data["code"], shop=shop, staff=request.user),

@@ -68,6 +68,9 @@ class Shop(models.Model):
 
 
 class ShopMembership(models.Model):
+    """``user`` works at ``shop``. ``chosen_at`` remembers when a clerk of several shops
+    last chose this one at the counter: the latest is pre-selected next time."""
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -78,6 +81,9 @@ class ShopMembership(models.Model):
         Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="memberships"
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    chosen_at = models.DateTimeField(
+        _("last chosen at the counter"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("shop staff membership")

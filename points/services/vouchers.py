@@ -30,6 +30,7 @@ from points.models import (
     AccountKind,
     ExchangeSettings,
     Shop,
+    ShopMembership,
     Transaction,
     TransactionKind,
     Voucher,
@@ -143,6 +144,14 @@ def voucher_redeem(*, typed_code: str, shop: Shop, staff: User) -> Voucher:
         voucher.settled_by = txn
         voucher.save(update_fields=["status", "redeemed_at", "shop", "redeemed_by", "settled_by"])
     return voucher
+
+
+@transaction.atomic
+def shop_choice_remember(*, staff: User, shop: Shop) -> None:
+    """Remember ``shop`` as the one ``staff`` chose at the counter: it is pre-selected
+    on their next visit. One row updated, so concurrent choices cannot conflict (the
+    latest wins). Does nothing if ``staff`` does not work at ``shop``."""
+    ShopMembership.objects.filter(user=staff, shop=shop).update(chosen_at=timezone.now())
 
 
 def _voucher_return(voucher: Voucher, status: str, actor: User | None, reason: str) -> Voucher:

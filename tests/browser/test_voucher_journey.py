@@ -10,7 +10,10 @@ import zxingcpp
 from PIL import Image
 
 from points.models import Shop, ShopMembership, Voucher
+from points.selectors import voucher_code
 from points.services.accounts import wallet_for
+from points.services.vouchers import voucher_exchange
+from tests.browser.conftest import RESULTS
 from tests.factories import PASSWORD, UserFactory
 from tests.points.support import fund
 
@@ -72,3 +75,52 @@ def test_exchange_scan_and_redeem(chromium, live_server):
     assert Voucher.objects.filter(status=Voucher.Status.REDEEMED, shop=shop).count() == 1
     phone.close()
     counter.close()
+
+
+def test_two_shop_clerk_chooses_the_shop_and_sees_it_named_large(chromium, live_server):
+    """At 390 px: a clerk of two shops opens a voucher's QR URL, chooses the second
+    shop, and the confirmation and the receipt name it in large type; the owner
+    opening the same URL gets the page explaining the code."""
+    volunteer = UserFactory(roles=["volunteer"])
+    fund(wallet_for(volunteer), 600)
+    first = Shop.objects.create(name="あおば商店", address="中央1-1")
+    second = Shop.objects.create(name="ひまわり食堂 本町店", address="本町2-2")
+    clerk = UserFactory(roles=["shop_staff"])
+    for shop in (first, second):
+        ShopMembership.objects.create(user=clerk, shop=shop)
+    (voucher,) = voucher_exchange(user=volunteer, count=1, idempotency_key="journey")[1]
+    url = f"{live_server.url}/shop/redeem/{voucher_code(voucher)}/"
+
+    counter = chromium.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    page = counter.new_page()
+    sign_in(page, clerk.email)
+    page.goto(url)
+    RESULTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(RESULTS / "redeem-choose-shop-390.png"), full_page=True)
+    page.get_by_label("ひまわり食堂 本町店").check()
+    page.get_by_role("button", name="確認へ進む").click()
+    banner = page.locator(".shop-name")
+    assert banner.inner_text() == "ひまわり食堂 本町店" and banner.is_visible()
+    size = float(banner.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert size >= 1.5 * 16  # large type, above the button
+    box = banner.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] + box["height"] < 844
+    page.screenshot(path=str(RESULTS / "redeem-confirm-390.png"), full_page=True)
+    page.get_by_role("button", name="この商品券を受け付ける").click()
+    assert page.get_by_role("heading", name="商品券を受け付けました").is_visible()
+    assert page.locator(".shop-name").inner_text() == "ひまわり食堂 本町店"
+    page.screenshot(path=str(RESULTS / "redeemed-390.png"), full_page=True)
+    assert Voucher.objects.get(pk=voucher.pk).shop == second
+
+    owner = chromium.new_context(
+        locale="ja-JP", viewport={"width": 390, "height": 844}, base_url=live_server.url
+    )
+    phone = owner.new_page()
+    sign_in(phone, volunteer.email)
+    phone.goto(url)
+    assert phone.get_by_role("heading", name="これは商品券のコードです").is_visible()
+    phone.screenshot(path=str(RESULTS / "voucher-info-390.png"), full_page=True)
+    counter.close()
+    owner.close()

@@ -27,6 +27,8 @@ from tests.points.test_interfaces import signed_in_back_office
 
 pytestmark = pytest.mark.django_db
 
+CONFIRM = "/shop/redeem/confirm/"
+
 
 def make_shop(name: str) -> tuple[Shop, object]:
     shop = Shop.objects.create(name=name, address=f"{name} 1-1")
@@ -51,10 +53,10 @@ def test_scan_lands_on_confirmation_then_redeems(client, vouchers):
     page = client.get(f"/shop/redeem/{code}/")
     assert page.status_code == 200 and "¥500" in page.content.decode()
     assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
-    done = client.post(f"/shop/redeem/{code}/", {"shop": shop.pk})
+    done = client.post(CONFIRM, {"code": code, "shop": shop.pk})
     assert "商品券を受け付けました" in done.content.decode()
     assert Voucher.objects.get(pk=vouchers[0].pk).shop == shop
-    again = client.post(f"/shop/redeem/{code}/", {"shop": shop.pk}).content.decode()
+    again = client.post(CONFIRM, {"code": code, "shop": shop.pk}).content.decode()
     assert "この商品券はすでに使用されています。" in again and shop.name in again
 
 
@@ -68,7 +70,9 @@ def test_typed_code_page_separates_typo_from_unknown(client, vouchers):
     unknown = client.post("/shop/redeem/", {"code": codes.display(codes.generate())})
     assert "該当する商品券がありません" in unknown.content.decode()
     found = client.post("/shop/redeem/", {"code": code.lower().replace("-", " ")})
-    assert found.status_code == 302 and found["Location"] == f"/shop/redeem/{code}/"
+    # The confirmation is shown in answer to the POST: the code stays out of the URL.
+    assert found.status_code == 200 and not found.has_header("Location")
+    assert f'name="code" value="{code}"' in found.content.decode()
 
 
 def test_failed_lookups_are_rate_limited_per_user(client, vouchers):
@@ -105,12 +109,12 @@ def test_confirmation_posts_and_the_api_share_the_guessing_limit(client, voucher
     client.force_login(clerk)
     for _ in range(FAILURE_LIMIT):
         guess = codes.display(codes.generate())
-        assert client.post(f"/shop/redeem/{guess}/", {"shop": shop.pk}).status_code == 200
-    unknown = client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+        assert client.post(CONFIRM, {"code": guess, "shop": shop.pk}).status_code == 200
+    unknown = client.post(CONFIRM, {"code": codes.display(codes.generate()), "shop": shop.pk})
     assert unknown.status_code == 429
     assert "一致しないコードの入力が続いたため" in unknown.content.decode()
     real = voucher_code(vouchers[0])
-    assert client.post(f"/shop/redeem/{real}/", {"shop": shop.pk}).status_code == 429
+    assert client.post(CONFIRM, {"code": real, "shop": shop.pk}).status_code == 429
     api = client.post(
         "/api/v1/shop/redemptions/",
         {"code": real, "shop": shop.pk},
@@ -128,11 +132,11 @@ def test_failed_confirmation_posts_are_limited_per_address(vouchers):
         shop, clerk = make_shop(f"店{uuid.uuid4().hex[:6]}")
         client = Client(REMOTE_ADDR="203.0.113.10")
         client.force_login(clerk)
-        client.post(f"/shop/redeem/{codes.display(codes.generate())}/", {"shop": shop.pk})
+        client.post(CONFIRM, {"code": codes.display(codes.generate()), "shop": shop.pk})
     shop, fresh = make_shop("別の新しい店")
     client = Client(REMOTE_ADDR="203.0.113.10")
     client.force_login(fresh)
-    response = client.post(f"/shop/redeem/{voucher_code(vouchers[0])}/", {"shop": shop.pk})
+    response = client.post(CONFIRM, {"code": voucher_code(vouchers[0]), "shop": shop.pk})
     assert response.status_code == 429
     assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
 
