@@ -11,6 +11,11 @@ from points.models import Voucher
 from points.selectors import voucher_code, vouchers_of
 from qr.render import svg
 
+#: Vouchers on one printed A4 page: two columns of four, each cell cut out whole.
+PER_PRINTED_PAGE = 8
+#: Unused vouchers one sheet prints, those that expire first first.
+SHEET_LIMIT = 40
+
 
 def redemption_url(request, code: str) -> str:
     return request.build_absolute_uri(reverse("shop-redeem-code", args=[code]))
@@ -19,6 +24,7 @@ def redemption_url(request, code: str) -> str:
 def with_codes(request, vouchers):
     for voucher in vouchers:
         voucher.code = voucher_code(voucher)
+        voucher.code_groups = voucher.code.split("-")
         if voucher.status == Voucher.Status.ISSUED:
             voucher.qr = svg(
                 redemption_url(request, voucher.code),
@@ -29,10 +35,16 @@ def with_codes(request, vouchers):
 
 def render_voucher_sheet(request, owner):
     """The printable sheet of ``owner``'s unused vouchers (also used by coordinators
-    printing for a volunteer without a smartphone)."""
-    unused = vouchers_of(owner).filter(status=Voucher.Status.ISSUED)
+    printing for a volunteer without a smartphone), in printed pages of
+    :data:`PER_PRINTED_PAGE` so that a page break never cuts a voucher."""
+    unused = vouchers_of(owner).filter(status=Voucher.Status.ISSUED).order_by("expires_on", "pk")
+    vouchers = with_codes(request, list(unused[:SHEET_LIMIT]))
+    pages = [
+        vouchers[start : start + PER_PRINTED_PAGE]
+        for start in range(0, len(vouchers), PER_PRINTED_PAGE)
+    ]
     return render(
         request,
         "points/vouchers_print.html",
-        {"owner": owner, "vouchers": with_codes(request, list(unused[:40]))},
+        {"owner": owner, "vouchers": vouchers, "pages": pages},
     )
