@@ -1,14 +1,15 @@
-"""Voucher rendering shared by the volunteer pages and the back office: codes, QR
-codes and the printable A4 sheet."""
+"""Paper shared by the volunteer pages and the back office: voucher codes, QR codes,
+the printable A4 voucher sheet and the points passbook."""
 
 from __future__ import annotations
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from points.models import Voucher
-from points.selectors import voucher_code, vouchers_of
+from points.selectors import passbook_of, voucher_code, vouchers_of
 from qr.render import svg
 
 #: Vouchers on one printed A4 page: two columns of four, each cell cut out whole.
@@ -47,4 +48,14 @@ def render_voucher_sheet(request, owner):
         request,
         "points/vouchers_print.html",
         {"owner": owner, "vouchers": vouchers, "pages": pages},
+    )
+
+
+def render_passbook(request, owner):
+    """The printable points passbook of ``owner`` (the volunteer's own page, and the
+    coordinator's print for a volunteer without a smartphone)."""
+    return render(
+        request,
+        "points/passbook.html",
+        {"owner": owner, "passbook": passbook_of(owner), "today": timezone.localdate()},
     )
