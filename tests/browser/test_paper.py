@@ -5,6 +5,7 @@ passbook's text stays in its table cells and inside the printable page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import unicodedata
 import uuid
@@ -15,6 +16,7 @@ import pytest
 import zxingcpp
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from points.models import Voucher
 from points.selectors import voucher_code
@@ -167,3 +169,62 @@ def test_coordinators_print_of_a_volunteers_vouchers_reads_the_same(chromium, li
     pdf = print_pdf(context, f"/admin/points/vouchers/print/{volunteer.pk}/", "vouchers-admin")
     context.close()
     check_voucher_sheet(pdf, Voucher.objects.filter(owner=volunteer), live_server)
+
+
+def test_passbook_prints_every_word_inside_its_cell_and_reads_at_320px(chromium, live_server):
+    """Long place and rule names with nowhere to break, many rows over several pages."""
+    from points.models import EarningRule
+    from volunteers.models import Place
+    from volunteers.services.activity import activity_record
+
+    volunteer = volunteer_with_vouchers(3, name=LONG_NAME)
+    rule = EarningRule.objects.create(
+        activity_kind="salon", name="SalonSupportKitaShimizuDistrict" * 2, points=100
+    )
+    place = Place.objects.create(
+        name="KitaShimizuCommunityCentreAnnexBuilding2F" * 2,
+        kind=Place.Kind.SALON,
+        earning_rule=rule,
+    )
+    coordinator = UserFactory(roles=["coordinator"])
+    start = timezone.now() - dt.timedelta(days=60)
+    for day in range(45):
+        at = start + dt.timedelta(days=day)
+        activity_record(
+            volunteer=volunteer,
+            place=place,
+            started_at=at,
+            ended_at=at + dt.timedelta(hours=1),
+            recorded_by=coordinator,
+        )
+    client = Client()
+    client.force_login(volunteer)
+    context = open_as(chromium, live_server, client)
+    pdf = print_pdf(context, "/me/points/passbook/", "passbook")
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages) >= 2
+        for page in document.pages:
+            cells = page.debug_tablefinder(LINES).cells
+            tables = [table.bbox for table in page.find_tables(LINES)]
+            assert tables, page.page_number
+            printable = (12 * MM, 12 * MM, page.width - 12 * MM, page.height - 12 * MM)
+            assert strays(page, [printable]) == []
+            in_tables = [
+                c
+                for c in page.chars
+                if any(inside(t, c["x0"], c["top"], c["x1"], c["bottom"]) for t in tables)
+            ]
+            assert in_tables
+            assert [
+                c["text"]
+                for c in in_tables
+                if not any(inside(b, c["x0"], c["top"], c["x1"], c["bottom"]) for b in cells)
+            ] == []
+        text = unicodedata.normalize("NFKC", "".join(p.extract_text() for p in document.pages))
+        assert "ポイント通帳" in text and "4,500" in text
+
+    phone = context.new_page()
+    phone.set_viewport_size({"width": 320, "height": 640})
+    phone.goto("/me/points/passbook/")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 320
+    context.close()
