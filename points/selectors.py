@@ -357,3 +357,56 @@ def voucher_check(*, typed_code: str, shop: Shop, staff: User) -> Voucher:
     voucher = voucher_find(typed_code)
     voucher_assert_usable(voucher, timezone.localdate())
     return voucher
+
+
+# --- Points passbook ----------------------------------------------------------------
+
+#: Entries one passbook shows: the newest, the balance before them carried forward.
+PASSBOOK_ENTRIES = 300
+
+
+@dataclass
+class Passbook:
+    """The printed points passbook (ポイント通帳) of one volunteer."""
+
+    balance: int
+    #: The balance before the first entry shown (0 unless older entries are left out).
+    carried_forward: int
+    #: Oldest first, each with ``running_balance`` and ``place`` (the activity's place
+    #: for points earned at a place, else None).
+    entries: list[Entry]
+    #: Newest first, each with ``masked_code``.
+    vouchers: list[Voucher]
+    earlier_entries: bool
+
+
+def voucher_code_masked(voucher: Voucher) -> str:
+    """The code with all but its last group of four and the check symbol hidden
+    (``****-****-****-ABCD-X``): enough to tell vouchers apart on paper, never enough
+    to use one."""
+    groups = voucher_code(voucher).split("-")
+    return "-".join(["****"] * (len(groups) - 2) + groups[-2:])
+
+
+def passbook_of(user: User, *, limit: int = PASSBOOK_ENTRIES) -> Passbook:
+    """``user``'s passbook: the newest ``limit`` wallet entries with what they were
+    for, the place of the activity they came from and the running balance, and the
+    vouchers issued. Three queries, whatever the length of the history."""
+    rows = list(wallet_entries(user).select_related("transaction__activity__place")[: limit + 1])
+    earlier = len(rows) > limit
+    entries = with_running_balance(rows[:limit], user)
+    for entry in entries:
+        # A reverse one-to-one that select_related found empty raises on access.
+        activity = getattr(entry.transaction, "activity", None)
+        entry.place = activity.place if activity is not None else None
+    entries.reverse()
+    vouchers = list(vouchers_of(user)[:limit])
+    for voucher in vouchers:
+        voucher.masked_code = voucher_code_masked(voucher)
+    return Passbook(
+        balance=entries[-1].running_balance if entries else 0,
+        carried_forward=entries[0].running_balance - entries[0].amount if entries else 0,
+        entries=entries,
+        vouchers=vouchers,
+        earlier_entries=earlier,
+    )

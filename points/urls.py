@@ -1,6 +1,6 @@
 from django.urls import path
 
-from points import views
+from points import print_views, views
 
 urlpatterns = [
     path("me/points/", views.my_points, name="my-points"),
@@ -17,4 +17,5 @@ urlpatterns = [
         views.shop_statement,
         name="shop-statement-export",
     ),
+    path("me/points/passbook/", print_views.my_passbook, name="my-points-passbook"),
 ]

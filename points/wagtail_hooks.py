@@ -15,6 +15,7 @@ from core.admin import PermissionMenuItem
 from core.exports import LocalisedIndexView
 from points.admin.adjustment import AdjustmentView
 from points.admin.ledger import LedgerReportView
+from points.admin.passbook import PassbookForView
 from points.admin.shops import ShopImportView
 from points.admin.statements import GenerateStatementsView, StatementPayView, StatementReportView
 from points.admin.vouchers import (
@@ -244,3 +245,14 @@ def register_adjust_menu_item():
     return AdjustMenuItem(
         _("Points adjustment"), reverse("points_adjust"), icon_name="edit", order=410
     )
+
+
+@hooks.register("register_admin_urls")
+def register_passbook_urls():
+    return [
+        path(
+            "points/passbook/<int:user_id>/",
+            PassbookForView.as_view(),
+            name="points_passbook_for",
+        )
+    ]
