@@ -93,6 +93,17 @@ def activity_lock(activity_id: int, *, with_place: bool = False) -> Activity:
     return found.order_by("pk").select_for_update(of=("self",)).get()
 
 
+def activities_lock(activity_ids: list[int]) -> list[Activity]:
+    """Lock several activities in primary-key order and return them fresh, each with
+    its place and volunteer read (not locked)."""
+    return list(
+        Activity.objects.filter(pk__in=activity_ids)
+        .select_related("place__earning_rule", "volunteer")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+
+
 def activity_lock_latest(volunteer: User, place: Place) -> Activity | None:
     """Lock the volunteer's latest activity at ``place`` (by check-in time), if any."""
     return (
