@@ -10,13 +10,16 @@ import uuid
 from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from points.models import EarningRule, Transaction
 from tests.factories import UserFactory
 from tests.points.test_interfaces import signed_in_back_office
+from volunteers.exceptions import NotHost
 from volunteers.models import Activity, Place
 from volunteers.selectors.places import card_token, kiosk_code, place_token
+from volunteers.services.activity import activities_confirm, activity_check_in
 from volunteers.services.places import card_for
 from volunteers.tasks import expire_unconfirmed_checkins
 
@@ -356,3 +359,25 @@ def test_a_refused_request_can_be_retried_with_the_same_key(client, volunteer, r
         assert scan(client, place, request_id=key, kiosk_code="000000").status_code == 400
         retried = scan(client, place, request_id=key, kiosk_code=kiosk_code(place))
     assert retried.status_code == 201 and Activity.objects.get().status == "open"
+
+
+def test_the_demo_town_shows_each_way_of_proving_presence(capsys, client):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    places = dict(Place.objects.values_list("presence", "pk"))
+    assert set(places) == {"host", "kiosk", "card"}
+    assert f"/places/{places['kiosk']}/kiosk/" in out
+    assert f"/places/{places['host']}/checkins/" in out
+    client.force_login(UserFactory._meta.model.objects.get(email="host@demo.example.jp"))
+    assert client.get(f"/places/{places['kiosk']}/kiosk/").status_code == 200
+    assert client.get(f"/places/{places['host']}/checkins/").status_code == 200
+
+
+def test_the_confirm_service_refuses_a_host_of_another_place(volunteer, rule):
+    """The page refuses first (above); the service holds on its own too."""
+    place, _host = make_place(rule, Place.Presence.HOST)
+    _other, other_host = make_place(rule, Place.Presence.HOST, name="別の会場")
+    activity_check_in(volunteer=volunteer, place=place, method="self", recorded_by=volunteer)
+    with pytest.raises(NotHost):
+        activities_confirm(place=place, host=other_host)
+    assert Activity.objects.get().presence_confirmed_at is None
