@@ -6,7 +6,8 @@ Lock order, for any transaction that holds more than one lock:
 
 (the ledger's accounts are locked by ``points.services`` when a credit is posted,
 always last). An activity and a declined offer are each locked alone, before the
-ledger; offers otherwise change only under their request's lock.
+ledger (a host confirming several check-ins locks those activities in primary-key
+order, then the ledger); offers otherwise change only under their request's lock.
 
 Each helper runs its ``SELECT … FOR UPDATE`` when called (the query is evaluated at
 once, never left lazy), locks only its own table's rows (``of=("self",)``: rows
