@@ -6,7 +6,10 @@ same concurrency, against one gunicorn started for this run):
 * ``POST /api/v1/scans/`` ``{"token": <place poster token>}`` with an allauth headless
   ``X-Session-Token``: the real API, authentication, service and ledger. Each volunteer
   is checked in once (201, activity ``open``); then every open activity's
-  ``started_at`` is moved two hours back in the database and each volunteer is checked
+  ``started_at`` is moved two hours back in the database, and its presence marked as
+  confirmed (the bench place proves presence as places do by default, by its host
+  staff confirming the self check-ins; the confirmation stands in for the host's
+  POST, so the check-out credits at once as before), and each volunteer is checked
   out once (200, activity ``credited`` with 200 points through ``points_award``: a
   salon-like rule, 100 points an hour in 30-minute steps, minimum age 18 and a yearly
   limit). Each client connection owns its own slice of volunteers, so no two requests
@@ -456,8 +459,8 @@ def repeat_slices(tokens: list[str]) -> list:
 def backdate_open_activities() -> int:
     with admin_connect(DB) as conn:
         cursor = conn.execute(
-            "UPDATE volunteers_activity SET started_at = started_at - %s::interval "
-            "WHERE status = 'open'",
+            "UPDATE volunteers_activity SET started_at = started_at - %s::interval, "
+            "presence_confirmed_at = now() WHERE status = 'open'",
             (BACKDATE,),
         )
         return cursor.rowcount
@@ -694,7 +697,12 @@ def role_seed() -> dict:
             yearly_cap=8000,
             year_basis=EarningRule.YearBasis.FISCAL,
         )
-        place = Place.objects.create(name="bench salon", kind=Place.Kind.SALON, earning_rule=rule)
+        place = Place.objects.create(
+            name="bench salon",
+            kind=Place.Kind.SALON,
+            earning_rule=rule,
+            presence=Place.Presence.HOST,  # confirmed by backdate_open_activities
+        )
         system_account(AccountKind.ISSUANCE)
         password = make_password(PASSWORD)  # hashed once, shared: hashing is slow on purpose
         total = WARM_USERS + USERS + PROBE_USERS
@@ -795,7 +803,8 @@ def role_probe(token: str) -> dict:
     counts["authenticated no-op"] = count("auth", AUTH_PATH, 200)[0]
     counts["check-in"], result = count("check-in", SCAN_PATH, 201)
     Activity.objects.filter(pk=result["activity"]["id"]).update(
-        started_at=F("started_at") - dt.timedelta(hours=2)
+        started_at=F("started_at") - dt.timedelta(hours=2),
+        presence_confirmed_at=dt.datetime.now(dt.UTC),  # the host's confirmation
     )
     counts["check-out"], result = count("check-out", SCAN_PATH, 200)
     if result["activity"]["points"] != EXPECTED_POINTS:

@@ -18,16 +18,41 @@ from volunteers.models import Place
 from volunteers.selectors.places import card_token, place_token
 from volunteers.services.places import card_for
 
+# One place for each way of proving presence (Place.Presence): the salon's host knows
+# everyone and confirms the day's self check-ins; the care home has a tablet at its
+# reception showing a code that changes every minute; the small salon's host scans the
+# cards of volunteers without smartphones.
 PLACES = [
-    ("いきいきサロン桜ヶ丘", Place.Kind.SALON, "sakuragaoka", "salon", dt.time(16, 0)),
+    (
+        "いきいきサロン桜ヶ丘",
+        Place.Kind.SALON,
+        "sakuragaoka",
+        "salon",
+        dt.time(16, 0),
+        Place.Presence.HOST,
+    ),
     (
         "特別養護老人ホーム みどりの里",
         Place.Kind.CARE_FACILITY,
         "midoricho",
         "care-facility",
         dt.time(17, 0),
+        Place.Presence.KIOSK,
+    ),
+    (
+        "ふれあいサロン緑町",
+        Place.Kind.SALON,
+        "midoricho",
+        "salon",
+        dt.time(15, 0),
+        Place.Presence.CARD,
     ),
 ]
+PRESENCE_HELP = {
+    Place.Presence.HOST: "check-ins confirmed by host staff at",
+    Place.Presence.KIOSK: "kiosk (tablet at the door, host signed in) at",
+    Place.Presence.CARD: "host staff scan cards; self check-in refused",
+}
 
 
 @transaction.atomic
@@ -43,7 +68,7 @@ def seed(out) -> None:
         user=host, email=host.email, defaults={"verified": True, "primary": True}
     )
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    for name, kind, district, rule, closes in PLACES:
+    for name, kind, district, rule, closes, presence in PLACES:
         place, _ = Place.objects.update_or_create(
             name=name,
             defaults={
@@ -51,12 +76,16 @@ def seed(out) -> None:
                 "district": District.objects.filter(code=district).first(),
                 "earning_rule": EarningRule.objects.get(activity_kind=rule),
                 "closes_at": closes,
+                "presence": presence,
             },
         )
         place.hosts.add(host)
         out.write(f"place: {place.name}")
         out.write(f"  poster QR URL: {base}{reverse('scan', args=[place_token(place)])}")
         out.write(f"  printable poster: {base}{reverse('place-poster', args=[place.pk])}")
+        page = {Place.Presence.HOST: "place-checkins", Place.Presence.KIOSK: "place-kiosk"}
+        link = f" {base}{reverse(page[presence], args=[place.pk])}" if presence in page else ""
+        out.write(f"  presence: {PRESENCE_HELP[presence]}{link}")
     out.write(f"host staff login: {host.email} (scans volunteers' cards)")
     volunteer = User.objects.get(email="volunteer@demo.example.jp")
     card = card_for(volunteer)

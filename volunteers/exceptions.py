@@ -43,6 +43,7 @@ class NotHost(DomainError):
     code = "not_host"
     http_status = 403
     default_message = _("Your account is not host staff of a place, so it cannot scan cards.")
+    confirm_message = _("Only host staff of this place can confirm its check-ins.")
 
 
 class NotVolunteer(DomainError):
@@ -79,6 +80,40 @@ class InvalidActivityTimes(DomainError):
 class NotReviewable(ConflictError):
     code = "not_reviewable"
     default_message = _("This activity is not waiting for review.")
+
+
+class InvalidKioskCode(DomainError):
+    """A self check-in at a kiosk place without the code the kiosk shows now."""
+
+    code = "invalid_kiosk_code"
+    http_status = 400
+    messages = {
+        "missing": _("Enter the number shown on the tablet at the entrance."),
+        "wrong": _(
+            "This number is not the one on the tablet now. The number changes every "
+            "minute: enter the one shown now."
+        ),
+        "too_many": _("Too many wrong numbers. Please wait a few minutes and try again."),
+    }
+
+    def __init__(self, reason: str):
+        super().__init__(self.messages[reason], field="kiosk_code", reason=reason)
+
+
+class SelfCheckInClosed(DomainError):
+    """A place where only host staff scanning the volunteer's card proves presence."""
+
+    code = "self_check_in_closed"
+    http_status = 403
+    default_message = _(
+        "At this place, host staff check you in by scanning your volunteer card. "
+        "Please show your card (or the card on your phone) to the staff."
+    )
+
+
+class ScanRequestReused(ConflictError):
+    code = "request_id_reused"
+    default_message = _("This request id was already used for another QR code.")
 
 
 # --- Mutual-aid requests, offers and assignments ------------------------------------

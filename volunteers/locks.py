@@ -6,7 +6,8 @@ Lock order, for any transaction that holds more than one lock:
 
 (the ledger's accounts are locked by ``points.services`` when a credit is posted,
 always last). An activity and a declined offer are each locked alone, before the
-ledger; offers otherwise change only under their request's lock.
+ledger (a host confirming several check-ins locks those activities in primary-key
+order, then the ledger); offers otherwise change only under their request's lock.
 
 Each helper runs its ``SELECT … FOR UPDATE`` when called (the query is evaluated at
 once, never left lazy), locks only its own table's rows (``of=("self",)``: rows
@@ -91,6 +92,17 @@ def activity_lock(activity_id: int, *, with_place: bool = False) -> Activity:
     if with_place:
         found = found.select_related("place")
     return found.order_by("pk").select_for_update(of=("self",)).get()
+
+
+def activities_lock(activity_ids: list[int]) -> list[Activity]:
+    """Lock several activities in primary-key order and return them fresh, each with
+    its place and volunteer read (not locked)."""
+    return list(
+        Activity.objects.filter(pk__in=activity_ids)
+        .select_related("place__earning_rule", "volunteer")
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
 
 
 def activity_lock_latest(volunteer: User, place: Place) -> Activity | None:

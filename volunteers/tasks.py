@@ -25,6 +25,15 @@ def close_forgotten_checkouts() -> int:
     return activities_close_forgotten()
 
 
+@shared_task(name="volunteers.expire_unconfirmed_checkins")
+def expire_unconfirmed_checkins() -> int:
+    """Pass self check-ins no host confirmed in time to the coordinators' review queue
+    (beat: hourly)."""
+    from volunteers.services.activity import activities_expire_unconfirmed
+
+    return activities_expire_unconfirmed()
+
+
 def _offer(pk: int) -> Offer | None:
     return (
         Offer.objects.select_related("volunteer", "request__category", "request__district")

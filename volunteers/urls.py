@@ -25,3 +25,8 @@ urlpatterns = [
     path("me/profile/away/<int:pk>/remove/", views.my_away_remove, name="my-away-remove"),
     path("places/<int:pk>/poster/", views.place_poster, name="place-poster"),
 ]
+
+urlpatterns += [
+    path("places/<int:pk>/checkins/", views.place_checkins, name="place-checkins"),
+    path("places/<int:pk>/kiosk/", views.place_kiosk, name="place-kiosk"),
+]

@@ -4,28 +4,43 @@ Thin: one service call each; refusals are shown, never a 500."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
 from core.errors import DomainError
 from qr.render import svg
 from volunteers.cards import card_context, scan_url
-from volunteers.exceptions import AlreadyCheckedIn, InvalidScan, NotVolunteer
+from volunteers.exceptions import (
+    AlreadyCheckedIn,
+    InvalidScan,
+    NotVolunteer,
+    SelfCheckInClosed,
+)
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
-from volunteers.selectors.activity import activities_of, open_activity
+from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
 from volunteers.selectors.help_requests import assignments_for, offers_for, upcoming_assignments_for
-from volunteers.selectors.places import place_token, places_hosted_by, scan_resolve
+from volunteers.selectors.places import (
+    kiosk_code,
+    place_hosted,
+    place_token,
+    places_hosted_by,
+    scan_resolve,
+)
 from volunteers.selectors.profiles import upcoming_exceptions
-from volunteers.services.activity import scan_toggle
+from volunteers.services.activity import activities_confirm
 from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
@@ -38,19 +53,22 @@ from volunteers.services.profiles import (
     availability_exception_remove,
     volunteer_profile_save,
 )
+from volunteers.services.scans import scan_request
 
 
 @require_http_methods(["GET", "POST"])
 def scan(request, token: str):
     """Where a poster's or card's QR code leads. A bad code is a 400 with the reason,
-    before sign-in, and nothing is written."""
+    before sign-in, and nothing is written. A poster at a card place refuses self
+    check-in; at a kiosk place the form asks for the kiosk's code (filled in when the
+    kiosk's own QR code was scanned)."""
     try:
         target = scan_resolve(token)
     except InvalidScan as error:
         return render(request, "volunteers/scan_invalid.html", {"error": error}, status=400)
     if not request.user.is_authenticated:
         return redirect(f"{reverse('account_login')}?next={request.path}")
-    context = {"token": token, "target": target}
+    context = {"token": token, "target": target, "request_id": uuid.uuid4()}
     if target.volunteer is not None:  # a card: for host staff only
         hosted = list(places_hosted_by(request.user))
         if not hosted:
@@ -60,8 +78,12 @@ def scan(request, token: str):
     else:
         subject = request.user
         hosted = [target.place]
+    error = None
     if not subject.acts_as(Role.VOLUNTEER):  # only volunteers are checked in and earn
         error = NotVolunteer("card" if target.volunteer is not None else "self")
+    elif target.place is not None and target.place.presence == Place.Presence.CARD:
+        error = SelfCheckInClosed()
+    if error is not None:
         return render(request, "volunteers/scan_refused.html", {"error": error}, status=403)
     current = open_activity(subject)
     # Host staff see that a volunteer is checked in elsewhere, but not where.
@@ -70,21 +92,11 @@ def scan(request, token: str):
         subject=subject,
         current=current,
         elsewhere=AlreadyCheckedIn.elsewhere_message if elsewhere else None,
+        kiosk=target.place is not None and target.place.presence == Place.Presence.KIOSK,
+        kiosk_code=request.POST.get("kiosk_code", request.GET.get("code", ""))[:20],
     )
     if request.method == "POST":
-        place = None
-        if target.volunteer is not None:
-            place = next((p for p in hosted if str(p.pk) == request.POST.get("place")), None)
-        try:
-            action, activity = scan_toggle(token=token, user=request.user, place=place)
-        except DomainError as error:
-            context["error"] = error
-            return render(request, "volunteers/scan.html", context, status=error.http_status)
-        return render(
-            request,
-            "volunteers/scan_done.html",
-            {"action": action, "activity": activity, "subject": subject},
-        )
+        return _scan_post(request, token, target, hosted, context)
     if current is not None and target.place is not None and current.place_id == target.place.pk:
         minutes = int((timezone.now() - current.started_at).total_seconds() // 60)
         context["minutes"] = minutes
@@ -93,6 +105,32 @@ def scan(request, token: str):
         except DomainError:
             context["estimate"] = 0
     return render(request, "volunteers/scan.html", context)
+
+
+def _scan_post(request, token, target, hosted, context):
+    place = None
+    if target.volunteer is not None:
+        place = next((p for p in hosted if str(p.pk) == request.POST.get("place")), None)
+    try:
+        request_id = uuid.UUID(request.POST.get("request_id", ""))
+    except ValueError:
+        request_id = None
+    try:
+        action, activity = scan_request(
+            token=token,
+            user=request.user,
+            place=place,
+            kiosk_code=context["kiosk_code"],
+            request_id=request_id,
+        )
+    except DomainError as error:
+        context["error"] = error
+        return render(request, "volunteers/scan.html", context, status=error.http_status)
+    return render(
+        request,
+        "volunteers/scan_done.html",
+        {"action": action, "activity": activity, "subject": context["subject"]},
+    )
 
 
 @login_required
@@ -275,3 +313,71 @@ def my_away_remove(request, pk: int):
     else:
         messages.info(request, _("That day is no longer on your list."))
     return redirect("my-profile")
+
+
+# --- Host staff: confirming presence, the kiosk at the door --------------------------
+
+
+def _hosted_or_403(request, pk: int) -> Place:
+    place = place_hosted(request.user, pk)
+    if place is None:
+        raise PermissionDenied(_("Only host staff of this place can open this page."))
+    return place
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def place_checkins(request, pk: int):
+    """Host staff confirm that the volunteers who checked in with their own phones
+    were really here (all, or the ones ticked). One POST; sending it again changes
+    nothing. Host staff of this place only."""
+    place = _hosted_or_403(request, pk)
+    if request.method == "POST":
+        chosen = None
+        if request.POST.get("confirm") != "all":
+            chosen = [int(v) for v in request.POST.getlist("activity") if v.isdigit()]
+        if chosen == []:
+            messages.error(request, _("Tick the check-ins to confirm, or confirm all."))
+        else:
+            done = activities_confirm(place=place, host=request.user, activity_ids=chosen)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d check-in confirmed. Thank you!",
+                    "%(count)d check-ins confirmed. Thank you!",
+                    len(done),
+                )
+                % {"count": len(done)},
+            )
+        return redirect("place-checkins", pk=place.pk)
+    return render(
+        request,
+        "volunteers/place_checkins.html",
+        {"place": place, "pending": awaiting_confirmation(place)},
+    )
+
+
+@login_required
+def place_kiosk(request, pk: int):
+    """The tablet at the door of a kiosk place, signed in as host staff: the code that
+    changes every minute, and a QR code that carries it. Host staff of this place only
+    (the page is the proof of presence, so it is never reachable without signing in)."""
+    place = _hosted_or_403(request, pk)
+    if place.presence != Place.Presence.KIOSK:
+        raise Http404
+    code = kiosk_code(place)
+    url = f"{scan_url(request, place_token(place))}?code={code}"
+    return render(
+        request,
+        "volunteers/place_kiosk.html",
+        {
+            "place": place,
+            "code": f"{code[:3]} {code[3:]}",
+            "refresh": KIOSK_REFRESH_SECONDS,
+            "qr": svg(url, title=_("Check-in QR code of %(place)s") % {"place": place.name}),
+        },
+    )
+
+
+#: The kiosk page reloads this often: its code is always one the server accepts.
+KIOSK_REFRESH_SECONDS = 15

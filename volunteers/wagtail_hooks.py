@@ -68,6 +68,7 @@ class PlaceViewSet(ModelViewSet):
         "kind",
         "district",
         "earning_rule",
+        "presence",
         Column("poster", label=_("QR poster"), accessor=_poster_links),
     ]
     list_filter = ["kind", "district", "active"]
@@ -79,6 +80,7 @@ class PlaceViewSet(ModelViewSet):
         "address",
         "earning_rule",
         "hosts",
+        "presence",
         "closes_at",
         "max_minutes",
         "active",

@@ -198,6 +198,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.close_forgotten_checkouts",
         "schedule": crontab(minute="*/30"),
     },
+    # Self check-ins no host confirmed within a day go to the review queue.
+    "checkins-expire-unconfirmed": {
+        "task": "volunteers.expire_unconfirmed_checkins",
+        "schedule": crontab(minute=5),
+    },
     "standing-requests-generate": {
         "task": "volunteers.generate_standing_requests",
         "schedule": crontab(hour=1, minute=30),

@@ -1,6 +1,8 @@
-"""Journey: a volunteer scans a venue poster, checks in and out, and sees the points;
-host staff scan a volunteer's card and the volunteer is credited. The poster's and the
-card's QR codes are decoded from screenshots by an independent decoder."""
+"""Journey: a volunteer scans a venue poster, checks in and out, host staff confirm
+they came, and the volunteer sees the points; at a kiosk place the volunteer scans the
+tablet's QR code (which carries the code of the minute); host staff scan a volunteer's
+card and the volunteer is credited. The QR codes are decoded from screenshots by an
+independent decoder."""
 
 import datetime as dt
 import io
@@ -55,12 +57,16 @@ def place():
     )
     return Place.objects.create(
         name="いきいきサロン桜ヶ丘", kind=Place.Kind.SALON, earning_rule=rule
-    )
+    )  # the default proof of presence: host staff confirm
 
 
-def test_volunteer_scans_the_poster_and_earns_points(chromium, live_server, place):
+def test_volunteer_scans_the_poster_and_earns_points_once_the_host_confirms(
+    chromium, live_server, place
+):
     coordinator = UserFactory(roles=["coordinator"])
-    volunteer = UserFactory(roles=["volunteer"])
+    volunteer = UserFactory(roles=["volunteer"], full_name="佐藤 花子")
+    host = UserFactory()
+    place.hosts.add(host)
 
     poster_page = new_page(chromium, live_server)
     sign_in(poster_page, coordinator.email)
@@ -88,15 +94,67 @@ def test_volunteer_scans_the_poster_and_earns_points(chromium, live_server, plac
     expect(page.get_by_role("button", name="チェックイン", exact=True)).to_have_count(0)
     page.get_by_role("button", name="チェックアウト", exact=True).click()
     expect(page.get_by_role("heading", name="チェックアウトしました", exact=True)).to_be_visible()
-    expect(page.get_by_text("200 pt を付与しました。", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text("この会場の職員が来訪を確認すると、ポイントが付与されます。")
+    ).to_be_visible()
+    assert Activity.objects.get(volunteer=volunteer).status == Activity.Status.AWAITING
+    page.get_by_role("link", name="ポイントを見る").click()
+    assert page.get_by_test_id("balance").inner_text() == "0"
+
+    staff = new_page(chromium, live_server)
+    sign_in(staff, host.email)
+    staff.goto(f"/places/{place.pk}/checkins/")
+    staff.get_by_label("佐藤 花子").check()
+    staff.get_by_role("button", name="印をつけた方を確認する").click()
+    expect(staff.get_by_text("1 件の来訪を確認しました。ありがとうございます。")).to_be_visible()
+    expect(staff.get_by_text("確認を待っているチェックインはありません。")).to_be_visible()
     assert Activity.objects.get(volunteer=volunteer).status == Activity.Status.CREDITED
 
-    page.get_by_role("link", name="ポイントを見る").click()
+    page.reload()
     assert page.get_by_test_id("balance").inner_text() == "200"
     assert page.get_by_text("サロン運営協力").is_visible()
 
 
+def test_volunteer_scans_the_kiosk_at_the_door_and_earns_points(chromium, live_server, place):
+    Place.objects.filter(pk=place.pk).update(presence=Place.Presence.KIOSK)
+    volunteer = UserFactory(roles=["volunteer"])
+    host = UserFactory()
+    place.hosts.add(host)
+
+    kiosk = new_page(chromium, live_server)  # the tablet at the door, signed in as host
+    sign_in(kiosk, host.email)
+    kiosk.goto(f"/places/{place.pk}/kiosk/")
+    code = kiosk.get_by_test_id("kiosk-code").inner_text().replace(" ", "")
+    url = decode(kiosk.locator(".kiosk-qr"))
+    assert url.endswith(f"?code={code}")
+
+    page = new_page(chromium, live_server)
+    sign_in(page, volunteer.email)
+    poster = url.split("?")[0]
+    page.goto(poster)  # the poster alone: the page asks for the tablet's number
+    page.get_by_label("入口のタブレットの番号").fill("000000" if code != "000000" else "111111")
+    page.get_by_role("button", name="チェックイン", exact=True).click()
+    expect(
+        page.get_by_text("タブレットに今表示されている番号と違います。", exact=False)
+    ).to_be_visible()
+    assert not Activity.objects.exists()
+
+    page.goto(url)  # the kiosk's QR code: the number is filled in
+    expect(page.get_by_label("入口のタブレットの番号")).to_have_value(code)
+    page.get_by_role("button", name="チェックイン", exact=True).click()
+    expect(page.get_by_role("heading", name="チェックインしました", exact=True)).to_be_visible()
+
+    backdate_open_activity(volunteer, hours=2)
+    kiosk.reload()
+    page.goto(decode(kiosk.locator(".kiosk-qr")))
+    page.get_by_role("button", name="チェックアウト", exact=True).click()
+    expect(page.get_by_text("200 pt を付与しました。", exact=True)).to_be_visible()
+    page.get_by_role("link", name="ポイントを見る").click()
+    assert page.get_by_test_id("balance").inner_text() == "200"
+
+
 def test_host_staff_scan_a_card_and_the_volunteer_is_credited(chromium, live_server, place):
+    Place.objects.filter(pk=place.pk).update(presence=Place.Presence.CARD)
     volunteer = UserFactory(roles=["volunteer"], full_name="木村 和子")
     host = UserFactory()
     place.hosts.add(host)
@@ -132,3 +190,13 @@ def test_host_staff_scan_a_card_and_the_volunteer_is_credited(chromium, live_ser
     staff.goto(poster_url)
     expect(staff.get_by_role("heading", name="チェックインできません", exact=True)).to_be_visible()
     expect(staff.get_by_role("button", name="チェックイン", exact=True)).to_have_count(0)
+
+    # At a card place the volunteer's own poster scan is refused, with the reason.
+    card_page.goto(poster_url)
+    expect(
+        card_page.get_by_role("heading", name="チェックインできません", exact=True)
+    ).to_be_visible()
+    expect(
+        card_page.get_by_text("職員がボランティアカードを読み取って", exact=False)
+    ).to_be_visible()
+    expect(card_page.get_by_role("button", name="チェックイン", exact=True)).to_have_count(0)

@@ -1,4 +1,7 @@
-"""QR check-in: tokens, check-in/out, crediting exactly once, review, paper entry."""
+"""QR check-in: tokens, check-in/out, crediting exactly once, review, paper entry.
+
+The place here proves presence with its kiosk's code (each self scan carries it,
+``kiosk()``); the three ways of proving presence are tested in test_presence.py."""
 
 import datetime as dt
 from unittest import mock
@@ -22,7 +25,7 @@ from volunteers.exceptions import (
     NotVolunteer,
 )
 from volunteers.models import Activity, Place
-from volunteers.selectors.places import card_token, place_token
+from volunteers.selectors.places import card_token, kiosk_code, place_token
 from volunteers.services import activity as services
 from volunteers.services.activity import (
     activities_close_forgotten,
@@ -49,7 +52,11 @@ def rule(db):
 @pytest.fixture
 def place(rule):
     return Place.objects.create(
-        name="いきいきサロン", kind=Place.Kind.SALON, earning_rule=rule, closes_at=dt.time(16, 0)
+        name="いきいきサロン",
+        kind=Place.Kind.SALON,
+        earning_rule=rule,
+        closes_at=dt.time(16, 0),
+        presence=Place.Presence.KIOSK,
     )
 
 
@@ -66,6 +73,11 @@ def at(hour, minute=0, day=dt.date(2026, 11, 20)):
 
 def frozen(moment):
     return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def kiosk(place, **body):
+    """A self scan's body with the code the place's kiosk shows now."""
+    return {"kiosk_code": kiosk_code(place), **body}
 
 
 # --- Tokens and the scan page -------------------------------------------------------
@@ -142,7 +154,7 @@ def test_self_check_in_then_out_credits_points_once(client, volunteer, place):
         page = client.get(f"/scan/{token}/").content.decode()
         assert '<button type="submit" class="big">チェックイン</button>' in page
         assert "チェックアウト</button>" not in page
-        checked_in = client.post(f"/scan/{token}/")
+        checked_in = client.post(f"/scan/{token}/", kiosk(place))
         assert checked_in.status_code == 200
         assert "<h1>チェックインしました</h1>" in checked_in.content.decode()
     assert Activity.objects.get().status == "open"
@@ -151,10 +163,12 @@ def test_self_check_in_then_out_credits_points_once(client, volunteer, place):
         # minutes so far, and the points checking out now would earn
         assert "ここまで 125 分です。今チェックアウトすると 200 pt が付与されます。" in page, page
         assert '<button type="submit" class="big">チェックアウト</button>' in page
-        done = client.post(f"/scan/{token}/").content.decode()
+        done = client.post(f"/scan/{token}/", kiosk(place)).content.decode()
         assert "<h1>チェックアウトしました</h1>" in done and "200 pt を付与しました。" in done
     with frozen(at(12, 6)):  # the same scan again through the API: a replay, not a check-in
-        replay = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        replay = client.post(
+            "/api/v1/scans/", kiosk(place, token=token), content_type="application/json"
+        )
     assert replay.status_code == 200
     assert replay.json()["action"] == "check_out"
     assert replay.json()["activity"]["status"] == "credited"
@@ -185,10 +199,14 @@ def test_api_scan_toggles_and_lists(client, volunteer, place):
     client.force_login(volunteer)
     token = place_token(place)
     with frozen(at(9)):
-        first = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        first = client.post(
+            "/api/v1/scans/", kiosk(place, token=token), content_type="application/json"
+        )
     assert first.status_code == 201 and first.json()["action"] == "check_in"
     with frozen(at(10, 30)):
-        second = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        second = client.post(
+            "/api/v1/scans/", kiosk(place, token=token), content_type="application/json"
+        )
     assert second.status_code == 200 and second.json()["action"] == "check_out"
     assert second.json()["activity"]["points"] == 100
     listed = client.get("/api/v1/activities/").json()["results"]
@@ -334,17 +352,21 @@ def test_a_scan_after_the_automatic_closing_tells_and_does_not_check_in(client, 
     assert activities_close_forgotten(now=at(16, 5)) == 1
     client.force_login(volunteer)
     with frozen(at(16, 20)):  # the volunteer scans to check out, after the beat run
-        api = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        api = client.post(
+            "/api/v1/scans/", kiosk(place, token=token), content_type="application/json"
+        )
     assert api.status_code == 200
     assert api.json()["action"] == "closed_for_review"
     assert api.json()["activity"]["status"] == "review"
     assert Activity.objects.count() == 1
     with frozen(at(16, 22)):  # a double tap on the page: the same answer
-        page = client.post(f"/scan/{token}/").content.decode()
+        page = client.post(f"/scan/{token}/", kiosk(place)).content.decode()
     assert "自動的に締め" in page and "<h1>再チェックインしていません</h1>" in page
     assert Activity.objects.count() == 1 and not Activity.objects.filter(status="open").exists()
     with frozen(at(16, 40)):  # told once; scanning again means a new activity
-        again = client.post("/api/v1/scans/", {"token": token}, content_type="application/json")
+        again = client.post(
+            "/api/v1/scans/", kiosk(place, token=token), content_type="application/json"
+        )
     assert again.status_code == 201 and again.json()["action"] == "check_in"
     assert Activity.objects.filter(status="open").count() == 1
 
@@ -392,9 +414,9 @@ def test_the_done_page_says_why_no_points(client, volunteer, rule, place, change
     token = place_token(place)
     client.force_login(volunteer)
     with frozen(at(10)):
-        client.post(f"/scan/{token}/")
+        client.post(f"/scan/{token}/", kiosk(place))
     with frozen(at(10, 20) if reason == "too_short" else at(12)):
-        done = client.post(f"/scan/{token}/").content.decode()
+        done = client.post(f"/scan/{token}/", kiosk(place)).content.decode()
     assert Activity.objects.get().review_reason == reason
     assert shown in done
     if reason != "too_short":

@@ -21,7 +21,7 @@ from tests.cms import support as cms_support
 from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import at, help_request, resident, volunteer
 from volunteers.models import Place
-from volunteers.selectors.places import place_token
+from volunteers.selectors.places import kiosk_code, place_token
 from volunteers.services.activity import scan_toggle
 from volunteers.services.help_requests import offer_accept, request_offer
 
@@ -54,7 +54,11 @@ def place(db):
         activity_kind="salon", name="サロン", basis=EarningRule.Basis.PER_HOUR, points=100
     )
     return Place.objects.create(
-        name="いきいきサロン", kind=Place.Kind.SALON, earning_rule=rule, closes_at=dt.time(16, 0)
+        name="いきいきサロン",
+        kind=Place.Kind.SALON,
+        earning_rule=rule,
+        closes_at=dt.time(16, 0),
+        presence=Place.Presence.KIOSK,  # credited at check-out (the kiosk's code is no query)
     )
 
 
@@ -63,9 +67,9 @@ def scans(user, place, day: dt.date) -> tuple[int, int]:
     token = place_token(place)
     moment = dt.datetime.combine(day, dt.time(10), tzinfo=TOKYO)
     with mock.patch("django.utils.timezone.now", return_value=moment):
-        check_in = count(scan_toggle, token=token, user=user)
+        check_in = count(scan_toggle, token=token, user=user, kiosk_code=kiosk_code(place))
     with mock.patch("django.utils.timezone.now", return_value=moment + dt.timedelta(minutes=90)):
-        check_out = count(scan_toggle, token=token, user=user)
+        check_out = count(scan_toggle, token=token, user=user, kiosk_code=kiosk_code(place))
     return check_in, check_out
 
 

@@ -46,6 +46,7 @@ REVIEW_REASONS = {
     "too_long": _("Longer than plausible for the place"),
     "overlap": _("Overlaps another activity"),
     "forgotten_checkout": _("Check-out forgotten; closed automatically"),
+    "unconfirmed": _("Self check-in that no host staff confirmed"),
 }
 
 

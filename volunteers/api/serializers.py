@@ -9,6 +9,17 @@ class ScanRequestSerializer(serializers.Serializer):
     place = serializers.IntegerField(
         required=False, help_text="For host staff of several places: where the card is scanned."
     )
+    kiosk_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="At a place that proves presence with its kiosk: the code the kiosk "
+        "shows now (it changes every minute).",
+    )
+    request_id = serializers.UUIDField(
+        required=False,
+        help_text="A new UUID per scan; resending it returns the first answer.",
+    )
 
 
 class ActivitySerializer(serializers.ModelSerializer):

@@ -18,7 +18,6 @@ from volunteers.api.serializers import (
 from volunteers.models import Assignment, Offer, Place
 from volunteers.selectors.activity import activities_of
 from volunteers.selectors.help_requests import assignments_for, offers_for
-from volunteers.services.activity import scan_toggle
 from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
@@ -26,10 +25,14 @@ from volunteers.services.help_requests import (
     offer_decline,
     resident_details_open,
 )
+from volunteers.services.scans import scan_request
 
 
 class ScanView(APIView):
-    """A scanned QR token: checks in, or out if already checked in at that place."""
+    """A scanned QR token: checks in, or out if already checked in at that place.
+    A check-in scanned again within two minutes answers like the first (201, the same
+    activity); ``request_id`` makes a retried request return the first answer. A
+    self scan earns points only with the proof of presence its place asks for."""
 
     @extend_schema(
         request=ScanRequestSerializer,
@@ -41,8 +44,13 @@ class ScanView(APIView):
         serializer.is_valid(raise_exception=True)
         place_id = serializer.validated_data.get("place")
         place = Place.objects.filter(pk=place_id).first() if place_id else None
-        action, activity = scan_toggle(
-            token=serializer.validated_data["token"], user=request.user, place=place
+        data = serializer.validated_data
+        action, activity = scan_request(
+            token=data["token"],
+            user=request.user,
+            place=place,
+            kiosk_code=data.get("kiosk_code", ""),
+            request_id=data.get("request_id"),
         )
         body = ScanResultSerializer({"action": action, "activity": activity}).data
         return Response(body, status=status.HTTP_201_CREATED if action == "check_in" else 200)

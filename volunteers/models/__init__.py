@@ -1,7 +1,7 @@
 """The volunteers app's models, one module per sub-domain. Every model is imported
 here, so ``volunteers.models.X`` and the app registry find them all."""
 
-from volunteers.models.activity import Activity
+from volunteers.models.activity import Activity, ScanReceipt
 from volunteers.models.help_requests import (
     Assignment,
     Gender,
@@ -32,6 +32,7 @@ __all__ = [
     "Place",
     "Resident",
     "ResidentAccessLog",
+    "ScanReceipt",
     "StandingRequest",
     "StandingRequestSkip",
     "VolunteerCard",

@@ -21,6 +21,7 @@ class Activity(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("Checked in")
+        AWAITING = "awaiting", _("Awaiting the host's confirmation")
         REVIEW = "review", _("Waiting for review")
         CREDITED = "credited", _("Points credited")
         NO_POINTS = "no_points", _("No points")
@@ -59,6 +60,17 @@ class Activity(models.Model):
         null=True,
         blank=True,
         related_name="activity",
+    )
+    presence_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("presence confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    presence_confirmed_at = models.DateTimeField(
+        _("presence confirmed"), null=True, blank=True, editable=False
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -104,3 +116,27 @@ class Activity(models.Model):
         if self.ended_at is None:
             return None
         return int((self.ended_at - self.started_at).total_seconds() // 60)
+
+
+class ScanReceipt(models.Model):
+    """The first answer to a scan request sent with an idempotency key
+    (``request_id``): a retry with the same key gets the same answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    request_id = models.UUIDField()
+    token_digest = models.CharField(max_length=64)
+    action = models.CharField(max_length=24)
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scan receipt")
+        verbose_name_plural = _("scan receipts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "request_id"], name="volunteers_scan_receipt_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} → {self.action}"

@@ -22,6 +22,14 @@ class Place(models.Model):
         DISTRICT_OFFICE = "district_office", _("District association office")
         CENTRE_TASK = "centre_task", _("Mutual-aid centre task")
 
+    class Presence(models.TextChoices):
+        """How a self check-in proves the volunteer was really there (a photographed
+        poster alone earns nothing). Host staff scanning a card is proof everywhere."""
+
+        HOST = "host", _("Host staff confirm the day's self check-ins")
+        KIOSK = "kiosk", _("Code shown on the kiosk at the door (changes every minute)")
+        CARD = "card", _("Host staff scan the volunteer's card (no self check-in)")
+
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     district = models.ForeignKey(
@@ -61,6 +69,16 @@ class Place(models.Model):
         _("longest plausible activity (minutes)"),
         default=480,
         help_text=_("Longer activities wait for a coordinator's review before crediting."),
+    )
+    presence = models.CharField(
+        _("proof of presence"),
+        max_length=16,
+        choices=Presence.choices,
+        default=Presence.HOST,
+        help_text=_(
+            "A check-in with the poster alone earns nothing: choose how the volunteer's "
+            "presence is proven before points are credited."
+        ),
     )
     qr_version = models.PositiveIntegerField(_("poster version"), default=1, editable=False)
     active = models.BooleanField(_("active"), default=True)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from volunteers.models import Activity
+from volunteers.models import Activity, Place
 
 
 def open_activity(volunteer: User) -> Activity | None:
@@ -52,3 +52,25 @@ def review_queue() -> QuerySet[Activity]:
         .select_related("volunteer", "place", "recorded_by")
         .order_by("started_at", "pk")
     )
+
+
+def awaiting_confirmation(place: Place) -> QuerySet[Activity]:
+    """Self check-ins at ``place`` whose presence no host has confirmed yet: open ones
+    and closed ones awaiting confirmation (expired ones have gone to review)."""
+    return (
+        Activity.objects.filter(
+            place=place,
+            method=Activity.Method.SELF,
+            presence_confirmed_at__isnull=True,
+            status__in=[Activity.Status.OPEN, Activity.Status.AWAITING],
+        )
+        .select_related("volunteer")
+        .order_by("started_at", "pk")
+    )
+
+
+def awaiting_expired(now: dt.datetime, after: dt.timedelta) -> QuerySet[Activity]:
+    """Activities awaiting a host's confirmation that ended more than ``after`` ago."""
+    return Activity.objects.filter(
+        status=Activity.Status.AWAITING, ended_at__lt=now - after
+    ).order_by("pk")

@@ -3,9 +3,12 @@ token points at, and the places a host staff member scans cards for."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.models import User
 from points import codes
@@ -67,3 +70,38 @@ def scan_resolve(token: str) -> ScanTarget:
 
 def places_hosted_by(user: User) -> QuerySet[Place]:
     return Place.objects.filter(hosts=user, active=True).order_by("name")
+
+
+#: The kiosk's code changes every this many seconds; the current and the previous
+#: window's codes are accepted (a code read just before it changed still works).
+KIOSK_CODE_SECONDS = 60
+KIOSK_CODE_DIGITS = 6
+
+
+def _kiosk_window(at: dt.datetime | None) -> int:
+    return int((at or timezone.now()).timestamp()) // KIOSK_CODE_SECONDS
+
+
+def kiosk_code(place: Place, *, at: dt.datetime | None = None, window: int | None = None) -> str:
+    """The code the place's kiosk shows now: an HMAC of the server's secret, the place
+    and its poster version (reprinting changes the codes too) and the minute, never
+    stored and never derivable from anything printed."""
+    window = _kiosk_window(at) if window is None else window
+    digest = salted_hmac(
+        "ikiiki.kiosk-code", f"{place.pk}:{place.qr_version}:{window}", algorithm="sha256"
+    ).hexdigest()
+    return str(int(digest[:15], 16) % 10**KIOSK_CODE_DIGITS).zfill(KIOSK_CODE_DIGITS)
+
+
+def kiosk_code_valid(place: Place, code: str, *, at: dt.datetime | None = None) -> bool:
+    """Whether ``code`` (spaces ignored) is the kiosk's current or previous code."""
+    typed = "".join(str(code or "").split())
+    now = _kiosk_window(at)
+    return bool(typed) and any(
+        constant_time_compare(typed, kiosk_code(place, window=w)) for w in (now, now - 1)
+    )
+
+
+def place_hosted(user: User, place_id: int) -> Place | None:
+    """The active place ``place_id`` if ``user`` is one of its host staff."""
+    return Place.objects.filter(pk=place_id, hosts=user, active=True).first()

@@ -2,6 +2,12 @@
 coordinator's paper entry), forgotten check-outs closed by rule, and the review of
 flagged activities.
 
+Presence before points: a self check-in (the volunteer's phone at the poster) is
+credited only once presence is proven the way its place chose (``Place.presence``):
+host staff confirm it (until then it waits as ``awaiting``, see
+``volunteers.services.presence``), or the scan carries the code the place's kiosk shows
+now, or host staff scan the volunteer's card (self check-in refused).
+
 Every closed activity is credited through ``points.services.earning.points_award`` with the
 activity as idempotency key, so a retried request, a replayed scan or a re-run task
 never credits twice. The activity row is locked (``volunteers.locks``) before it
@@ -28,14 +34,25 @@ from volunteers.exceptions import (
     NotReviewable,
     NotVolunteer,
 )
-from volunteers.locks import activity_lock, activity_lock_latest
+from volunteers.locks import activities_lock, activity_lock, activity_lock_latest
 from volunteers.models import Activity, Place
 from volunteers.rules import coordinator_check
-from volunteers.selectors.activity import forgotten_after, open_activity
+from volunteers.selectors.activity import (
+    awaiting_confirmation,
+    awaiting_expired,
+    forgotten_after,
+    open_activity,
+)
 from volunteers.selectors.places import scan_resolve
+from volunteers.services.presence import presence_check
 
 #: A check-out scanned again within this time is a replay, answered with the same result.
 REPLAY_WINDOW = dt.timedelta(minutes=10)
+
+#: A check-in scanned again this soon (a double tap, a retried request) answers like the
+#: first (the same open activity, "check_in"); it never checks out. Leaving within it
+#: means waiting: an activity that short earns nothing anyway.
+CHECK_IN_REPEAT_WINDOW = dt.timedelta(minutes=2)
 
 #: A scan at a place this soon after the volunteer's activity there was closed
 #: automatically is taken as the check-out they forgot: they are told, once (and on a
@@ -145,12 +162,26 @@ def _review_reason(activity: Activity) -> str:
     return ""
 
 
+def _awaits_host(activity: Activity) -> bool:
+    return (
+        activity.method == Activity.Method.SELF
+        and activity.place.presence == Place.Presence.HOST
+        and activity.presence_confirmed_at is None
+    )
+
+
 def _settle(activity: Activity, *, review_reason: str = "") -> None:
-    """Save a closed activity and credit it, or queue it for review."""
+    """Save a closed activity and credit it, or queue it for review, or (a self
+    check-in at a place whose hosts confirm presence, not yet confirmed) let it wait
+    for the host."""
     reason = review_reason or _review_reason(activity)
     if reason:
         activity.status = Activity.Status.REVIEW
         activity.review_reason = reason
+        activity.save()
+        return
+    if _awaits_host(activity):
+        activity.status = Activity.Status.AWAITING
         activity.save()
         return
     _credit(activity)
@@ -201,8 +232,15 @@ def activity_record(
     return activity
 
 
-def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[str, Activity]:
+def scan_toggle(
+    *, token: str, user: User, place: Place | None = None, kiosk_code: str = ""
+) -> tuple[str, Activity]:
     """What a scan does: check in, or check out if already in here.
+
+    A self scan first proves presence as its place requires (``kiosk_code``: the code
+    the place's kiosk shows now). A check-in scanned again within
+    :data:`CHECK_IN_REPEAT_WINDOW` answers ("check_in", the same activity), also when
+    the scans race: it never checks out.
 
     A place poster scanned by a volunteer acts for that volunteer; a volunteer card
     scanned by host staff acts for the card's owner at the staff's place (``place``
@@ -213,7 +251,8 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
     activity there was closed as a forgotten check-out (see
     :data:`CLOSURE_NOTICE_WINDOW`); nothing new is opened by that scan.
     Raises :class:`InvalidScan`, :class:`NotHost`, :class:`NotVolunteer`,
-    :class:`AlreadyCheckedIn` (for host staff without naming the other place).
+    :class:`AlreadyCheckedIn` (for host staff without naming the other place),
+    :class:`SelfCheckInClosed`, :class:`InvalidKioskCode`.
     """
     target = scan_resolve(token)
     if target.place is not None:
@@ -227,10 +266,14 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
             raise NotHost(field="place")
         volunteer, method = target.volunteer, Activity.Method.STAFF
     _check_volunteer(volunteer, by_card=method == Activity.Method.STAFF)
+    if method == Activity.Method.SELF:
+        presence_check(place=where, user=user, kiosk_code=kiosk_code)
     now = timezone.now()
     current, latest = _open_and_latest_closed(volunteer, where, now)
     if current is not None:
         if current.place_id == where.pk:
+            if now - current.started_at < CHECK_IN_REPEAT_WINDOW:
+                return "check_in", current  # the same check-in again
             return "check_out", activity_check_out(volunteer=volunteer, place=where)
         if method == Activity.Method.STAFF:
             raise AlreadyCheckedIn(AlreadyCheckedIn.elsewhere_message)
@@ -246,9 +289,23 @@ def scan_toggle(*, token: str, user: User, place: Place | None = None) -> tuple[
             return "closed_for_review", latest
     elif latest is not None and now - latest.ended_at < REPLAY_WINDOW:
         return "check_out", latest  # a replayed check-out scan
-    return "check_in", activity_check_in(
-        volunteer=volunteer, place=where, method=method, recorded_by=user
-    )
+    return "check_in", _check_in_once(volunteer=volunteer, place=where, method=method, user=user)
+
+
+def _check_in_once(*, volunteer: User, place: Place, method: str, user: User) -> Activity:
+    """Check in; when a parallel scan of the same check-in won the race, answer with
+    its activity (the same check-in), never a second one or a conflict."""
+    try:
+        return activity_check_in(volunteer=volunteer, place=place, method=method, recorded_by=user)
+    except AlreadyCheckedIn:
+        current = open_activity(volunteer)
+        if (
+            current is not None
+            and current.place_id == place.pk
+            and timezone.now() - current.started_at < CHECK_IN_REPEAT_WINDOW
+        ):
+            return current
+        raise
 
 
 def activities_close_forgotten(*, now: dt.datetime | None = None) -> int:
@@ -269,6 +326,63 @@ def activities_close_forgotten(*, now: dt.datetime | None = None) -> int:
             _settle(activity, review_reason="forgotten_checkout")
             closed += 1
     return closed
+
+
+#: A self check-in awaiting its host's confirmation this long after check-out goes to
+#: the coordinators' review queue (reason ``unconfirmed``; beat job, hourly).
+CONFIRMATION_WAIT = dt.timedelta(hours=24)
+
+
+@transaction.atomic
+def activities_confirm(
+    *, place: Place, host: User, activity_ids: list[int] | None = None
+) -> list[Activity]:
+    """Host staff of ``place`` confirm that volunteers were there: the chosen self
+    check-ins awaiting confirmation (all of them when ``activity_ids`` is None).
+
+    A closed one is credited now (exactly once: the activity row is locked and the
+    credit's idempotency key is the activity), or queued for review as any activity
+    would be; an open one is credited at its check-out. Check-ins already confirmed,
+    expired or of another place are left alone, so confirming twice changes nothing.
+    Returns the activities confirmed by this call. Raises :class:`NotHost`.
+    """
+    if not place.hosts.filter(pk=host.pk).exists():
+        raise NotHost(NotHost.confirm_message)
+    pending = awaiting_confirmation(place)
+    if activity_ids is not None:
+        pending = pending.filter(pk__in=activity_ids)
+    confirmed = []
+    now = timezone.now()
+    for activity in activities_lock(list(pending.values_list("pk", flat=True))):
+        if activity.presence_confirmed_at is not None or activity.status not in (
+            Activity.Status.OPEN,
+            Activity.Status.AWAITING,
+        ):
+            continue  # confirmed or closed meanwhile
+        activity.presence_confirmed_by, activity.presence_confirmed_at = host, now
+        if activity.status == Activity.Status.AWAITING:
+            _settle(activity)
+        else:
+            activity.save(update_fields=["presence_confirmed_by", "presence_confirmed_at"])
+        confirmed.append(activity)
+    return confirmed
+
+
+def activities_expire_unconfirmed(*, now: dt.datetime | None = None) -> int:
+    """Pass self check-ins no host confirmed within :data:`CONFIRMATION_WAIT` of their
+    check-out to the coordinators' review queue. Idempotent."""
+    now = now or timezone.now()
+    expired = 0
+    for pk in list(awaiting_expired(now, CONFIRMATION_WAIT).values_list("pk", flat=True)):
+        with transaction.atomic():
+            activity = activity_lock(pk)
+            if activity.status != Activity.Status.AWAITING:
+                continue
+            activity.status = Activity.Status.REVIEW
+            activity.review_reason = "unconfirmed"
+            activity.save(update_fields=["status", "review_reason"])
+            expired += 1
+    return expired
 
 
 @transaction.atomic
