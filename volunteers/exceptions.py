@@ -134,3 +134,17 @@ class InvalidAmount(DomainError):
     code = "invalid_amount"
     http_status = 400
     default_message = _("Minutes and yen cannot be negative.")
+
+
+class VolunteerRoleRequired(NotVolunteer):
+    """The volunteer's profile, availability and days away are for holders of the
+    volunteer role; a coordinator or city staff grants it, saving a profile never
+    does. Same code as :class:`NotVolunteer` (``not_volunteer``, 403)."""
+
+    message = _(
+        "Only registered volunteers have a volunteer profile. If you would like to "
+        "volunteer, please contact the mutual-aid centre: a coordinator will register you."
+    )
+
+    def __init__(self):
+        DomainError.__init__(self, self.message, who="profile")
