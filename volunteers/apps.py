@@ -50,14 +50,7 @@ class VolunteersConfig(AppConfig):
         navigation.register_me_link(
             "my-assignments", _("My assignments"), 30, also_current=("my-assignment",)
         )
-        navigation.register_me_link(
-            "my-profile",
-            _("My volunteer profile"),
-            40,
-            visible=lambda request: (
-                request.user.is_authenticated and request.user.acts_as(Role.VOLUNTEER)
-            ),
-        )
+        navigation.register_me_link("my-profile", _("My volunteer profile"), 40)
         navigation.register_me_link("my-activity", _("My activity"), 70)
         navigation.register_me_link("my-card", _("My check-in card"), 80)
         # Below shop staff's landing (points registers it with priority 20).

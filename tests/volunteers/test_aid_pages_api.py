@@ -108,7 +108,10 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
     again = api.post(f"/api/v1/assignments/{pk}/finish/")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
     done = assignment_confirm(
-        assignment=Assignment.objects.get(pk=pk), actor=coordinator, cash_received_yen=600
+        assignment=Assignment.objects.get(pk=pk),
+        actor=coordinator,
+        cash_received_yen=600,
+        cash_note="端数",
     )
     assert HelpRequest.objects.get(pk=req.pk).status == "confirmed" and done.fee_yen is not None
     assert_resident_hidden(api, pk, res)
@@ -136,7 +139,9 @@ def test_the_resident_is_hidden_once_the_assignment_has_ended(setting, coordinat
     else:
         assignment_start(assignment=assignment, actor=coordinator)
         assignment_finish(assignment=assignment, actor=coordinator)
-        assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=300)
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=300, cash_note="端数"
+        )
     assert Assignment.objects.get(pk=pk).status == ending
     logged = ResidentAccessLog.objects.filter(user=helper).count()
     assert_resident_hidden(client, int(pk), res)

@@ -124,7 +124,9 @@ def run_step(step, req, assignment, helper, coordinator):
     if step == "cancel":
         return request_cancel(help_request=req, actor=coordinator)
     if step == "confirm":
-        return assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=0)
+        return assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, cash_note="後日"
+        )
     action = {"start": assignment_start, "finish": assignment_finish}.get(step)
     if action is not None:
         return action(assignment=assignment, actor=coordinator)
