@@ -169,3 +169,47 @@ class InvalidAmount(DomainError):
     code = "invalid_amount"
     http_status = 400
     default_message = _("Minutes and yen cannot be negative.")
+
+
+class VolunteerRoleRequired(NotVolunteer):
+    """The volunteer's profile, availability and days away are for holders of the
+    volunteer role; a coordinator or city staff grants it, saving a profile never
+    does. Same code as :class:`NotVolunteer` (``not_volunteer``, 403)."""
+
+    message = _(
+        "Only registered volunteers have a volunteer profile. If you would like to "
+        "volunteer, please contact the mutual-aid centre: a coordinator will register you."
+    )
+
+    def __init__(self):
+        DomainError.__init__(self, self.message, who="profile")
+
+
+class OutsideAssignmentWindow(DomainError):
+    """A volunteer starts an assignment well before or after its scheduled window
+    (``reason``: ``too_early`` or ``too_late``); a coordinator may still record it."""
+
+    code = "outside_assignment_window"
+    http_status = 409
+    messages = {
+        "too_early": _(
+            "This help is planned for %(when)s. You can start it from %(minutes)s minutes "
+            "before the planned time."
+        ),
+        "too_late": _(
+            "The planned time of this help (%(when)s) has passed, so it cannot be started "
+            "here. Please phone the mutual-aid centre: a coordinator will record it."
+        ),
+    }
+
+    def __init__(self, reason: str, *, when: str, minutes: int):
+        message = self.messages[reason] % {"when": when, "minutes": minutes}
+        super().__init__(message, reason=reason, when=when)
+
+
+class CashDifferenceUnexplained(DomainError):
+    """The cash received is not the fee and no reason was given."""
+
+    code = "cash_reason_required"
+    http_status = 400
+    default_message = _("The cash received is not the fee: say why (e.g. to be paid later).")

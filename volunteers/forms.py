@@ -140,6 +140,32 @@ class ConfirmForm(forms.Form):
     cash_received_yen = forms.IntegerField(
         label=_("Cash received (yen)"), min_value=0, max_value=1_000_000
     )
+    cash_note = forms.CharField(
+        label=_("Why the cash differs from the fee"),
+        max_length=300,
+        required=False,
+        help_text=_(
+            "Needed when the cash received is not the fee, e.g. “paid 500 yen, 200 yen "
+            "to be collected next visit”."
+        ),
+    )
+
+    def __init__(self, *args, category=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category = category
+
+    def clean(self):
+        data = super().clean()
+        minutes, cash = data.get("minutes"), data.get("cash_received_yen")
+        if self.category is None or minutes is None or cash is None:
+            return data
+        if cash != self.category.fee_for(minutes) and not data.get("cash_note", "").strip():
+            self.add_error(
+                "cash_note",
+                _("The cash received (%(cash)s yen) is not the fee (%(fee)s yen): say why.")
+                % {"cash": cash, "fee": self.category.fee_for(minutes)},
+            )
+        return data
 
 
 class CancelForm(forms.Form):

@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources
 
-from accounts.models import District, User
+from accounts.models import District, Role, User
+from accounts.services import role_grant
 from volunteers.models import HelpCategory, VolunteerProfile
 from volunteers.services.profiles import volunteer_profile_save
 
@@ -127,6 +128,8 @@ class VolunteerResource(resources.ModelResource):
         # The sheet has no gender or active column: keep what the centre recorded, so
         # re-importing never reactivates a volunteer a coordinator took off the list.
         existing = VolunteerProfile.objects.filter(user=instance).first()
+        # The coordinator importing the sheet registers each row as a volunteer.
+        role_grant(user=instance, role=Role.VOLUNTEER, actor=self.actor)
         volunteer_profile_save(
             user=instance,
             actor=self.actor,

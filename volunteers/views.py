@@ -5,6 +5,7 @@ Thin: one service call each; refusals are shown, never a 500."""
 from __future__ import annotations
 
 import uuid
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,7 @@ from volunteers.exceptions import (
     InvalidScan,
     NotVolunteer,
     SelfCheckInClosed,
+    VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, Offer, Place, VolunteerProfile
@@ -174,6 +176,21 @@ def place_poster(request, pk: int):
 # --- Volunteers: offers, assignments, profile (/me/) ---------------------------------
 
 
+def volunteer_required(view):
+    """Signed in and holding the volunteer role, else a 403 page saying how to become
+    one (the role is granted by the centre, never taken by saving a profile)."""
+
+    @login_required
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not request.user.acts_as(Role.VOLUNTEER):
+            error = VolunteerRoleRequired()
+            return render(request, "volunteers/not_volunteer.html", {"error": error}, status=403)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 @login_required
 def my_home(request):
     """The signed-in user's home (/me/): what is waiting for them, and the way to
@@ -250,7 +267,7 @@ def assignment_action(request, pk: int, action: str):
     return redirect("my-assignment", pk=pk)
 
 
-@login_required
+@volunteer_required
 def my_profile(request):
     """The volunteer edits their own skills, districts and weekly availability."""
     profile = VolunteerProfile.objects.filter(user=request.user).first()
@@ -287,7 +304,7 @@ def my_profile(request):
     )
 
 
-@login_required
+@volunteer_required
 @require_POST
 def my_away(request):
     """Mark a day away: matching leaves the volunteer out that day."""
@@ -304,7 +321,7 @@ def my_away(request):
     return redirect("my-profile")
 
 
-@login_required
+@volunteer_required
 @require_POST
 def my_away_remove(request, pk: int):
     """Take back a day away: matching asks the volunteer that day again."""

@@ -410,3 +410,21 @@ def register_board_menu_item():
 def add_monthly_counts_panel(request, panels):
     if request.user.has_perm("volunteers.view_helprequest"):
         panels.append(MonthlyCountsPanel())
+
+
+@hooks.register("register_admin_urls")
+def register_role_and_cash_urls():
+    """Registering an existing account as a volunteer (the role is granted, never
+    taken), and the cash pages: money owed, receipts and volunteers' payouts."""
+    from volunteers.admin.cash import OwedListView, ReceiptView
+    from volunteers.admin.volunteers import VolunteerGrantView
+
+    return [
+        path("aid/owed/", OwedListView.as_view(), name="aid_owed"),
+        path("aid/assignments/<int:pk>/receipt/", ReceiptView.as_view(), name="aid_receipt"),
+        path(
+            "aid/volunteers/<int:pk>/grant/",
+            VolunteerGrantView.as_view(),
+            name="aid_volunteer_grant",
+        ),
+    ]

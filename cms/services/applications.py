@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from accounts.services import user_grant_roles
+from accounts.services import role_grant
 from cms.exceptions import AccountDeactivated, ApplicationDecided
 from cms.models import VolunteerApplication
 from core.errors import NotPermitted
@@ -66,7 +66,7 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
         # Deactivated on purpose by an administrator: a public form (anyone may type
         # anyone's address) must not bring the account back.
         raise AccountDeactivated()
-    user_grant_roles(user=user, roles=[Role.VOLUNTEER])
+    role_grant(user=user, role=Role.VOLUNTEER, actor=actor)
     application.status = VolunteerApplication.Status.APPROVED
     application.decided_at = timezone.now()
     application.decided_by = actor

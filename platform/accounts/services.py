@@ -12,6 +12,25 @@ from django.db import IntegrityError, transaction
 
 from accounts.exceptions import EmailInUse
 from accounts.models import BACK_OFFICE_ROLES, Role, User
+from core.errors import NotPermitted
+
+#: Who may grant each role (superusers may grant any). Roles are granted, never taken:
+#: no page or API lets a user add a role to themselves, and every path that grants one
+#: (a coordinator approving an application, registering or importing volunteers) goes
+#: through :func:`role_grant` with the person who decided it.
+GRANTED_BY: dict[Role, frozenset[Role]] = {
+    Role.RESIDENT: frozenset({Role.COORDINATOR, Role.CITY_STAFF}),
+    Role.VOLUNTEER: frozenset({Role.COORDINATOR, Role.CITY_STAFF}),
+    Role.SHOP_STAFF: frozenset({Role.CITY_STAFF}),
+    Role.DISTRICT_EDITOR: frozenset({Role.CITY_STAFF}),
+    Role.COORDINATOR: frozenset({Role.CITY_STAFF}),
+    Role.CITY_STAFF: frozenset(),
+}
+
+
+def role_may_grant(*, actor: User, role: Role) -> bool:
+    """May ``actor`` give ``role`` to someone (see :data:`GRANTED_BY`)?"""
+    return bool(actor.is_active and actor.acts_as(*GRANTED_BY[Role(role)]))
 
 
 @transaction.atomic
@@ -19,19 +38,26 @@ def user_create_without_login(
     *,
     full_name: str,
     full_name_kana: str,
+    actor: User,
     phone: str = "",
     roles: tuple[Role, ...] = (Role.RESIDENT,),
 ) -> User:
-    """Register someone who has no smartphone (a coordinator does this for them).
+    """Register someone who has no smartphone (a coordinator does this for them),
+    holding ``roles`` granted by ``actor``.
 
     The user has no email and no usable password, so nobody can sign in as them until
-    an email is attached and verified (see :func:`user_attach_email`).
+    an email is attached and verified (see :func:`user_attach_email`). Raises
+    :class:`NotPermitted` (nothing is created) if ``actor`` may not grant a role.
     """
+    for role in roles:
+        if not role_may_grant(actor=actor, role=role):
+            raise NotPermitted(role=str(role))
     user = User(full_name=full_name, full_name_kana=full_name_kana, phone=phone)
     user.full_clean(exclude=["password"])
     user.set_unusable_password()
     user.save()
-    user_grant_roles(user=user, roles=roles)
+    for role in roles:
+        role_grant(user=user, role=role, actor=actor)
     return user
 
 
@@ -59,8 +85,27 @@ def user_attach_email(*, user: User, email: str) -> EmailAddress:
 
 
 @transaction.atomic
+def role_grant(*, user: User, role: Role, actor: User) -> bool:
+    """``actor`` gives ``user`` the role ``role`` (idempotent; other roles are kept).
+
+    The one way pages, the API and imports grant a role. Returns True if the user did
+    not hold it before. Raises :class:`NotPermitted` (code ``not_permitted``) if
+    ``actor`` may not grant it (:data:`GRANTED_BY`), also to themselves.
+    """
+    if not role_may_grant(actor=actor, role=role):
+        raise NotPermitted(role=str(role))
+    held = user.groups.filter(name=str(role)).exists()
+    if not held:
+        user_grant_roles(user=user, roles=[Role(role)])
+    return not held
+
+
+@transaction.atomic
 def user_grant_roles(*, user: User, roles: tuple[Role, ...] | list[Role]) -> None:
-    """Add ``user`` to the role groups (idempotent; other roles are kept)."""
+    """Add ``user`` to the role groups (idempotent; other roles are kept).
+
+    No permission check: for seeding the demo and the system's own setup only. Pages,
+    the API and imports grant through :func:`role_grant`, which says who decided."""
     groups = Group.objects.filter(name__in=[str(role) for role in roles])
     missing = {str(r) for r in roles} - {g.name for g in groups}
     if missing:

@@ -96,7 +96,10 @@ def test_a_user_may_hold_several_roles():
 
 def test_resident_registered_by_coordinator_cannot_sign_in(client):
     resident = user_create_without_login(
-        full_name="木村 ハル", full_name_kana="きむら はる", phone="0312345678"
+        full_name="木村 ハル",
+        full_name_kana="きむら はる",
+        phone="0312345678",
+        actor=UserFactory(roles=["coordinator"]),
     )
     assert resident.email is None and not resident.has_usable_password()
     assert not resident.can_sign_in
@@ -117,7 +120,9 @@ def test_resident_registered_by_coordinator_cannot_sign_in(client):
 
 def test_attaching_an_email_in_use_is_a_conflict():
     UserFactory(email="taken@example.jp")
-    resident = user_create_without_login(full_name="A", full_name_kana="エー")
+    resident = user_create_without_login(
+        full_name="A", full_name_kana="エー", actor=UserFactory(roles=["coordinator"])
+    )
     with pytest.raises(EmailInUse) as excinfo:
         user_attach_email(user=resident, email="TAKEN@example.jp")
     assert excinfo.value.code == "email_in_use" and excinfo.value.http_status == 409

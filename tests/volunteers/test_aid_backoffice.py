@@ -477,7 +477,13 @@ def test_amounts_and_counts_follow_the_language(desk, district, coordinator):
     assignment_finish(
         assignment=assignment, actor=helper, at=today_at(10) + dt.timedelta(minutes=25)
     )
-    assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=200, minutes=25)
+    assignment_confirm(
+        assignment=assignment,
+        actor=coordinator,
+        cash_received_yen=200,
+        minutes=25,
+        cash_note="100円は次回",
+    )
     english = [desk.get(u).content.decode() for u in pages]
     assert "¥300 (cash received: ¥200)" in english[0]
     assert all("¥300" in html and "300円" not in html for html in english)

@@ -4,8 +4,11 @@ look logged; each volunteer sees only their own."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import category, help_request, resident, volunteer
@@ -27,6 +30,15 @@ def setting(coordinator):
     req = help_request(coordinator, res, notes=NOTES)
     offers = request_offer(help_request=req, volunteers=[helper, other], actor=coordinator)
     return res, req, helper, other, offers
+
+
+def due_now(pk: int) -> None:
+    """Move an assignment's window to now, so its volunteer may start it (a volunteer
+    starts only from an hour before the planned time until its end)."""
+    now = timezone.now()
+    Assignment.objects.filter(pk=pk).update(
+        starts_at=now - dt.timedelta(minutes=5), ends_at=now + dt.timedelta(minutes=55)
+    )
 
 
 def signed_in(user) -> Client:
@@ -85,6 +97,7 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
     listing = api.get("/api/v1/assignments/").json()["results"]
     assert [a["resident"] for a in listing] == [None]
 
+    due_now(pk)
     assert api.post(f"/api/v1/assignments/{pk}/start/").json()["status"] == "in_progress"
     finished = api.post(f"/api/v1/assignments/{pk}/finish/").json()
     assert finished["status"] == "done" and finished["resident"] is None
@@ -95,7 +108,10 @@ def test_accept_on_the_api_then_details_until_finished(setting, coordinator):
     again = api.post(f"/api/v1/assignments/{pk}/finish/")
     assert (again.status_code, again.json()["code"]) == (409, "invalid_transition")
     done = assignment_confirm(
-        assignment=Assignment.objects.get(pk=pk), actor=coordinator, cash_received_yen=600
+        assignment=Assignment.objects.get(pk=pk),
+        actor=coordinator,
+        cash_received_yen=600,
+        cash_note="端数",
     )
     assert HelpRequest.objects.get(pk=req.pk).status == "confirmed" and done.fee_yen is not None
     assert_resident_hidden(api, pk, res)
@@ -123,7 +139,9 @@ def test_the_resident_is_hidden_once_the_assignment_has_ended(setting, coordinat
     else:
         assignment_start(assignment=assignment, actor=coordinator)
         assignment_finish(assignment=assignment, actor=coordinator)
-        assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=300)
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=300, cash_note="端数"
+        )
     assert Assignment.objects.get(pk=pk).status == ending
     logged = ResidentAccessLog.objects.filter(user=helper).count()
     assert_resident_hidden(client, int(pk), res)
@@ -136,6 +154,7 @@ def test_pages_accept_start_and_finish(setting):
     response = client.post(f"/me/offers/{offers[0].pk}/accept/")
     assignment = Assignment.objects.get(request=req)
     assert response.url == f"/me/assignments/{assignment.pk}/"
+    due_now(assignment.pk)
     client.post(f"/me/assignments/{assignment.pk}/start/")
     client.post(f"/me/assignments/{assignment.pk}/finish/")
     assignment.refresh_from_db()
@@ -260,8 +279,8 @@ def test_the_home_page_counts_open_offers_and_upcoming_assignments(setting, coor
     for each in (later, sooner, ended):
         request_assign(help_request=each, volunteer=helper, actor=coordinator)
     done = Assignment.objects.get(request=ended)
-    assignment_start(assignment=done, actor=helper)
-    assignment_finish(assignment=done, actor=helper)
+    assignment_start(assignment=done, actor=helper, at=at(15))
+    assignment_finish(assignment=done, actor=helper, at=at(16))
     offer_decline(offer=offers[0], volunteer=helper)
     shown, page = figures()
     assert shown == ["回答待ちの依頼はありません。", "これからの活動が2件あります。"]

@@ -124,7 +124,9 @@ def run_step(step, req, assignment, helper, coordinator):
     if step == "cancel":
         return request_cancel(help_request=req, actor=coordinator)
     if step == "confirm":
-        return assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=0)
+        return assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, cash_note="後日"
+        )
     action = {"start": assignment_start, "finish": assignment_finish}.get(step)
     if action is not None:
         return action(assignment=assignment, actor=coordinator)
@@ -242,8 +244,8 @@ def test_resident_details_only_while_live_and_every_look_is_logged(coordinator, 
         resident_details_open(assignment=assignment, user=other, via="page")
     assert resident_details_open(assignment=assignment, user=coordinator, via="page") == res
     assert list(ResidentAccessLog.objects.values_list("user_id", "via")) == [(helper.pk, "page")]
-    assignment_start(assignment=assignment, actor=helper)
-    assignment_finish(assignment=assignment, actor=helper)
+    assignment_start(assignment=assignment, actor=helper, at=at(10))
+    assignment_finish(assignment=assignment, actor=helper, at=at(11))
     assignment.refresh_from_db()
     with pytest.raises(NotPermitted):
         resident_details_open(assignment=assignment, user=helper, via="api")
@@ -293,7 +295,8 @@ def test_the_fee_counts_only_minutes_within_service_hours(
     assignment = request_assign(
         help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
     )
-    assignment_start(assignment=assignment, actor=helper, at=started)
+    # Recorded by the coordinator: a volunteer may not start more than an hour early.
+    assignment_start(assignment=assignment, actor=coordinator, at=started)
     assignment_finish(assignment=assignment, actor=helper, at=finished)
     done = assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=fee)
     assert (done.minutes, done.fee_yen) == (minutes, fee)

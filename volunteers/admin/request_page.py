@@ -5,8 +5,10 @@ message (a refused step as an error message, never a 500)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.generic import TemplateView
@@ -34,6 +36,47 @@ CANCELLABLE = (
 )
 
 
+class RecordTimeForm(forms.Form):
+    """When the volunteer (who phoned in) started or finished; blank means now."""
+
+    at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def clean_at(self):
+        moment = self.cleaned_data["at"]
+        if moment is not None and moment > timezone.now():
+            raise forms.ValidationError(_("Enter a time that has already come."))
+        return moment
+
+
+def confirm_initial(assignment: Assignment, category) -> tuple[dict, bool]:
+    """The completion form's first values: the minutes between the recorded start and
+    finish within the service hours, the fee for them as the cash received. When the
+    recorded times give no minutes (both recorded at once, or outside the hours), the
+    planned window's minutes instead (True: say so on the page)."""
+    minutes = category.billable_minutes(assignment.started_at, assignment.finished_at)
+    planned = minutes <= 0
+    if planned:
+        minutes = int((assignment.ends_at - assignment.starts_at).total_seconds() // 60)
+    return {"minutes": minutes, "cash_received_yen": category.fee_for(minutes)}, planned
+
+
+def record_initial(assignment: Assignment | None) -> dict:
+    """The coordinator's start/finish forms: the planned time if it has come, else now."""
+    if assignment is None:
+        return {}
+    planned = assignment.starts_at if assignment.status == Assignment.Status.ASSIGNED else None
+    if assignment.status == Assignment.Status.IN_PROGRESS:
+        planned = max(assignment.ends_at, assignment.started_at)
+    now = timezone.now()
+    moment = planned if planned is not None and planned <= now else now
+    return {"at": timezone.localtime(moment).replace(second=0, microsecond=0)}
+
+
 class RequestView(CoordinatorView, TemplateView):
     """One request: the resident, its offers and assignment, ranked suggestions with
     reasons, and the next steps (offer, assign, confirm, cancel, no-show)."""
@@ -54,15 +97,15 @@ class RequestView(CoordinatorView, TemplateView):
         assignment = Assignment.objects.filter(request=req).select_related("volunteer").first()
         open_steps = req.status in (HelpRequest.Status.REQUESTED, HelpRequest.Status.OFFERED)
         confirm_form = kwargs.pop("confirm_form", None)
-        if confirm_form is None and assignment and assignment.status == Assignment.Status.DONE:
-            minutes = req.category.billable_minutes(assignment.started_at, assignment.finished_at)
-            confirm_form = ConfirmForm(
-                initial={
-                    "minutes": minutes,
-                    "cash_received_yen": req.category.fee_for(minutes),
-                }
-            )
+        planned_minutes = False
+        if assignment and assignment.status == Assignment.Status.DONE:
+            initial, planned_minutes = confirm_initial(assignment, req.category)
+            if confirm_form is None:
+                confirm_form = ConfirmForm(initial=initial, category=req.category)
         return super().get_context_data(
+            planned_minutes=planned_minutes,
+            record_form=kwargs.pop("record_form", None)
+            or RecordTimeForm(initial=record_initial(assignment)),
             req=req,
             assignment=assignment,
             offers=req.offers.select_related("volunteer").order_by("created_at"),
@@ -152,7 +195,7 @@ class AssignmentConfirmView(RequestStepView):
     needs_assignment = True
 
     def step(self, request):
-        form = ConfirmForm(request.POST)
+        form = ConfirmForm(request.POST, category=self.help_request.category)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(confirm_form=form), status=400)
         assignment = assignment_confirm(
@@ -160,6 +203,7 @@ class AssignmentConfirmView(RequestStepView):
             actor=request.user,
             minutes=form.cleaned_data["minutes"],
             cash_received_yen=form.cleaned_data["cash_received_yen"],
+            cash_note=form.cleaned_data["cash_note"],
         )
         messages.success(request, _("Confirmed. Fee: %(fee)s yen.") % {"fee": assignment.fee_yen})
         return None
@@ -169,19 +213,22 @@ class AssignmentConfirmView(RequestStepView):
 
 
 class AssignmentStartView(RequestStepView):
+    """Record the start at the time the volunteer gives (blank: now); coordinators
+    may record it outside the volunteer's own start window."""
+
     needs_assignment = True
+    service = staticmethod(assignment_start)
 
     def step(self, request):
-        assignment_start(assignment=self.assignment, actor=request.user)
+        form = RecordTimeForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(record_form=form), status=400)
+        self.service(assignment=self.assignment, actor=request.user, at=form.cleaned_data["at"])
         messages.success(request, _("Recorded for the volunteer."))
 
 
-class AssignmentFinishView(RequestStepView):
-    needs_assignment = True
-
-    def step(self, request):
-        assignment_finish(assignment=self.assignment, actor=request.user)
-        messages.success(request, _("Recorded for the volunteer."))
+class AssignmentFinishView(AssignmentStartView):
+    service = staticmethod(assignment_finish)
 
 
 class AssignmentNoShowView(RequestStepView):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 
 from accounts.models import Role, User
-from accounts.services import user_create_without_login
+from accounts.services import role_grant, user_create_without_login
 from core.admin import GuardedViewMixin
 from core.admin_views import ConfirmActionView
 from core.errors import DomainError
@@ -187,9 +187,37 @@ class VolunteerRegisterView(CoordinatorView, FormView):
 
     def form_valid(self, form):
         try:
-            user = user_create_without_login(roles=(Role.VOLUNTEER,), **form.cleaned_data)
+            user = user_create_without_login(
+                roles=(Role.VOLUNTEER,), actor=self.request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
             return self.form_invalid(form)
         return redirect("aid_volunteer", pk=user.pk)
+
+
+class VolunteerGrantView(ConfirmActionView):
+    """Register someone who already has an account (a resident, a shop clerk) as a
+    volunteer: the centre's decision, granted by a coordinator or city staff. Saving
+    a profile never grants the role."""
+
+    template_name = "volunteers/admin/volunteer_grant.html"
+    header_icon = "user"
+    roles = (Role.COORDINATOR, Role.CITY_STAFF)
+    success_message = _("Registered as a volunteer. Fill in their profile next.")
+
+    def load(self, pk):
+        self.volunteer = get_object_or_404(User, pk=pk)
+
+    def get_page_title(self):
+        return _("Register as a volunteer: %(name)s") % {"name": self.volunteer.get_full_name()}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(volunteer=self.volunteer, **kwargs)
+
+    def act(self, form):
+        return role_grant(user=self.volunteer, role=Role.VOLUNTEER, actor=self.request.user)
+
+    def get_success_url(self):
+        return reverse("aid_volunteer", args=[self.volunteer.pk])

@@ -312,6 +312,10 @@ class Assignment(models.Model):
     minutes = models.PositiveIntegerField(_("minutes charged"), null=True, blank=True)
     fee_yen = models.PositiveIntegerField(_("fee (yen)"), null=True, blank=True)
     cash_received_yen = models.PositiveIntegerField(_("cash received (yen)"), null=True, blank=True)
+    # Why the cash received is not the fee (required then): the shortfall is owed by
+    # the resident until a coordinator records it paid (``owed_settled_at``).
+    cash_note = models.CharField(_("why the cash differs"), max_length=300, blank=True)
+    owed_settled_at = models.DateTimeField(_("amount owed paid"), null=True, blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("confirmed by"),
@@ -346,6 +350,14 @@ class Assignment(models.Model):
     @property
     def live(self) -> bool:
         return self.status in self.LIVE
+
+    @property
+    def cash_difference_yen(self) -> int:
+        """Cash received minus the fee: negative is owed by the resident, positive an
+        excess (0 until confirmed)."""
+        if self.fee_yen is None or self.cash_received_yen is None:
+            return 0
+        return self.cash_received_yen - self.fee_yen
 
 
 class ResidentAccessLog(models.Model):

@@ -21,11 +21,13 @@ from core.errors import NotPermitted
 from points.exceptions import RuleNotApplicable
 from points.services.earning import points_award
 from volunteers.exceptions import (
+    CashDifferenceUnexplained,
     InvalidAmount,
     InvalidTransition,
     NothingToOffer,
     OfferClosed,
     OfferTaken,
+    OutsideAssignmentWindow,
     VolunteerBusy,
     VolunteerUnavailable,
 )
@@ -62,6 +64,25 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "cancel": (frozenset({S.REQUESTED, S.OFFERED, S.ASSIGNED}), S.CANCELLED),
     "no_show": (frozenset({S.ASSIGNED}), S.NO_SHOW),
 }
+
+
+#: A volunteer may start an assignment from this long before its scheduled window
+#: opens until the window ends (the resident may be ready early; a tap days ahead or
+#: after the fact is a mistake). Outside it only a coordinator records the start, on
+#: the request page, after speaking with the volunteer.
+START_EARLY_TOLERANCE = dt.timedelta(minutes=60)
+
+
+def _start_window_check(assignment: Assignment, moment: dt.datetime) -> None:
+    """Raise :class:`OutsideAssignmentWindow` unless ``moment`` falls between
+    :data:`START_EARLY_TOLERANCE` before the assignment's window and its end."""
+    if assignment.starts_at - START_EARLY_TOLERANCE <= moment <= assignment.ends_at:
+        return
+    starts = timezone.localtime(assignment.starts_at)
+    when = f"{starts:%Y/%m/%d %H:%M}–{timezone.localtime(assignment.ends_at):%H:%M}"
+    reason = "too_early" if moment < assignment.starts_at else "too_late"
+    minutes = int(START_EARLY_TOLERANCE.total_seconds() // 60)
+    raise OutsideAssignmentWindow(reason, when=when, minutes=minutes)
 
 
 def _step(help_request: HelpRequest, step: str) -> str:
@@ -265,10 +286,16 @@ def assignment_start(
     *, assignment: Assignment, actor: User, at: dt.datetime | None = None
 ) -> Assignment:
     """The volunteer (or a coordinator for them) starts the task: assigned → in
-    progress. Raises :class:`InvalidTransition`, :class:`NotPermitted`."""
+    progress. The volunteer themselves may start it only from
+    :data:`START_EARLY_TOLERANCE` before the scheduled window until its end; a
+    coordinator records a start at any time. Raises :class:`InvalidTransition`,
+    :class:`OutsideAssignmentWindow`, :class:`NotPermitted`."""
     assignment, help_request = assignment_lock(assignment.pk, assignment.request_id)
     _volunteer_or_coordinator(assignment, actor)
-    _move(assignment, help_request, "start", started_at=at or timezone.now())
+    moment = at or timezone.now()
+    if assignment.volunteer_id == actor.pk and assignment.status == A.ASSIGNED:
+        _start_window_check(assignment, moment)
+    _move(assignment, help_request, "start", started_at=moment)
     return assignment
 
 
@@ -292,16 +319,19 @@ def assignment_confirm(
     actor: User,
     cash_received_yen: int,
     minutes: int | None = None,
+    cash_note: str = "",
 ) -> Assignment:
     """A coordinator confirms done work: done → confirmed.
 
     The fee is computed from ``minutes`` (default: the time between start and finish
     within the category's service hours) under the category's fee rule (every
-    started unit counts), and the cash the volunteer received is recorded. When the
+    started unit counts), and the cash the volunteer received is recorded; when it
+    is not the fee, ``cash_note`` says why (a shortfall is then owed). When the
     category has a points rule, points are awarded through the ledger with the
     idempotency key ``assignment:<id>`` (so a retry never credits twice); a rule
     that does not apply records no points.
-    Raises :class:`InvalidTransition`, :class:`InvalidAmount`, :class:`NotPermitted`.
+    Raises :class:`InvalidTransition`, :class:`InvalidAmount`,
+    :class:`CashDifferenceUnexplained`, :class:`NotPermitted`.
     """
     coordinator_check(actor)
     if cash_received_yen < 0 or (minutes is not None and minutes < 0):
@@ -310,13 +340,18 @@ def assignment_confirm(
     category = help_request.category
     if minutes is None:
         minutes = category.billable_minutes(assignment.started_at, assignment.finished_at)
+    fee = category.fee_for(minutes)
+    cash_note = cash_note.strip()
+    if cash_received_yen != fee and not cash_note:
+        raise CashDifferenceUnexplained(field="cash_note")
     _move(
         assignment,
         help_request,
         "confirm",
         minutes=minutes,
-        fee_yen=category.fee_for(minutes),
+        fee_yen=fee,
         cash_received_yen=cash_received_yen,
+        cash_note=cash_note,
         confirmed_by=actor,
         confirmed_at=timezone.now(),
     )
@@ -335,6 +370,22 @@ def assignment_confirm(
         except RuleNotApplicable:
             pass  # e.g. under the rule's minimum age: confirmed, without points
     return assignment
+
+
+@transaction.atomic
+def assignment_owed_settle(*, assignment: Assignment, actor: User) -> bool:
+    """A coordinator records that the resident has paid what they owed for this
+    assignment. True if recorded now, False if it already was (a double tap).
+    Raises :class:`InvalidTransition` if nothing is owed, :class:`NotPermitted`."""
+    coordinator_check(actor)
+    assignment, _ = assignment_lock(assignment.pk, assignment.request_id)
+    if assignment.status != A.CONFIRMED or assignment.cash_difference_yen >= 0:
+        raise InvalidTransition(step="settle", status=assignment.status)
+    if assignment.owed_settled_at is not None:
+        return False
+    assignment.owed_settled_at = timezone.now()
+    assignment.save(update_fields=["owed_settled_at"])
+    return True
 
 
 @transaction.atomic

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import District, Role, User
 from core.errors import NotPermitted
-from volunteers.exceptions import InvalidWindow
+from volunteers.exceptions import InvalidWindow, VolunteerRoleRequired
 from volunteers.locks import profile_lock, profile_lock_or_create
 from volunteers.models import (
     AvailabilityException,
@@ -21,6 +20,14 @@ from volunteers.models import (
     VolunteerProfile,
     WeeklyAvailability,
 )
+
+
+def _volunteer_check(user: User) -> None:
+    """A profile, availability and days away are for holders of the volunteer role,
+    which coordinators and city staff grant (``accounts.services.role_grant``); saving
+    a profile never grants it."""
+    if not user.has_role(Role.VOLUNTEER):
+        raise VolunteerRoleRequired()
 
 
 def _merge_spans(spans: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt.time]]:
@@ -112,10 +119,13 @@ def volunteer_profile_save(
     """Create or update a volunteer's profile and weekly availability (replaced as a
     whole) and rebuild their matching index. Volunteers edit their own; coordinators
     act for anyone. Only coordinators change the insurance date and ``active``
-    (``manage_insurance``). Raises :class:`NotPermitted`, :class:`InvalidWindow`."""
+    (``manage_insurance``). Never grants a role: ``user`` must already hold the
+    volunteer role. Raises :class:`NotPermitted`, :class:`VolunteerRoleRequired`,
+    :class:`InvalidWindow`."""
     coordinator = actor.acts_as(Role.COORDINATOR)
     if actor.pk != user.pk and not coordinator:
         raise NotPermitted()
+    _volunteer_check(user)
     for _, starts, ends in weekly:
         if ends <= starts:
             raise InvalidWindow(field="weekly")
@@ -136,8 +146,6 @@ def volunteer_profile_save(
     WeeklyAvailability.objects.bulk_create(
         WeeklyAvailability(profile=profile, weekday=d, starts=s, ends=e) for d, s, e in weekly
     )
-    if not user.has_role(Role.VOLUNTEER):
-        user.groups.add(Group.objects.get(name=Role.VOLUNTEER))
     matching_slots_rebuild(profile_ids=[profile.pk])
     return profile
 
@@ -154,9 +162,10 @@ def availability_exception_add(
 ) -> AvailabilityException:
     """Mark a day away, or an extra slot on a date. Marking the same day away twice
     returns the first mark (the profile is locked, so also under a double tap).
-    Raises :class:`NotPermitted`, :class:`InvalidWindow`."""
+    Raises :class:`NotPermitted`, :class:`VolunteerRoleRequired`, :class:`InvalidWindow`."""
     if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
+    _volunteer_check(user)
     if available and (starts is None or ends is None or ends <= starts):
         raise InvalidWindow(field="ends")
     profile = profile_lock(user)
@@ -182,9 +191,10 @@ def availability_exception_remove(*, user: User, actor: User, exception_id: int)
     user's own exceptions are found, so an id of someone else's removes nothing.
     Idempotent: True if it was removed now, False if it was already gone (the
     profile is locked, so also under a double tap).
-    Raises :class:`NotPermitted`."""
+    Raises :class:`NotPermitted`, :class:`VolunteerRoleRequired`."""
     if actor.pk != user.pk and not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
+    _volunteer_check(user)
     profile = profile_lock(user)
     if profile is None:
         return False
