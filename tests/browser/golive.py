@@ -118,12 +118,15 @@ def production_site(tmp_path_factory):
         key: value
         for key, value in os.environ.items()
         if key not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"}
-        and not key.startswith(("CELERY_", "EMAIL_", "DATABASE_", "SECRET_", "ALLOWED_"))
+        and not key.startswith(
+            ("CELERY_", "EMAIL_", "DATABASE_", "SECRET_", "ALLOWED_", "VOUCHER_")
+        )
     }
     env.update(
         DJANGO_ENV="production",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
+        VOUCHER_CODE_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="localhost",
         CSRF_TRUSTED_ORIGINS=f"http://localhost:{port}",
         BASE_URL=f"http://localhost:{port}",
