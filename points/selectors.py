@@ -145,6 +145,8 @@ class AuditReport:
     total_balance: int = 0
     vouchers_without_redemption: list[int] = field(default_factory=list)
     liability_gap: int = 0
+    #: Sum of balances per account kind: the figures a restored backup must reproduce.
+    balance_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -183,7 +185,13 @@ def audit_ledger() -> AuditReport:
         .filter(balance__lt=0)
         .values_list("code", "balance")
     )
-    report.total_balance = Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"]
+    report.balance_by_kind = dict(
+        Account.objects.values("kind")
+        .annotate(total=Sum("balance"))
+        .order_by("kind")
+        .values_list("kind", "total")
+    )
+    report.total_balance = sum(report.balance_by_kind.values())
     # One redemption per voucher: every used voucher points at exactly one redeeming
     # transaction (the closing key is unique per voucher, so there cannot be two).
     report.vouchers_without_redemption = list(
