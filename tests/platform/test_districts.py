@@ -151,3 +151,19 @@ def test_closed_district_is_not_offered_but_kept_on_records_that_have_it(desk):
     assert kept.status_code == 302
     old.refresh_from_db()
     assert old.district == closed
+
+
+def test_volunteer_profile_offers_closed_districts_only_to_those_who_have_them(client):
+    from tests.volunteers.aid import volunteer
+
+    open_ = DistrictFactory(code="open", name="開いた学区")
+    closed = DistrictFactory(code="closed", name="閉じた学区", is_active=False)
+    newcomer = volunteer(open_)
+    client.force_login(newcomer)
+    page = client.get("/me/profile/").content.decode()
+    assert 'value="%d"' % open_.pk in page and "閉じた学区" not in page
+
+    old_hand = volunteer(closed, full_name="古株 三郎")
+    client.force_login(old_hand)
+    page = client.get("/me/profile/").content.decode()
+    assert "閉じた学区" in page and "開いた学区" in page
