@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.kana import normalize_kana, validate_kana
 from accounts.forms import OpenDistrictChoiceField
+from accounts.kana import normalize_kana, validate_kana
 from accounts.models import District
 from cms.exceptions import AttachmentRejected
 from cms.models import Proposal, VolunteerApplication

@@ -59,5 +59,9 @@ class PointsConfig(AppConfig):
             url=lambda: reverse("wagtailsettings:edit", args=["points", "exchangesettings"]),
         )
         navigation.register_checklist_item(
-            "shops", _("Shops accepting vouchers"), 60, check=checklist.shops_check, url="shops:index"
+            "shops",
+            _("Shops accepting vouchers"),
+            60,
+            check=checklist.shops_check,
+            url="shops:index",
         )

@@ -75,5 +75,9 @@ class VolunteersConfig(AppConfig):
             url="aid_categories:index",
         )
         navigation.register_checklist_item(
-            "places", _("Places (QR check-in)"), 70, check=checklist.places_check, url="places:index"
+            "places",
+            _("Places (QR check-in)"),
+            70,
+            check=checklist.places_check,
+            url="places:index",
         )

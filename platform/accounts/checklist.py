@@ -40,4 +40,6 @@ def staff_mfa_check() -> Check:
     if without:
         names = "、".join(user.full_name or user.email or str(user.pk) for user in without)
         notes.append(_("Without MFA: %(names)s") % {"names": names})
-    return Check(done=coordinators and not without, count=len(staff) - len(without), note=" ".join(notes))
+    return Check(
+        done=coordinators and not without, count=len(staff) - len(without), note=" ".join(notes)
+    )

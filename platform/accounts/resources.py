@@ -37,7 +37,9 @@ class OrderWidget(widgets.IntegerWidget):
 
 
 class DistrictResource(resources.ModelResource):
-    sort_order = fields.Field(attribute="sort_order", column_name="sort_order", widget=OrderWidget())
+    sort_order = fields.Field(
+        attribute="sort_order", column_name="sort_order", widget=OrderWidget()
+    )
     is_active = fields.Field(attribute="is_active", column_name="active", widget=ActiveWidget())
 
     class Meta:

@@ -53,7 +53,13 @@ def test_city_staff_list_search_by_kana_and_add(city):
 
     response = city.post(
         "/admin/districts/new/",
-        {"code": "kita", "name": "北小学校区", "name_kana": "きた", "sort_order": 3, "is_active": "on"},
+        {
+            "code": "kita",
+            "name": "北小学校区",
+            "name_kana": "きた",
+            "sort_order": 3,
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     added = District.objects.get(code="kita")
@@ -76,10 +82,16 @@ def test_coordinator_cannot_open_districts(desk):
 
 
 def test_import_dry_run_then_import_then_reimport_updates(city):
-    first = "code,name,name_kana,sort_order,active\nminami,南小学校区,みなみ,1,1\nnishi,西小学校区,ﾆｼ,2,\n"
+    first = (
+        "code,name,name_kana,sort_order,active\n"
+        "minami,南小学校区,みなみ,1,1\n"
+        "nishi,西小学校区,ﾆｼ,2,\n"  # hiragana and half-width kana; blank active is open
+    )
     preview = city.post(IMPORT_URL, {"file": upload(first)})
     assert preview.status_code == 200
-    assert "新規 2 件" in preview.content.decode() and 'role="alert"' not in preview.content.decode()
+    assert (
+        "新規 2 件" in preview.content.decode() and 'role="alert"' not in preview.content.decode()
+    )
     assert not District.objects.exists()  # the preview writes nothing
 
     done = city.post(IMPORT_URL, {"file": upload(first), "confirm": "on"})
@@ -90,7 +102,11 @@ def test_import_dry_run_then_import_then_reimport_updates(city):
     }
 
     # The same codes again: updated in place (renamed, closed), nothing duplicated.
-    second = "code,name,name_kana,sort_order,active\nminami,南部小学校区,なんぶ,1,1\n nishi ,西小学校区,にし,2,0\n"
+    second = (
+        "code,name,name_kana,sort_order,active\n"
+        "minami,南部小学校区,なんぶ,1,1\n"
+        " nishi ,西小学校区,にし,2,0\n"  # a code typed with spaces still matches
+    )
     city.post(IMPORT_URL, {"file": upload(second), "confirm": "on"})
     assert District.objects.count() == 2
     assert District.objects.get(code="minami").name == "南部小学校区"
@@ -138,7 +154,9 @@ def test_closed_district_is_not_offered_but_kept_on_records_that_have_it(desk):
         "active": "on",
     }
     refused = desk.post("/admin/aid_residents/new/", {**fields, "district": closed.pk})
-    assert refused.status_code == 200 and not Resident.objects.filter(full_name="田中 花子").exists()
+    assert (
+        refused.status_code == 200 and not Resident.objects.filter(full_name="田中 花子").exists()
+    )
 
     old = resident(closed)
     edit = desk.get(f"/admin/aid_residents/edit/{old.pk}/").content.decode()
@@ -161,7 +179,7 @@ def test_volunteer_profile_offers_closed_districts_only_to_those_who_have_them(c
     newcomer = volunteer(open_)
     client.force_login(newcomer)
     page = client.get("/me/profile/").content.decode()
-    assert 'value="%d"' % open_.pk in page and "閉じた学区" not in page
+    assert f'value="{open_.pk}"' in page and "閉じた学区" not in page
 
     old_hand = volunteer(closed, full_name="古株 三郎")
     client.force_login(old_hand)

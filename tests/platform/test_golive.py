@@ -65,87 +65,131 @@ def test_fresh_database_lists_everything_missing_then_each_line_turns_done(city)
     assert lines["places"]["url"] == "/admin/places/"
     assert lines["staff_mfa"]["url"] == "/admin/users/"
     # migrate's four categories are there, but their fees wait for a review.
-    assert "件数: 4" in lines["help_categories"]["text"] and "買物支援 10 分ごと 100 円" in lines["help_categories"]["text"]
+    assert (
+        "件数: 4" in lines["help_categories"]["text"]
+        and "買物支援 10 分ごと 100 円" in lines["help_categories"]["text"]
+    )
     assert "コーディネーター" in lines["staff_mfa"]["text"]
 
     def done(key):
         line = checklist(city)[key]
         return line["status"] == "完了"
 
-    assert city.post(
-        "/admin/districts/new/",
-        {"code": "minami", "name": "南小学校区", "name_kana": "ミナミ", "sort_order": 1, "is_active": "on"},
-    ).status_code == 302
+    assert (
+        city.post(
+            "/admin/districts/new/",
+            {
+                "code": "minami",
+                "name": "南小学校区",
+                "name_kana": "ミナミ",
+                "sort_order": 1,
+                "is_active": "on",
+            },
+        ).status_code
+        == 302
+    )
     assert done("districts")
 
     HomePage.objects.filter(pk=home.pk).update(mutual_aid_phone="0120-000-000")
     assert done("centre_phone") and "0120-000-000" in checklist(city)["centre_phone"]["text"]
 
     shopping = HelpCategory.objects.get(code="shopping")
-    assert city.post(
-        f"/admin/aid_categories/edit/{shopping.pk}/",
-        {
-            "name": "買い物",
-            "code": "shopping",
-            "fee_yen": 200,
-            "fee_unit_minutes": 30,
-            "service_starts": "09:00",
-            "service_ends": "17:00",
-            "sort_order": 0,
-            "active": "on",
-        },
-    ).status_code == 302
+    assert (
+        city.post(
+            f"/admin/aid_categories/edit/{shopping.pk}/",
+            {
+                "name": "買い物",
+                "code": "shopping",
+                "fee_yen": 200,
+                "fee_unit_minutes": 30,
+                "service_starts": "09:00",
+                "service_ends": "17:00",
+                "sort_order": 0,
+                "active": "on",
+            },
+        ).status_code
+        == 302
+    )
     assert done("help_categories")
     assert "200" in checklist(city)["help_categories"]["text"]
 
-    assert city.post(
-        "/admin/earning_rules/new/",
-        {
-            "name": "サロン運営",
-            "activity_kind": "salon",
-            "basis": "per_visit",
-            "points": 100,
-            "rounding_minutes": 60,
-            "min_minutes": 0,
-            "min_age": 65,
-            "cap_group": "default",
-            "year_basis": "fiscal",
-            "expiry": "following_year",
-            "active": "on",
-        },
-    ).status_code == 302
+    assert (
+        city.post(
+            "/admin/earning_rules/new/",
+            {
+                "name": "サロン運営",
+                "activity_kind": "salon",
+                "basis": "per_visit",
+                "points": 100,
+                "rounding_minutes": 60,
+                "min_minutes": 0,
+                "min_age": 65,
+                "cap_group": "default",
+                "year_basis": "fiscal",
+                "expiry": "following_year",
+                "active": "on",
+            },
+        ).status_code
+        == 302
+    )
     assert done("earning_rules")
 
     config = ExchangeSettings.load()  # what the settings page itself does first
     assert not done("exchange_settings")  # the row alone is not a decision
-    assert city.post(
-        f"/admin/settings/points/exchangesettings/{config.pk}/",
-        {
-            "voucher_points": 500,
-            "yen_per_point": 1,
-            "exchange_months": "4,5",
-            "yearly_limit_points": "",
-            "valid_days": 180,
-        },
-    ).status_code == 302
+    assert (
+        city.post(
+            f"/admin/settings/points/exchangesettings/{config.pk}/",
+            {
+                "voucher_points": 500,
+                "yen_per_point": 1,
+                "exchange_months": "4,5",
+                "yearly_limit_points": "",
+                "valid_days": 180,
+            },
+        ).status_code
+        == 302
+    )
     assert done("exchange_settings")
 
     district = DistrictFactory(code="kita")
-    assert city.post(
-        "/admin/shops/new/",
-        {"name": "みどり商店", "name_kana": "ミドリショウテン", "address": "本町1", "district": district.pk,
-         "category": "other", "contact_name": "", "phone": "", "email": "", "active": "on"},
-    ).status_code == 302
+    assert (
+        city.post(
+            "/admin/shops/new/",
+            {
+                "name": "みどり商店",
+                "name_kana": "ミドリショウテン",
+                "address": "本町1",
+                "district": district.pk,
+                "category": "other",
+                "contact_name": "",
+                "phone": "",
+                "email": "",
+                "active": "on",
+            },
+        ).status_code
+        == 302
+    )
     assert done("shops")
 
     from points.models import EarningRule
 
-    assert city.post(
-        "/admin/places/new/",
-        {"name": "いこいサロン", "kind": "salon", "district": district.pk, "address": "",
-         "earning_rule": EarningRule.objects.get().pk, "presence": "host", "closes_at": "17:00",
-         "max_minutes": 480, "active": "on"},
-    ).status_code == 302
+    assert (
+        city.post(
+            "/admin/places/new/",
+            {
+                "name": "いこいサロン",
+                "kind": "salon",
+                "district": district.pk,
+                "address": "",
+                "earning_rule": EarningRule.objects.get().pk,
+                "presence": "host",
+                "closes_at": "17:00",
+                "max_minutes": 480,
+                "active": "on",
+            },
+        ).status_code
+        == 302
+    )
     assert done("places")
 
     # Staff: a coordinator with TOTP is needed; anyone in the back office without it
