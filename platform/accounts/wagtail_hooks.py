@@ -3,10 +3,12 @@ import) and the go-live checklist on the dashboard."""
 
 from django.db.models import Q
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.admin.districts import DistrictImportView
 from accounts.admin.golive import GoLivePanel
@@ -16,7 +18,21 @@ from core.admin import PermissionMenuItem
 
 
 class DistrictIndexView(IndexView):
-    """Search by name, code or reading, in hiragana, katakana or half-width kana."""
+    """Search by name, code or reading, in hiragana, katakana or half-width kana; the
+    spreadsheet import is a button next to "add"."""
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.request.user.has_perm("accounts.add_district"):
+            buttons.append(
+                HeaderButton(
+                    _("Import districts"),
+                    url=reverse("accounts_district_import"),
+                    icon_name="upload",
+                )
+            )
+        return buttons
 
     def search_queryset(self, queryset):
         if not self.is_searching:

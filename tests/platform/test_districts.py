@@ -46,7 +46,7 @@ def test_city_staff_list_search_by_kana_and_add(city):
     home = city.get("/admin/").content.decode()
     assert "/admin/districts/" in home and IMPORT_URL in home  # in the settings menu
     listing = city.get("/admin/districts/")
-    assert listing.status_code == 200
+    assert listing.status_code == 200 and IMPORT_URL in listing.content.decode()  # a button
     for query in ("みどり", "ﾐﾄﾞﾘ", "緑"):
         found = city.get("/admin/districts/", {"q": query}).content.decode()
         assert "緑小学校区" in found and "本町小学校区" not in found, query
@@ -185,3 +185,15 @@ def test_volunteer_profile_offers_closed_districts_only_to_those_who_have_them(c
     client.force_login(old_hand)
     page = client.get("/me/profile/").content.decode()
     assert "閉じた学区" in page and "開いた学区" in page
+
+
+def test_association_page_form_offers_open_districts_only(client):
+    from cms.models import DistrictIndexPage, HomePage
+
+    index = HomePage.objects.get().add_child(instance=DistrictIndexPage(title="地域協議会"))
+    open_ = DistrictFactory(code="open", name="開いた学区")
+    closed = DistrictFactory(code="closed", name="閉じた学区", is_active=False)
+    signed_in_back_office(client, UserFactory(is_superuser=True, is_staff=True))
+    page = client.get(f"/admin/pages/add/cms/districtassociationpage/{index.pk}/")
+    offered = options(page.content.decode(), "district")
+    assert str(open_.pk) in offered and str(closed.pk) not in offered
