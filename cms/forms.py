@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import OpenDistrictChoiceField
 from accounts.kana import normalize_kana, validate_kana
 from accounts.models import District
 from cms.exceptions import AttachmentRejected
@@ -143,6 +144,7 @@ class VolunteerSignupForm(HoneypotMixin, forms.ModelForm):
     class Meta:
         model = VolunteerApplication
         fields = ["full_name", "full_name_kana", "email", "phone", "district", "message"]
+        field_classes = {"district": OpenDistrictChoiceField}  # open districts only
         widgets = {"message": forms.Textarea(attrs={"rows": 4})}
 
     def clean_full_name_kana(self):

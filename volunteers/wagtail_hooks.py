@@ -11,6 +11,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.forms import OpenDistrictsViewSetMixin
 from core.admin import PermissionMenuItem
 from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
 from volunteers.admin.board import BoardView, IntakeView
@@ -57,7 +58,7 @@ def _poster_links(place: Place):
     )
 
 
-class PlaceViewSet(ModelViewSet):
+class PlaceViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Place
     icon = "site"
     menu_label = _("Places")
@@ -151,7 +152,7 @@ def _resident_link(resident: Resident):
     )
 
 
-class ResidentViewSet(ModelViewSet):
+class ResidentViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Resident
     icon = "user"
     menu_label = _("Residents")
