@@ -1,5 +1,6 @@
-"""Back-office views of the public site (Wagtail admin): reviewing a proposal and
-deciding a volunteer application. Thin: a form, one service call."""
+"""Back-office views of the public site (Wagtail admin): reviewing a proposal,
+entering a proposal received on paper, choosing an association's editors and deciding
+a volunteer application. Thin: a form, one service call."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.models import Role
-from cms.forms import TransitionForm
-from cms.models import Proposal, ProposalStatus, VolunteerApplication
-from cms.selectors import proposal_next_statuses
+from cms.forms import AssociationEditorsForm, TransitionForm
+from cms.models import DistrictAssociationPage, Proposal, ProposalStatus, VolunteerApplication
+from cms.selectors import association_editors, proposal_next_statuses
 from cms.services.applications import volunteer_application_approve, volunteer_application_reject
+from cms.services.associations import association_editors_set
 from cms.services.proposals import proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
@@ -68,6 +70,53 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The proposal's status was updated."))
         return redirect("cms_proposal_review", pk=self.proposal.pk)
+
+
+class AssociationEditorsView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """City staff choose who may edit one association's pages (its editors' group)."""
+
+    template_name = "core/admin/form.html"
+    page_title = _("Association editors")
+    header_icon = "group"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.page = get_object_or_404(
+            DistrictAssociationPage.objects.select_related("district"), pk=pk
+        )
+
+    def get_form(self, form_class=None):
+        initial = {"editors": list(association_editors(self.page))}
+        # Bound on every POST: no box ticked (no editors) is an empty POST.
+        data = self.request.POST if self.request.method == "POST" else None
+        return AssociationEditorsForm(data, initial=initial)
+
+    def get_page_subtitle(self):
+        return self.page.title
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            action_url=reverse("cms_association_editors", args=[self.page.pk]),
+            submit_label=_("Save editors"),
+            summary=_(
+                "The people chosen may add, edit and publish this association's page, "
+                "events and news, and no other association's."
+            ),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            association_editors_set(
+                page_id=self.page.pk,
+                editor_ids=[user.pk for user in form.cleaned_data["editors"]],
+                actor=self.request.user,
+            )
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The association's editors were saved."))
+        return redirect("wagtailadmin_explore", self.page.get_parent().pk)
 
 
 class DecisionForm(forms.Form):

@@ -16,6 +16,7 @@ from accounts.kana import normalize_kana, validate_kana
 from accounts.models import District
 from cms.exceptions import AttachmentRejected
 from cms.models import Proposal, VolunteerApplication
+from cms.selectors import association_editor_candidates
 from cms.uploads import attachment_check
 
 
@@ -158,3 +159,13 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_status"].choices = choices
+
+
+class AssociationEditorsForm(forms.Form):
+    editors = forms.ModelMultipleChoiceField(
+        label=_("Editors"),
+        queryset=association_editor_candidates(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Users with the district editor role. Grant the role in Users first."),
+    )

@@ -9,6 +9,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from wagtail.models import WorkflowPage
 
+from accounts.models import Role, User
+
 from cms.models import (
     DistrictAssociationPage,
     EventPage,
@@ -127,6 +129,23 @@ def pages_search(query: str):
 def association_group_name(page: DistrictAssociationPage) -> str:
     """Stable (by district code), so renaming the page never duplicates its group."""
     return f"association-{page.district.code}"
+
+
+def association_editor_candidates():
+    """Who may be made an association's editor: active users with the district editor
+    role, by name."""
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.DISTRICT_EDITOR)
+        .distinct()
+        .order_by("full_name_kana", "pk")
+    )
+
+
+def association_editors(page: DistrictAssociationPage):
+    """The users in the page's editors' group (none when it has no group yet)."""
+    return User.objects.filter(groups__name=association_group_name(page)).order_by(
+        "full_name_kana", "pk"
+    )
 
 
 def events_moderated() -> bool:

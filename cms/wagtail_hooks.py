@@ -8,8 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button
 
-from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
+from accounts.models import Role
+from cms.admin_views import (
+    AssociationEditorsView,
+    ProposalReviewView,
+    VolunteerApplicationDecideView,
+)
 from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
@@ -119,9 +125,34 @@ def give_new_association_its_editors_group(request, page):
         association_groups_sync(moderated=events_moderated())
 
 
+def _association_editors_button(page, user):
+    if page.specific_class is DistrictAssociationPage and user.acts_as(Role.CITY_STAFF):
+        yield Button(
+            _("Editors"),
+            url=reverse("cms_association_editors", args=[page.pk]),
+            icon_name="group",
+            priority=80,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def association_editors_header_button(page, user, view_name=None, next_url=None):
+    yield from _association_editors_button(page, user)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def association_editors_listing_button(page, user, next_url=None):
+    yield from _association_editors_button(page, user)
+
+
 @hooks.register("register_admin_urls")
 def register_cms_urls():
     return [
+        path(
+            "associations/<int:pk>/editors/",
+            AssociationEditorsView.as_view(),
+            name="cms_association_editors",
+        ),
         path(
             "proposals/<int:pk>/review/", ProposalReviewView.as_view(), name="cms_proposal_review"
         ),
