@@ -13,12 +13,17 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.models import Role
-from cms.forms import AssociationEditorsForm, TransitionForm
+from cms.forms import (
+    AssociationEditorsForm,
+    BudgetLineFormSet,
+    PaperProposalForm,
+    TransitionForm,
+)
 from cms.models import DistrictAssociationPage, Proposal, ProposalStatus, VolunteerApplication
 from cms.selectors import association_editors, proposal_next_statuses
 from cms.services.applications import volunteer_application_approve, volunteer_application_reject
 from cms.services.associations import association_editors_set
-from cms.services.proposals import proposal_transition
+from cms.services.proposals import BudgetLine, proposal_paper_enter, proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
 
@@ -33,7 +38,7 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
 
     def load(self, pk):
         self.proposal = get_object_or_404(
-            Proposal.objects.select_related("call", "applicant").prefetch_related(
+            Proposal.objects.select_related("call", "applicant", "entered_by").prefetch_related(
                 "budget_lines", "attachments", "history__actor"
             ),
             pk=pk,
@@ -70,6 +75,64 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The proposal's status was updated."))
         return redirect("cms_proposal_review", pk=self.proposal.pk)
+
+
+class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """City staff enter a proposal handed in on paper, with its scans; it then waits
+    in the review list like an online one."""
+
+    template_name = "cms/admin/paper_proposal_form.html"
+    page_title = _("Enter a proposal received on paper")
+    header_icon = "doc-full"
+    roles = (Role.CITY_STAFF,)
+
+    def get_form(self, form_class=None):
+        if self.request.method == "POST":
+            return PaperProposalForm(self.request.POST, self.request.FILES)
+        return PaperProposalForm()
+
+    def get_context_data(self, **kwargs):
+        data = self.request.POST if self.request.method == "POST" else None
+        kwargs.setdefault("budget", BudgetLineFormSet(data, prefix="budget"))
+        return super().get_context_data(
+            action_url=reverse("cms_proposal_paper"), submit_label=_("Save"), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        budget = BudgetLineFormSet(request.POST, prefix="budget")
+        if not (form.is_valid() and budget.is_valid()):
+            return self._invalid(form, budget, status=400)
+        data = form.cleaned_data
+        lines = [
+            BudgetLine(item=d["item"], amount_yen=d["amount_yen"], note=d.get("note", ""))
+            for d in budget.cleaned_data
+            if d
+        ]
+        try:
+            proposal = proposal_paper_enter(
+                call=data["call"],
+                entered_by=request.user,
+                fields=data,
+                received_on=data["received_on"],
+                budget_lines=lines,
+                attachments=data["attachments"],
+                contact=data["contact"],
+                submission_key=data.get("submission_key"),
+            )
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return self._invalid(form, budget, status=error.http_status)
+        messages.success(
+            request,
+            _("Paper proposal %(ref)s entered; it now waits for review.")
+            % {"ref": proposal.reference},
+        )
+        return redirect("cms_proposal_review", pk=proposal.pk)
+
+    def _invalid(self, form, budget, *, status):
+        context = self.get_context_data(form=form, budget=budget)
+        return self.render_to_response(context, status=status)
 
 
 class AssociationEditorsView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

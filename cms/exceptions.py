@@ -41,3 +41,8 @@ class AccountDeactivated(ConflictError):
 class NotAnEditor(DomainError):
     code = "not_an_editor"
     default_message = _("Only active users with the district editor role can edit an association.")
+
+
+class ReceivedOutsideWindow(DomainError):
+    code = "received_outside_window"
+    default_message = _("The date received must be within the call's window and not in the future.")

@@ -171,3 +171,10 @@ def proposal_next_statuses(status: str) -> list[str]:
 def proposal_by_submission_key(*, applicant, submission_key) -> Proposal | None:
     """The applicant's proposal stored with this form key, if any."""
     return Proposal.objects.filter(applicant=applicant, submission_key=submission_key).first()
+
+
+def paper_proposal_by_submission_key(*, entered_by, submission_key) -> Proposal | None:
+    """The paper proposal this staff member entered with this form key, if any."""
+    return Proposal.objects.filter(
+        received_on_paper=True, entered_by=entered_by, submission_key=submission_key
+    ).first()

@@ -3,16 +3,18 @@ CSV/XLSX export), volunteer applications (coordinators decide) and the editors' 
 of each new district association."""
 
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets.button import Button
+from wagtail.admin.widgets.button import Button, HeaderButton
 
 from accounts.models import Role
 from cms.admin_views import (
     AssociationEditorsView,
+    ProposalPaperEnterView,
     ProposalReviewView,
     VolunteerApplicationDecideView,
 )
@@ -27,11 +29,33 @@ def _review_link(proposal: Proposal):
     return format_html('<a href="{}">{}</a>', url, _("Review"))
 
 
+def _channel(proposal: Proposal):
+    if proposal.received_on_paper:
+        return _("On paper (%(date)s)") % {"date": proposal.received_on.strftime("%Y-%m-%d")}
+    return _("Online")
+
+
+class ProposalIndexView(LocalisedIndexView):
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.request.user.acts_as(Role.CITY_STAFF):
+            buttons.append(
+                HeaderButton(
+                    _("Enter a paper proposal"),
+                    url=reverse("cms_proposal_paper"),
+                    icon_name="plus",
+                )
+            )
+        return buttons
+
+
 class ProposalViewSet(ModelViewSet):
-    """Read-only listing (with export); status changes go through the review view."""
+    """Read-only listing (with export); status changes go through the review view,
+    proposals received on paper are entered through their own view."""
 
     model = Proposal
-    index_view_class = LocalisedIndexView
+    index_view_class = ProposalIndexView
     icon = "doc-full"
     menu_label = _("Collaboration proposals")
     add_to_admin_menu = True
@@ -41,10 +65,11 @@ class ProposalViewSet(ModelViewSet):
         "group_name",
         "call",
         "status",
+        Column("received_on_paper", label=_("How received"), accessor=_channel),
         "submitted_at",
         Column("review", label="", accessor=_review_link),
     ]
-    list_filter = ["status", "call"]
+    list_filter = ["status", "call", "received_on_paper"]
     search_fields = ["title", "group_name", "representative"]
     list_export = [
         "pk",
@@ -61,6 +86,8 @@ class ProposalViewSet(ModelViewSet):
         "role_division",
         "budget_total",
         "status",
+        "received_on_paper",
+        "received_on",
         "submitted_at",
     ]
     # Without these the headings are Wagtail's guesses from the attribute names
@@ -76,7 +103,9 @@ class ProposalViewSet(ModelViewSet):
     inspect_view_enabled = True
 
     def get_queryset(self, request):
-        return Proposal.objects.select_related("call").prefetch_related("budget_lines")
+        return Proposal.objects.select_related("call", "entered_by").prefetch_related(
+            "budget_lines"
+        )
 
 
 def _decide_link(application: VolunteerApplication):
@@ -148,6 +177,7 @@ def association_editors_listing_button(page, user, next_url=None):
 @hooks.register("register_admin_urls")
 def register_cms_urls():
     return [
+        path("proposals/paper/", ProposalPaperEnterView.as_view(), name="cms_proposal_paper"),
         path(
             "associations/<int:pk>/editors/",
             AssociationEditorsView.as_view(),

@@ -13,11 +13,11 @@ HOME_TITLE = "いきいきポイント・支えあいセンター"
 @transaction.atomic
 def site_home_ensure() -> HomePage:
     """Return the site's HomePage, creating the page tree's root, the home page and
-    the default Site if any is missing, and city staff's rights on the pages
-(idempotent).
+        the default Site if any is missing, and city staff's rights on the pages
+    (idempotent).
 
-    The cms data migration does the same on a fresh database; this repairs a database
-    whose tables were emptied (``flush``, transactional tests) and is used by seed_demo.
+        The cms data migration does the same on a fresh database; this repairs a database
+        whose tables were emptied (``flush``, transactional tests) and is used by seed_demo.
     """
     home = HomePage.objects.first()
     if home is None:
