@@ -10,7 +10,6 @@ from django.utils import timezone
 from wagtail.models import WorkflowPage
 
 from accounts.models import Role, User
-
 from cms.models import (
     DistrictAssociationPage,
     EventPage,

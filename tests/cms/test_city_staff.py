@@ -123,7 +123,7 @@ def test_city_staff_add_an_association_page_which_gets_its_editors_group(client,
     page = DistrictAssociationPage.objects.get(district=higashi)
     assert page.live
     # The editors' page shows the new page's (empty) group with the candidates.
-    editor = UserFactory(roles=["district_editor"], full_name="東 一郎")
+    UserFactory(roles=["district_editor"], full_name="東 一郎")
     html = client.get(f"/admin/associations/{page.pk}/editors/").content.decode()
     assert "東 一郎" in html
 

@@ -14,13 +14,31 @@ from PIL import Image
 
 from cms.models import Proposal, ProposalAttachment, ProposalStatus, ProposalTrack
 from tests.cms import support
-from tests.cms.test_proposals import form_data, private_root, stored_files  # noqa: F401
+from tests.cms.test_proposals import form_data, stored_files
 from tests.factories import UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 
 pytestmark = pytest.mark.django_db
 
 URL = "/admin/proposals/paper/"
+
+
+@pytest.fixture(autouse=True)
+def private_root(settings, tmp_path):
+    """Attachments in this test's own folder (as in test_proposals)."""
+    from cms.models import private_storage
+
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
+
+    def point_at(location):
+        private_storage._location = location
+        private_storage.__dict__.pop("base_location", None)
+        private_storage.__dict__.pop("location", None)
+
+    previous = private_storage._location
+    point_at(str(settings.PRIVATE_MEDIA_ROOT))
+    yield settings.PRIVATE_MEDIA_ROOT
+    point_at(previous)
 
 
 def jpeg_bytes() -> bytes:
