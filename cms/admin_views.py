@@ -19,10 +19,17 @@ from cms.forms import (
     PaperProposalForm,
     TransitionForm,
 )
-from cms.models import DistrictAssociationPage, Proposal, ProposalStatus, VolunteerApplication
+from cms.models import (
+    DistrictAssociationPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalStatus,
+    VolunteerApplication,
+)
 from cms.selectors import association_editors, proposal_next_statuses
 from cms.services.applications import volunteer_application_approve, volunteer_application_reject
 from cms.services.associations import association_editors_set
+from cms.services.calls import proposal_call_close
 from cms.services.proposals import BudgetLine, proposal_paper_enter, proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
@@ -133,6 +140,43 @@ class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormVi
     def _invalid(self, form, budget, *, status):
         context = self.get_context_data(form=form, budget=budget)
         return self.render_to_response(context, status=status)
+
+
+class ProposalCallCloseView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """Close a call for proposals in one step (confirm, then POST)."""
+
+    form_class = forms.Form
+    template_name = "core/admin/form.html"
+    page_title = _("Close the call")
+    header_icon = "lock"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.call = get_object_or_404(ProposalCallPage, pk=pk)
+
+    def get_page_subtitle(self):
+        return self.call.title
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            action_url=reverse("cms_call_close", args=[self.call.pk]),
+            submit_label=_("Close now"),
+            summary=_(
+                "The call stops accepting proposals now (its window ends now). The page "
+                "stays published and says the call is closed; proposals already received "
+                "stay in review."
+            ),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            proposal_call_close(call_id=self.call.pk, actor=self.request.user)
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The call for proposals is closed."))
+        return redirect("wagtailadmin_explore", self.call.get_parent().pk)
 
 
 class AssociationEditorsView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

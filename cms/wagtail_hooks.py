@@ -1,6 +1,7 @@
 """The public site in the Wagtail admin: collaboration proposals (city staff review,
-CSV/XLSX export), volunteer applications (coordinators decide) and the editors' group
-of each new district association."""
+enter paper ones, CSV/XLSX export), volunteer applications (coordinators decide), the
+editors' group of each new district association, and city staff's page buttons
+(an association's editors, closing a call)."""
 
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -14,11 +15,12 @@ from wagtail.admin.widgets.button import Button, HeaderButton
 from accounts.models import Role
 from cms.admin_views import (
     AssociationEditorsView,
+    ProposalCallCloseView,
     ProposalPaperEnterView,
     ProposalReviewView,
     VolunteerApplicationDecideView,
 )
-from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
+from cms.models import DistrictAssociationPage, Proposal, ProposalCallPage, VolunteerApplication
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
 from core.exports import LocalisedIndexView
@@ -164,20 +166,36 @@ def _association_editors_button(page, user):
         )
 
 
+def _call_close_button(page, user):
+    if page.specific_class is not ProposalCallPage or not user.acts_as(Role.CITY_STAFF):
+        return
+    call = page.specific_deferred
+    if call.live and call.is_open() and call.permissions_for_user(user).can_publish():
+        yield Button(
+            _("Close now"),
+            url=reverse("cms_call_close", args=[page.pk]),
+            icon_name="lock",
+            priority=80,
+        )
+
+
 @hooks.register("register_page_header_buttons")
-def association_editors_header_button(page, user, view_name=None, next_url=None):
+def city_staff_header_buttons(page, user, view_name=None, next_url=None):
     yield from _association_editors_button(page, user)
+    yield from _call_close_button(page, user)
 
 
 @hooks.register("register_page_listing_more_buttons")
-def association_editors_listing_button(page, user, next_url=None):
+def city_staff_listing_buttons(page, user, next_url=None):
     yield from _association_editors_button(page, user)
+    yield from _call_close_button(page, user)
 
 
 @hooks.register("register_admin_urls")
 def register_cms_urls():
     return [
         path("proposals/paper/", ProposalPaperEnterView.as_view(), name="cms_proposal_paper"),
+        path("calls/<int:pk>/close/", ProposalCallCloseView.as_view(), name="cms_call_close"),
         path(
             "associations/<int:pk>/editors/",
             AssociationEditorsView.as_view(),

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
 
-from cms.models import DistrictAssociationPage, ProposalCallPage
+from cms.models import DistrictAssociationPage, ProposalCallPage, ProposalTrack
 from cms.selectors import calls_open
 from cms.services.associations import association_groups_sync
 from tests.cms import support
@@ -90,6 +90,37 @@ def test_city_staff_open_a_call_for_proposals_and_close_it_from_the_editor(clien
     assert response.status_code == 302
     call.refresh_from_db()
     assert not call.is_open() and list(calls_open()) == []
+
+
+def test_city_staff_close_a_call_in_one_step_keeping_a_waiting_draft(client, city_staff):
+    call = support.call(ProposalTrack.CITIZEN, slug="open")
+    # A change waiting as a draft (not yet published).
+    draft = call.get_latest_revision_as_object()
+    draft.theme = "見守りの新しい形"
+    draft.save_revision(user=city_staff)
+    edit_page = client.get(f"/admin/pages/{call.pk}/edit/").content.decode()
+    assert f"/admin/calls/{call.pk}/close/" in edit_page
+
+    assert client.post(f"/admin/calls/{call.pk}/close/").status_code == 302
+    call.refresh_from_db()
+    assert call.live and not call.is_open() and list(calls_open()) == []
+    assert call.theme == ""  # the draft was not published along the way ...
+    waiting = call.get_latest_revision_as_object()
+    assert waiting.theme == "見守りの新しい形" and waiting.closes_at == call.closes_at
+    assert call.has_unpublished_changes  # ... it still waits, with the new end
+    # The public form refuses proposals now.
+    applicant = UserFactory()
+    client.force_login(applicant)
+    response = client.post(call.url + "submit/", {"title": "遅れた提案"})
+    assert response.status_code == 409 or response.status_code == 422
+
+
+def test_a_coordinator_cannot_close_a_call(client):
+    call = support.call(ProposalTrack.CITIZEN, slug="open")
+    signed_in_back_office(client, UserFactory(roles=["coordinator"]))
+    assert client.post(f"/admin/calls/{call.pk}/close/").status_code in (302, 403)
+    call.refresh_from_db()
+    assert call.is_open()
 
 
 def test_a_coordinator_cannot_open_a_call_or_add_an_association(client):

@@ -98,7 +98,8 @@ def test_city_staff_enter_a_paper_proposal_which_waits_for_review_marked_as_pape
     assert mail.outbox == []  # the group has no account to write to
 
     listing = client.get("/admin/proposals/").content.decode()
-    assert "見守り散歩" in listing and "紙" in listing
+    assert "見守り散歩" in listing
+    assert f"紙（{timezone.localdate():%Y-%m-%d}）" in listing  # marked as paper
     review = client.get(f"/admin/proposals/{proposal.pk}/review/").content.decode()
     assert 'data-testid="paper"' in review and "市役所 花子" in review
     attachment = ProposalAttachment.objects.get(kind="jpg")
