@@ -104,6 +104,9 @@ def test_city_staff_enter_a_paper_proposal_which_waits_for_review_marked_as_pape
     assert 'data-testid="paper"' in review and "市役所 花子" in review
     attachment = ProposalAttachment.objects.get(kind="jpg")
     assert f"/proposals/attachments/{attachment.pk}/" in review
+    assert client.get(f"/admin/proposals/inspect/{proposal.pk}/").status_code == 200
+    export = b"".join(client.get("/admin/proposals/?export=csv").streaming_content)
+    assert "見守り散歩" in export.decode("utf-8-sig")
     download = client.get(f"/proposals/attachments/{attachment.pk}/")
     assert b"".join(download.streaming_content) == jpeg_bytes()
 
