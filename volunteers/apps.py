@@ -38,9 +38,11 @@ class VolunteersConfig(AppConfig):
     verbose_name = _("Mutual-aid centre")
 
     def ready(self):
+        from accounts import onboarding
         from accounts.models import Role
         from core import navigation
         from core.permissions import connect
+        from volunteers.services.profiles import volunteer_profile_start
 
         connect(self, ROLE_PERMISSIONS)
         # The volunteer's own pages in the "my pages" menu (core.navigation), around
@@ -55,3 +57,8 @@ class VolunteersConfig(AppConfig):
         navigation.register_me_link("my-card", _("My check-in card"), 80)
         # Below shop staff's landing (points registers it with priority 20).
         navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)
+        # An approved volunteer application (decided in cms) gets its profile here,
+        # then the coordinator completes it on the volunteer's page.
+        onboarding.register_role_setup(
+            Role.VOLUNTEER, volunteer_profile_start, url_name="aid_volunteer"
+        )
