@@ -7,8 +7,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.admin_search import NameSearchMixin
 from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
 from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
 from cms.selectors import events_moderated
@@ -80,8 +82,15 @@ def _decide_link(application: VolunteerApplication):
     return format_html('<a href="{}">{}</a>', url, _("Decide"))
 
 
+class VolunteerApplicationIndexView(NameSearchMixin, IndexView):
+    """Search by name, kana (katakana, hiragana or half-width) or email."""
+
+    name_search = {"others": ("email",)}
+
+
 class VolunteerApplicationViewSet(ModelViewSet):
     model = VolunteerApplication
+    index_view_class = VolunteerApplicationIndexView
     icon = "user"
     menu_label = _("Volunteer applications")
     add_to_admin_menu = True

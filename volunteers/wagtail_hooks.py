@@ -11,6 +11,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.admin_search import NameSearchMixin
 from core.admin import PermissionMenuItem
 from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
 from volunteers.admin.board import BoardView, IntakeView
@@ -133,7 +134,8 @@ def register_entry_menu_item():
 
 
 class ResidentIndexView(IndexView):
-    """Search by kana (katakana or hiragana), phone number in any format, or address."""
+    """Search by name, kana (katakana, hiragana or half-width), phone number in any
+    format, or address."""
 
     def search_queryset(self, queryset):
         if not self.is_searching:
@@ -182,6 +184,16 @@ class ResidentViewSet(ModelViewSet):
     ]
 
 
+class VolunteerIndexView(NameSearchMixin, IndexView):
+    """Search by name, kana (katakana, hiragana or half-width) or email."""
+
+    name_search = {
+        "names": ("user__full_name",),
+        "kanas": ("user__full_name_kana",),
+        "others": ("user__email",),
+    }
+
+
 def _volunteer_link(profile: VolunteerProfile):
     return format_html(
         '<a href="{}">{}</a>', reverse("aid_volunteer", args=[profile.pk]), _("Profile and history")
@@ -192,6 +204,7 @@ class VolunteerProfileViewSet(ModelViewSet):
     """The list of volunteers; each opens its own page (profile form and history)."""
 
     model = VolunteerProfile
+    index_view_class = VolunteerIndexView
     icon = "group"
     menu_label = _("Volunteers")
     list_display = [
