@@ -33,6 +33,13 @@ ROLE_PERMISSIONS = {
 }
 
 
+def _is_linked_resident(request) -> bool:
+    from volunteers.models import Resident
+
+    user = request.user
+    return user.is_authenticated and Resident.objects.filter(user=user).exists()
+
+
 class VolunteersConfig(AppConfig):
     name = "volunteers"
     verbose_name = _("Mutual-aid centre")
@@ -55,6 +62,14 @@ class VolunteersConfig(AppConfig):
         navigation.register_me_link("my-profile", _("My volunteer profile"), 40)
         navigation.register_me_link("my-activity", _("My activity"), 70)
         navigation.register_me_link("my-card", _("My check-in card"), 80)
+        # Residents whose record a coordinator linked to their account.
+        navigation.register_me_link(
+            "my-requests",
+            _("My requests for help"),
+            15,
+            also_current=("my-request",),
+            visible=_is_linked_resident,
+        )
         # Below shop staff's landing (points registers it with priority 20).
         navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)
         # An approved volunteer application (decided in cms) gets its profile here,

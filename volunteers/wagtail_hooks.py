@@ -27,7 +27,7 @@ from volunteers.admin.request_page import (
     RequestOfferView,
     RequestView,
 )
-from volunteers.admin.residents import ResidentView
+from volunteers.admin.residents import ResidentView, account_chooser_viewset
 from volunteers.admin.volunteers import (
     VolunteerAwayView,
     VolunteerCardReissueView,
@@ -181,7 +181,13 @@ class ResidentViewSet(ModelViewSet):
         "prefers_familiar",
         "notes",
         "active",
+        "user",
     ]
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if db_field.name == "user":  # searched by name, kana or email, not a long list
+            kwargs["widget"] = account_chooser_viewset.widget_class()
+        return super().formfield_for_dbfield(db_field, **kwargs)
 
 
 class VolunteerIndexView(NameSearchMixin, IndexView):
@@ -324,6 +330,11 @@ class MutualAidGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_mutual_aid():
     return MutualAidGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_account_chooser():
+    return account_chooser_viewset
 
 
 @hooks.register("register_admin_urls")

@@ -102,6 +102,16 @@ def residents_search(query: str) -> QuerySet[Resident]:
     return found.filter(condition)
 
 
+def requests_of_resident(user: User) -> QuerySet[HelpRequest]:
+    """The help requests of the resident record linked to ``user`` (none if there is
+    no such record), newest first: what the resident sees under /me/requests/."""
+    return (
+        HelpRequest.objects.filter(resident__user=user, resident__user__isnull=False)
+        .select_related("category", "district", "assignment__volunteer")
+        .order_by("-starts_at", "-pk")
+    )
+
+
 def monthly_counts(day: dt.date | None = None) -> dict[str, list[tuple[str, int]]]:
     """This month's requests (not cancelled) counted by category and by district."""
     day = day or timezone.localdate()
