@@ -36,8 +36,8 @@ ROLE_PERMISSIONS = {
 def _is_linked_resident(request) -> bool:
     from volunteers.models import Resident
 
-    user = request.user
-    return user.is_authenticated and Resident.objects.filter(user=user).exists()
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and Resident.objects.filter(user=user).exists())
 
 
 class VolunteersConfig(AppConfig):
