@@ -109,9 +109,10 @@ def _carry_over(application: VolunteerApplication, user: User) -> None:
 
 @transaction.atomic
 def volunteer_application_welcome_send(*, application_id: int) -> bool:
-    """Email an approved applicant, in their language, how to sign in: a link to set
-    their password (allauth's reset key, valid ``PASSWORD_RESET_TIMEOUT``) and the
-    sign-in page (a code by email works at any time). Sent once: a second call (a
+    """Email an approved applicant, in their language, how to sign in: the page to
+    sign in with an emailed code (at any time; it also confirms the address) and a
+    link to set a password (allauth's reset key, valid ``PASSWORD_RESET_TIMEOUT``).
+    Sent once: a second call (a
     retried task, a second approval attempt) finds ``welcome_sent_at`` set and sends
     nothing. Returns whether it sent."""
     application = (
@@ -140,7 +141,7 @@ def volunteer_application_welcome_send(*, application_id: int) -> bool:
         "name": user.get_full_name() or application.full_name,
         "email": user.email,
         "password_url": password_url,
-        "login_url": base + reverse("account_login"),
+        "code_url": base + reverse("account_request_login_code"),
         "reset_url": base + reverse("account_reset_password"),
         "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
     }

@@ -135,6 +135,7 @@ def test_the_applicant_is_emailed_once_in_japanese_how_to_sign_in(
     assert message.to == ["taro@example.jp"]
     assert "ボランティア" in message.subject and "ログイン" in message.subject
     assert "山田 太郎 様" in message.body and "パスワード" in message.body
+    assert "http://127.0.0.1:8000/accounts/login/code/" in message.body
     link = next(
         line for line in message.body.splitlines() if "/accounts/password/reset/key/" in line
     )
