@@ -13,6 +13,7 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.models import Role
+from accounts.onboarding import role_setup_url_name
 from cms.forms import (
     AssociationEditorsForm,
     BudgetLineFormSet,
@@ -263,10 +264,21 @@ class VolunteerApplicationDecideView(GuardedViewMixin, WagtailAdminTemplateMixin
     def form_valid(self, form):
         try:
             if form.cleaned_data["decision"] == "approve":
-                volunteer_application_approve(
+                user = volunteer_application_approve(
                     application_id=self.application.pk, actor=self.request.user
                 )
-                messages.success(self.request, _("Approved: the volunteer's account is ready."))
+                messages.success(
+                    self.request,
+                    _(
+                        "Approved: the volunteer's account is ready and they are emailed how "
+                        "to sign in. Add what they can help with, when, and their insurance."
+                    ),
+                )
+                # The volunteer's page in the mutual-aid centre, where the profile
+                # set up on approval is completed (registered by that app).
+                url_name = role_setup_url_name(Role.VOLUNTEER)
+                if url_name:
+                    return redirect(url_name, pk=user.pk)
             else:
                 volunteer_application_reject(
                     application_id=self.application.pk, actor=self.request.user

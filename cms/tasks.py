@@ -13,3 +13,11 @@ def send_proposal_confirmation(proposal_id: int) -> bool:
     from cms.services.proposals import proposal_send_confirmation
 
     return proposal_send_confirmation(proposal_id=proposal_id)
+
+
+@shared_task(name="cms.send_volunteer_welcome")
+def send_volunteer_welcome(application_id: int) -> bool:
+    """Email an approved volunteer how to sign in (sent at most once)."""
+    from cms.services.applications import volunteer_application_welcome_send
+
+    return volunteer_application_welcome_send(application_id=application_id)

@@ -9,9 +9,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button, HeaderButton
 
+from accounts.admin_search import NameSearchMixin
 from accounts.models import Role
 from cms.admin_views import (
     AssociationEditorsView,
@@ -117,8 +119,15 @@ def _decide_link(application: VolunteerApplication):
     return format_html('<a href="{}">{}</a>', url, _("Decide"))
 
 
+class VolunteerApplicationIndexView(NameSearchMixin, IndexView):
+    """Search by name, kana (katakana, hiragana or half-width) or email."""
+
+    name_search = {"others": ("email",)}
+
+
 class VolunteerApplicationViewSet(ModelViewSet):
     model = VolunteerApplication
+    index_view_class = VolunteerApplicationIndexView
     icon = "user"
     menu_label = _("Volunteer applications")
     add_to_admin_menu = True

@@ -7,9 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem
@@ -53,9 +55,19 @@ class EarningRuleViewSet(ModelViewSet):
     ]
 
 
+class ShopIndexView(NameSearchMixin, LocalisedIndexView):
+    """Search by shop or contact name, kana (any script) or address."""
+
+    name_search = {
+        "names": ("name", "contact_name"),
+        "kanas": ("name_kana",),
+        "others": ("address",),
+    }
+
+
 class ShopViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Shop
-    index_view_class = LocalisedIndexView
+    index_view_class = ShopIndexView
     icon = "home"
     menu_label = _("Shops")
     list_display = ["name", "address", "district", "category", "active"]
@@ -75,11 +87,23 @@ class ShopViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     ]
 
 
+class ShopMembershipIndexView(NameSearchMixin, IndexView):
+    """Search by the clerk's name, kana (any script) or email, or the shop's name."""
+
+    name_search = {
+        "names": ("user__full_name", "shop__name"),
+        "kanas": ("user__full_name_kana", "shop__name_kana"),
+        "others": ("user__email",),
+    }
+
+
 class ShopMembershipViewSet(ModelViewSet):
     model = ShopMembership
+    index_view_class = ShopMembershipIndexView
     icon = "group"
     menu_label = _("Shop staff")
     list_display = ["user", "shop"]
+    search_fields = ["user__full_name", "user__full_name_kana", "user__email", "shop__name"]
     list_filter = ["shop"]
     form_fields = ["user", "shop"]
 

@@ -42,14 +42,23 @@ ROLE_PERMISSIONS = {
 }
 
 
+def _is_linked_resident(request) -> bool:
+    from volunteers.models import Resident
+
+    user = getattr(request, "user", None)
+    return bool(user and user.is_authenticated and Resident.objects.filter(user=user).exists())
+
+
 class VolunteersConfig(AppConfig):
     name = "volunteers"
     verbose_name = _("Mutual-aid centre")
 
     def ready(self):
+        from accounts import onboarding
         from accounts.models import Role
         from core import navigation
         from core.permissions import connect
+        from volunteers.services.profiles import volunteer_profile_start
 
         connect(self, ROLE_PERMISSIONS)
         # The volunteer's own pages in the "my pages" menu (core.navigation), around
@@ -62,6 +71,14 @@ class VolunteersConfig(AppConfig):
         navigation.register_me_link("my-profile", _("My volunteer profile"), 40)
         navigation.register_me_link("my-activity", _("My activity"), 70)
         navigation.register_me_link("my-card", _("My check-in card"), 80)
+        # Residents whose record a coordinator linked to their account.
+        navigation.register_me_link(
+            "my-requests",
+            _("My requests for help"),
+            15,
+            also_current=("my-request",),
+            visible=_is_linked_resident,
+        )
         # Below shop staff's landing (points registers it with priority 20).
         navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)
         # The go-live checklist on the dashboard (core.navigation).
@@ -80,4 +97,9 @@ class VolunteersConfig(AppConfig):
             70,
             check=checklist.places_check,
             url="places:index",
+        )
+        # An approved volunteer application (decided in cms) gets its profile here,
+        # then the coordinator completes it on the volunteer's page.
+        onboarding.register_role_setup(
+            Role.VOLUNTEER, volunteer_profile_start, url_name="aid_volunteer"
         )

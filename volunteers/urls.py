@@ -20,6 +20,8 @@ urlpatterns = [
         views.assignment_action,
         name="my-assignment-action",
     ),
+    path("me/requests/", views.my_requests, name="my-requests"),
+    path("me/requests/<int:pk>/", views.my_request, name="my-request"),
     path("me/profile/", views.my_profile, name="my-profile"),
     path("me/profile/away/", views.my_away, name="my-away"),
     path("me/profile/away/<int:pk>/remove/", views.my_away_remove, name="my-away-remove"),

@@ -31,9 +31,14 @@ from volunteers.exceptions import (
     VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, Offer, Place, VolunteerProfile
+from volunteers.models import Assignment, Offer, Place, Resident, VolunteerProfile
 from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
-from volunteers.selectors.help_requests import assignments_for, offers_for, upcoming_assignments_for
+from volunteers.selectors.help_requests import (
+    assignments_for,
+    offers_for,
+    requests_of_resident,
+    upcoming_assignments_for,
+)
 from volunteers.selectors.places import (
     kiosk_code,
     place_hosted,
@@ -233,6 +238,43 @@ def offer_answer(request, pk: int, answer: str):
 def my_assignments(request):
     page = Paginator(assignments_for(request.user), 20).get_page(request.GET.get("page"))
     return render(request, "volunteers/my_assignments.html", {"page": page})
+
+
+def _helper_name(help_request) -> str:
+    """Who is coming, as the resident is told on the phone: the volunteer's family
+    name only (the first part of the full name), nothing else about them."""
+    assignment = getattr(help_request, "assignment", None)
+    if assignment is None or assignment.status == Assignment.Status.CANCELLED:
+        return ""
+    return (assignment.volunteer.full_name or "").split(" ")[0].split("\u3000")[0]
+
+
+def _resident_or_404(request):
+    """A page for residents: only for an account a coordinator linked to a resident
+    record; anyone else (a volunteer, staff) finds nothing here."""
+    resident = Resident.objects.filter(user=request.user).first()
+    if resident is None:
+        raise Http404
+    return resident
+
+
+@login_required
+def my_requests(request):
+    """The signed-in resident's own help requests and where each one is."""
+    resident = _resident_or_404(request)
+    page = Paginator(requests_of_resident(request.user), 20).get_page(request.GET.get("page"))
+    for help_request in page.object_list:
+        help_request.helper_name = _helper_name(help_request)
+    return render(request, "volunteers/my_requests.html", {"page": page, "resident": resident})
+
+
+@login_required
+def my_request(request, pk: int):
+    """One of the resident's own requests (another person's is a 404)."""
+    _resident_or_404(request)
+    help_request = get_object_or_404(requests_of_resident(request.user), pk=pk)
+    help_request.helper_name = _helper_name(help_request)
+    return render(request, "volunteers/my_request.html", {"help_request": help_request})
 
 
 @login_required

@@ -11,6 +11,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from core.admin import PermissionMenuItem
 from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
@@ -27,7 +28,7 @@ from volunteers.admin.request_page import (
     RequestOfferView,
     RequestView,
 )
-from volunteers.admin.residents import ResidentView
+from volunteers.admin.residents import ResidentView, account_chooser_viewset
 from volunteers.admin.volunteers import (
     VolunteerAwayView,
     VolunteerCardReissueView,
@@ -134,7 +135,8 @@ def register_entry_menu_item():
 
 
 class ResidentIndexView(IndexView):
-    """Search by kana (katakana or hiragana), phone number in any format, or address."""
+    """Search by name, kana (katakana, hiragana or half-width), phone number in any
+    format, or address."""
 
     def search_queryset(self, queryset):
         if not self.is_searching:
@@ -180,7 +182,23 @@ class ResidentViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
         "prefers_familiar",
         "notes",
         "active",
+        "user",
     ]
+
+    def formfield_for_dbfield(self, db_field, **kwargs):
+        if db_field.name == "user":  # searched by name, kana or email, not a long list
+            kwargs["widget"] = account_chooser_viewset.widget_class()
+        return super().formfield_for_dbfield(db_field, **kwargs)
+
+
+class VolunteerIndexView(NameSearchMixin, IndexView):
+    """Search by name, kana (katakana, hiragana or half-width) or email."""
+
+    name_search = {
+        "names": ("user__full_name",),
+        "kanas": ("user__full_name_kana",),
+        "others": ("user__email",),
+    }
 
 
 def _volunteer_link(profile: VolunteerProfile):
@@ -193,6 +211,7 @@ class VolunteerProfileViewSet(ModelViewSet):
     """The list of volunteers; each opens its own page (profile form and history)."""
 
     model = VolunteerProfile
+    index_view_class = VolunteerIndexView
     icon = "group"
     menu_label = _("Volunteers")
     list_display = [
@@ -312,6 +331,11 @@ class MutualAidGroup(ViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_mutual_aid():
     return MutualAidGroup()
+
+
+@hooks.register("register_admin_viewset")
+def register_account_chooser():
+    return account_chooser_viewset
 
 
 @hooks.register("register_admin_urls")

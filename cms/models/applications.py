@@ -50,6 +50,7 @@ class VolunteerApplication(models.Model):
         related_name="volunteer_applications",
         verbose_name=_("account"),
     )
+    welcome_sent_at = models.DateTimeField(_("sign-in email sent at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

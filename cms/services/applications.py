@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from phonenumber_field.phonenumber import to_python as phone_parse
 
-from accounts.models import Role, User
+from accounts.models import Role, User, language_for
+from accounts.onboarding import role_setup
 from accounts.services import role_grant
 from cms.exceptions import AccountDeactivated, ApplicationDecided
 from cms.models import VolunteerApplication
+from cms.tasks import send_volunteer_welcome
 from core.errors import NotPermitted
 
 
@@ -31,11 +40,15 @@ def volunteer_application_submit(*, fields: dict) -> VolunteerApplication:
 
 @transaction.atomic
 def volunteer_application_approve(*, application_id: int, actor: User) -> User:
-    """Approve a pending application: the person's account is created (or an existing
-    one with that email reused) and added to the volunteer role group.
+    """Approve a pending application in one step: the person's account is created (or
+    an existing one with that email reused), given what the application holds (name,
+    kana, phone; an existing account keeps what it already has) and the volunteer role;
+    the volunteers app sets up their profile with the district applied from
+    (``accounts.onboarding``), so they are in the coordinators' lists at once; after
+    commit they are emailed how to sign in (:func:`volunteer_application_welcome_send`).
 
     The account has no password: the volunteer signs in with an emailed code or sets a
-    password through "forgot password", both of which prove the address. Raises
+    password from the emailed link, both of which prove the address. Raises
     :class:`NotPermitted` for non-coordinators, :class:`ApplicationDecided`, and
     :class:`AccountDeactivated` when the email belongs to a deactivated account (it
     stays deactivated and the application pending).
@@ -66,13 +79,79 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
         # Deactivated on purpose by an administrator: a public form (anyone may type
         # anyone's address) must not bring the account back.
         raise AccountDeactivated()
+    _carry_over(application, user)
     role_grant(user=user, role=Role.VOLUNTEER, actor=actor)
+    role_setup(role=Role.VOLUNTEER, user=user, actor=actor, district=application.district)
     application.status = VolunteerApplication.Status.APPROVED
     application.decided_at = timezone.now()
     application.decided_by = actor
     application.user = user
     application.save(update_fields=["status", "decided_at", "decided_by", "user"])
+    transaction.on_commit(lambda: send_volunteer_welcome.delay(application.pk))
     return user
+
+
+def _carry_over(application: VolunteerApplication, user: User) -> None:
+    """Fill the account's empty name, kana and phone from the application (what the
+    person already gave the city is never overwritten by a public form)."""
+    changed = []
+    for field in ("full_name", "full_name_kana"):
+        if not getattr(user, field) and getattr(application, field):
+            setattr(user, field, getattr(application, field))
+            changed.append(field)
+    phone = phone_parse(application.phone, region="JP") if application.phone else None
+    if not user.phone and phone is not None and phone.is_valid():
+        user.phone = phone
+        changed.append("phone")
+    if changed:
+        user.save(update_fields=changed)
+
+
+@transaction.atomic
+def volunteer_application_welcome_send(*, application_id: int) -> bool:
+    """Email an approved applicant, in their language, how to sign in: the page to
+    sign in with an emailed code (at any time; it also confirms the address) and a
+    link to set a password (allauth's reset key, valid ``PASSWORD_RESET_TIMEOUT``).
+    Sent once: a second call (a
+    retried task, a second approval attempt) finds ``welcome_sent_at`` set and sends
+    nothing. Returns whether it sent."""
+    application = (
+        VolunteerApplication.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(pk=application_id)
+    )
+    user = application.user
+    if (
+        application.welcome_sent_at is not None
+        or application.status != VolunteerApplication.Status.APPROVED
+        or user is None
+        or not user.is_active
+        or not user.email
+    ):
+        return False
+    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+    password_url = base + reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "name": user.get_full_name() or application.full_name,
+        "email": user.email,
+        "password_url": password_url,
+        "code_url": base + reverse("account_request_login_code"),
+        "reset_url": base + reverse("account_reset_password"),
+        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+    }
+    with translation.override(language_for(user)):
+        subject = render_to_string("cms/email/volunteer_welcome_subject.txt", context).strip()
+        body = render_to_string("cms/email/volunteer_welcome.txt", context)
+    send_mail(subject, body, None, [user.email])
+    application.welcome_sent_at = timezone.now()
+    application.save(update_fields=["welcome_sent_at"])
+    return True
 
 
 @transaction.atomic

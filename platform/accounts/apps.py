@@ -13,10 +13,9 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from allauth.mfa.signals import authenticator_added
         from django.db import models
         from wagtail.admin.forms.models import register_form_field_override
-
-        from allauth.mfa.signals import authenticator_added
 
         from accounts import checklist
         from accounts.forms import OpenDistrictChoiceField

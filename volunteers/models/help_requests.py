@@ -120,6 +120,19 @@ class Resident(models.Model):
     notes = models.TextField(_("private notes (coordinators only)"), blank=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    # The resident's own account, when they have one (many never sign in): a resident
+    # who also volunteers is one person, and sees their own requests under /me/.
+    # SET_NULL, not PROTECT: the centre's record and its help history outlive the
+    # account (a deleted login must neither be blocked by nor take the record along).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sign-in account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resident",
+        help_text=_("Their sign-in account, if they have one (search by name, kana or email)."),
+    )
 
     class Meta:
         ordering = ["full_name_kana", "pk"]

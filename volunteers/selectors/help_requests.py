@@ -10,7 +10,7 @@ import unicodedata
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from accounts.kana import normalize_kana
+from accounts.kana import name_search_q
 from accounts.models import User
 from volunteers.models import Assignment, HelpRequest, Offer, Resident
 
@@ -88,20 +88,28 @@ def assignments_due_reminder(day: dt.date) -> QuerySet[Assignment]:
 
 
 def residents_search(query: str) -> QuerySet[Resident]:
-    """Residents whose kana (katakana or hiragana), phone number (any format) or
-    address contains ``query``."""
+    """Residents whose name or kana (katakana, hiragana or half-width; see
+    :func:`accounts.kana.name_search_q`), phone number (any format) or address
+    contains ``query``."""
     query = (query or "").strip()
     found = Resident.objects.select_related("district")
     if not query:
         return found
     digits = "".join(ch for ch in unicodedata.normalize("NFKC", query) if ch.isdigit())
-    condition = Q(full_name__icontains=query) | Q(address__icontains=query)
-    kana = normalize_kana(query)
-    if kana:
-        condition |= Q(full_name_kana__contains=kana)
+    condition = name_search_q(query, others=("address",))
     if len(digits) >= 3:
         condition |= Q(phone__contains=digits.lstrip("0"))
     return found.filter(condition)
+
+
+def requests_of_resident(user: User) -> QuerySet[HelpRequest]:
+    """The help requests of the resident record linked to ``user`` (none if there is
+    no such record), newest first: what the resident sees under /me/requests/."""
+    return (
+        HelpRequest.objects.filter(resident__user=user, resident__user__isnull=False)
+        .select_related("category", "district", "assignment__volunteer")
+        .order_by("-starts_at", "-pk")
+    )
 
 
 def monthly_counts(day: dt.date | None = None) -> dict[str, list[tuple[str, int]]]:

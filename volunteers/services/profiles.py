@@ -151,6 +151,32 @@ def volunteer_profile_save(
 
 
 @transaction.atomic
+def volunteer_profile_start(
+    *, user: User, actor: User, district: District | None = None
+) -> VolunteerProfile:
+    """Give a newly approved volunteer their profile at once, so they are in the
+    coordinators' volunteer list the moment they are approved: the district they
+    applied from becomes their home district (if none yet) and a district they serve,
+    and the matching index is rebuilt (a returning volunteer who already has skills
+    and availability is suggested for that district straight away). Idempotent;
+    nothing else of an existing profile changes. Registered with
+    ``accounts.onboarding`` for the volunteer role (the application is decided in
+    ``cms``). Raises :class:`NotPermitted` (``actor`` not a coordinator) and
+    :class:`VolunteerRoleRequired`."""
+    if not actor.acts_as(Role.COORDINATOR, Role.CITY_STAFF):
+        raise NotPermitted()
+    _volunteer_check(user)
+    profile, _ = profile_lock_or_create(user)
+    if district is not None:
+        if profile.home_district_id is None:
+            profile.home_district = district
+            profile.save(update_fields=["home_district"])
+        profile.districts.add(district)
+    matching_slots_rebuild(profile_ids=[profile.pk])
+    return profile
+
+
+@transaction.atomic
 def availability_exception_add(
     *,
     user: User,
