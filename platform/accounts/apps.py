@@ -13,12 +13,14 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
+        from allauth.account.signals import password_reset
         from allauth.mfa.signals import authenticator_added
         from django.db import models
         from wagtail.admin.forms.models import register_form_field_override
 
         from accounts import checklist
         from accounts.forms import OpenDistrictChoiceField
+        from accounts.email_policy import confirm_sole_address_on_password_reset
         from accounts.mfa_policy import record_mfa_on_totp_activation
         from accounts.models import District
         from core import navigation
@@ -26,6 +28,10 @@ class AccountsConfig(AppConfig):
 
         authenticator_added.connect(
             record_mfa_on_totp_activation, dispatch_uid="accounts.mfa_on_totp_activation"
+        )
+        password_reset.connect(
+            confirm_sole_address_on_password_reset,
+            dispatch_uid="accounts.confirm_address_on_password_reset",
         )
         # Wiring of access rights, not domain logic: runs after every migrate/flush.
         connect(self, ROLE_PERMISSIONS)

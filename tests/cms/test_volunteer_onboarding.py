@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
@@ -144,6 +145,21 @@ def test_the_applicant_is_emailed_once_in_japanese_how_to_sign_in(
     desk.logout()
     opened = client.get(path, follow=True)
     assert opened.status_code == 200 and "password1" in opened.content.decode()
+    # Setting the password there confirms the address: the first sign-in with it goes
+    # straight in, with no "confirm your email" mail.
+    applicant = Client()
+    opened = applicant.get(path, follow=True)
+    form_url = opened.redirect_chain[-1][0] if opened.redirect_chain else path
+    new_password = "Hajimete-no-2026"
+    set_response = applicant.post(form_url, {"password1": new_password, "password2": new_password})
+    assert set_response.status_code == 302
+    applicant.logout()
+    signed_in = applicant.post(
+        "/accounts/login/", {"login": "taro@example.jp", "password": new_password}
+    )
+    assert signed_in.status_code == 302 and "confirm-email" not in signed_in["Location"]
+    assert "_auth_user_id" in applicant.session
+    assert [m.subject for m in mail.outbox[1:] if "確認" in m.subject] == []
 
     # Approving again (a double click) and the task retried send nothing more.
     again = approve(desk, app, django_capture_on_commit_callbacks)

@@ -146,7 +146,7 @@ def test_a_next_page_wins_over_the_landing_page(client, volunteer):
 
 @pytest.mark.django_db(transaction=True)  # allauth signals on commit, as in production
 def test_first_sign_in_sets_up_totp_and_reaches_the_dashboard_without_a_third_code(
-    client, coordinator
+    reference_data, client, coordinator
 ):
     """A new staff member: password, password again (allauth re-authenticates before an
     authenticator is added), a code from the new app, then the back office. Typing that
