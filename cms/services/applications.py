@@ -22,6 +22,7 @@ def volunteer_application_submit(*, fields: dict) -> VolunteerApplication:
             for k in ("full_name", "full_name_kana", "email", "phone", "message")
         },
         district=fields.get("district"),
+        birth_date=fields.get("birth_date"),
     )
     application.email = application.email.strip().lower()
     application.full_clean()
