@@ -55,6 +55,7 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
                     password=None,
                     full_name=application.full_name,
                     full_name_kana=application.full_name_kana,
+                    birth_date=application.birth_date,
                 )
                 EmailAddress.objects.create(
                     user=user, email=user.email, primary=True, verified=False
@@ -67,6 +68,9 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
         # Deactivated on purpose by an administrator: a public form (anyone may type
         # anyone's address) must not bring the account back.
         raise AccountDeactivated()
+    if user.birth_date is None and application.birth_date is not None:
+        user.birth_date = application.birth_date  # what an earning rule's minimum age needs
+        user.save(update_fields=["birth_date"])
     role_grant(user=user, role=Role.VOLUNTEER, actor=actor)
     application.status = VolunteerApplication.Status.APPROVED
     application.decided_at = timezone.now()
