@@ -55,7 +55,6 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
                     password=None,
                     full_name=application.full_name,
                     full_name_kana=application.full_name_kana,
-                    birth_date=application.birth_date,
                 )
                 EmailAddress.objects.create(
                     user=user, email=user.email, primary=True, verified=False
