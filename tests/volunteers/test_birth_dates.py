@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
+from accounts.services import user_birth_date_set
+from core.errors import NotPermitted
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 from tests.volunteers.aid import category
@@ -78,6 +80,8 @@ def test_volunteer_gives_their_own_birth_date_once(district):
     volunteer.refresh_from_db()
     assert volunteer.birth_date == dt.date(1955, 5, 5)
     assert client.get("/me/profile/").context["form"].fields["birth_date"].disabled
+    with pytest.raises(NotPermitted):  # and the service refuses it whatever the page
+        user_birth_date_set(user=volunteer, birth_date=dt.date(1990, 5, 5), actor=volunteer)
 
 
 def upload(text: str) -> SimpleUploadedFile:

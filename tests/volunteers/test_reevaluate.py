@@ -10,12 +10,14 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from core.errors import NotPermitted
 from points.models import EarningRule
 from points.selectors import wallet_balance
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 from tests.volunteers.aid import category
 from volunteers.models import Activity, Place
+from volunteers.services.activity import activity_reevaluate
 
 pytestmark = pytest.mark.django_db
 DAY = timezone.localdate() - dt.timedelta(days=1)
@@ -142,3 +144,7 @@ def test_only_coordinators_reevaluate(client, volunteer, place, desk):
     response = staff.post(f"/admin/activities/review/{waiting.pk}/reevaluate/")
     assert response.status_code in (302, 403) and wallet_balance(volunteer) == 0
     assert Activity.objects.get(pk=waiting.pk).status == "no_points"
+    # The rule holds in the service too, whatever page calls it.
+    with pytest.raises(NotPermitted):
+        activity_reevaluate(activity=waiting, actor=UserFactory(roles=["city_staff"]))
+    assert wallet_balance(volunteer) == 0
