@@ -127,3 +127,22 @@ def test_only_a_superuser_makes_superusers():
     assert 'name="is_superuser"' not in client.get("/admin/users/new/").content.decode()
     client.post("/admin/users/new/", person(is_superuser="on"))
     assert User.objects.get(email="hanako.sato@example.jp").is_superuser is False
+
+
+def test_bulk_actions_obey_the_same_rules():
+    from django.contrib.auth.models import Group
+
+    client, _ = back_office(["coordinator"])
+    volunteer = UserFactory(roles=["volunteer"])
+    city = Group.objects.get(name="city_staff")
+    url = f"/admin/bulk/accounts/user/assign_role/?id={volunteer.pk}"
+    assert refused(client.post(url, {"role": city.pk}))
+    assert User.objects.get(pk=volunteer.pk).role_names == ["volunteer"]
+    staff = UserFactory(roles=["city_staff"])
+    url = f"/admin/bulk/accounts/user/set_active_state/?id={staff.pk}&id={volunteer.pk}"
+    assert refused(client.post(url, {"mark_as_active": "False"}))
+    assert User.objects.get(pk=staff.pk).is_active
+    # A volunteer's account, which the coordinator may edit, can be deactivated.
+    url = f"/admin/bulk/accounts/user/set_active_state/?id={volunteer.pk}"
+    assert client.post(url, {"mark_as_active": "False"}).status_code == 302
+    assert not User.objects.get(pk=volunteer.pk).is_active
