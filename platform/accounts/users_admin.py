@@ -82,6 +82,11 @@ class PersonFormMixin(forms.ModelForm):
             self.fields.pop("is_superuser", None)
         if user.pk and not user.email:
             self.fields["email"].required = False  # registered without a smartphone
+        if not actor.is_superuser and user.pk != actor.pk:
+            # Nobody sets another person's password (they could then sign in as them):
+            # the person signs in by emailed code or uses "forgot password".
+            self.fields.pop("password1", None)
+            self.fields.pop("password2", None)
 
     def clean_full_name_kana(self):
         value = normalize_kana(self.cleaned_data.get("full_name_kana", ""))
@@ -102,6 +107,7 @@ class PersonFormMixin(forms.ModelForm):
     def save(self, commit=True):
         adding = self.instance._state.adding
         email_changed = adding or "email" in self.changed_data
+        self.cleaned_data.setdefault("password1", "")  # not offered: nothing to set
         with transaction.atomic():
             user = super().save(commit=False)
             if adding and not self.cleaned_data.get("password1"):

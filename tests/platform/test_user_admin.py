@@ -122,6 +122,14 @@ def test_a_coordinator_cannot_edit_city_staff_or_superusers():
     assert own.status_code == 200 and own.context["form"].fields["roles"].disabled
 
 
+def test_nobody_sets_another_persons_password():
+    client, _ = back_office(["city_staff"])
+    page = client.get("/admin/users/new/").content.decode()
+    assert 'name="password1"' not in page
+    client.post("/admin/users/new/", person(password1="x" * 14, password2="x" * 14))
+    assert not User.objects.get(email="hanako.sato@example.jp").has_usable_password()
+
+
 def test_only_a_superuser_makes_superusers():
     client, _ = back_office(["city_staff"])
     assert 'name="is_superuser"' not in client.get("/admin/users/new/").content.decode()
