@@ -13,13 +13,15 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import OpenDistrictChoiceField
+from accounts.forms import BirthDateField, OpenDistrictChoiceField
 from accounts.kana import normalize_kana, validate_kana
 from accounts.models import District
+from accounts.validators import age_on
 from cms.exceptions import AttachmentRejected
 from cms.models import Proposal, ProposalCallPage, VolunteerApplication
 from cms.selectors import association_editor_candidates
 from cms.uploads import ALLOWED_EXTENSIONS, SCAN_EXTENSIONS, attachment_check
+from points.selectors import scheme_minimum_age
 
 
 class EventFilterForm(forms.Form):
@@ -178,11 +180,55 @@ BudgetLineFormSet = forms.formset_factory(
 
 
 class VolunteerSignupForm(HoneypotMixin, forms.ModelForm):
+    """The public sign-up. When an earning rule credits only from an age
+    (``points.selectors.scheme_minimum_age``), the date of birth is required, the
+    applicant confirms they are old enough, and a younger date of birth is refused."""
+
+    birth_date = BirthDateField()
+    age_confirmed = forms.BooleanField(required=False)
+    field_order = ["full_name", "full_name_kana", "email", "phone", "birth_date", "age_confirmed"]
+
     class Meta:
         model = VolunteerApplication
-        fields = ["full_name", "full_name_kana", "email", "phone", "district", "message"]
+        fields = [
+            "full_name",
+            "full_name_kana",
+            "email",
+            "phone",
+            "birth_date",
+            "district",
+            "message",
+        ]
         field_classes = {"district": OpenDistrictChoiceField}  # open districts only
         widgets = {"message": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.minimum_age = scheme_minimum_age()
+        if self.minimum_age is None:
+            del self.fields["age_confirmed"]
+            return
+        self.fields["birth_date"].required = True
+        confirm = self.fields["age_confirmed"]
+        confirm.required = True
+        confirm.label = _("I am %(age)s years old or older.") % {"age": self.minimum_age}
+        confirm.help_text = _("Points are credited from the age of %(age)s.") % {
+            "age": self.minimum_age
+        }
+        confirm.error_messages["required"] = _(
+            "Please confirm that you are %(age)s years old or older."
+        ) % {"age": self.minimum_age}
+
+    def clean_birth_date(self):
+        born = self.cleaned_data.get("birth_date")
+        minimum = self.minimum_age
+        if born and minimum is not None and age_on(born, timezone.localdate()) < minimum:
+            raise ValidationError(
+                _("Volunteers of this scheme must be %(age)s years old or older.")
+                % {"age": minimum},
+                code="under_age",
+            )
+        return born
 
     def clean_full_name_kana(self):
         value = normalize_kana(self.cleaned_data["full_name_kana"])

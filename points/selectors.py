@@ -67,6 +67,18 @@ def ledger_entries() -> QuerySet[Entry]:
     ).order_by("-id")
 
 
+def scheme_minimum_age() -> int | None:
+    """The youngest age at which an active earning rule with a minimum age credits
+    points (None when no rule has one): the age the volunteer sign-up asks people to
+    confirm. Younger people earn nothing under any age-limited rule."""
+    return (
+        EarningRule.objects.filter(active=True, min_age__isnull=False)
+        .order_by("min_age")
+        .values_list("min_age", flat=True)
+        .first()
+    )
+
+
 def earned_between(wallet: Account, rule: EarningRule, first: dt.date, last: dt.date) -> int:
     """Points credited to ``wallet`` under rules of ``rule``'s limit group between two
     activity dates (inclusive), not counting reversed awards."""

@@ -82,6 +82,18 @@ class NotReviewable(ConflictError):
     default_message = _("This activity is not waiting for review.")
 
 
+class NotReevaluable(ConflictError):
+    code = "not_reevaluable"
+    default_message = _(
+        "This activity is not waiting to be re-evaluated: its points were already decided."
+    )
+
+
+class BirthDateStillUnknown(ConflictError):
+    code = "birth_date_unknown"
+    default_message = _("Enter the volunteer's date of birth first, then re-evaluate.")
+
+
 class InvalidKioskCode(DomainError):
     """A self check-in at a kiosk place without the code the kiosk shows now."""
 

@@ -8,7 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.forms import OpenDistrictChoiceField, OpenDistrictMultipleChoiceField
+from accounts.forms import (
+    BirthDateField,
+    OpenDistrictChoiceField,
+    OpenDistrictMultipleChoiceField,
+)
 from volunteers.models import Gender, HelpCategory, HelpRequest, WeeklyAvailability
 
 WEEKDAYS = WeeklyAvailability.Weekday
@@ -17,6 +21,9 @@ WEEKDAYS = WeeklyAvailability.Weekday
 class ProfileForm(forms.Form):
     """A volunteer's profile with a weekly grid: one optional from–until per day."""
 
+    birth_date = BirthDateField(
+        help_text=_("Some earning rules credit points only from a minimum age.")
+    )
     skills = forms.ModelMultipleChoiceField(
         label=_("I can help with"),
         queryset=HelpCategory.objects.filter(active=True),
@@ -34,8 +41,16 @@ class ProfileForm(forms.Form):
     has_car = forms.BooleanField(label=_("I can use a car"), required=False)
     languages = forms.CharField(label=_("Languages"), max_length=100, required=False)
 
-    def __init__(self, *args, manage_insurance: bool = False, **kwargs):
+    def __init__(
+        self, *args, manage_insurance: bool = False, birth_date_locked: bool = False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
+        if birth_date_locked:
+            # Recorded already: only the centre corrects it (it decides which points
+            # are earned), see accounts.services.user_birth_date_set.
+            field = self.fields["birth_date"]
+            field.disabled = True
+            field.help_text = _("To correct your date of birth, please contact the centre.")
         for day in WEEKDAYS:
             self.fields[f"day{day.value}_starts"] = forms.TimeField(
                 label=_("%(day)s from") % {"day": day.label},
@@ -56,10 +71,12 @@ class ProfileForm(forms.Form):
             self.fields["active"] = forms.BooleanField(label=_("Active"), required=False)
 
     @staticmethod
-    def initial_for(profile) -> dict:
+    def initial_for(profile, user=None) -> dict:
+        born = {"birth_date": user.birth_date} if user is not None else {}
         if profile is None:
-            return {"active": True}
+            return {"active": True, **born}
         initial = {
+            **born,
             "skills": list(profile.skills.all()),
             "districts": list(profile.districts.all()),
             "home_district": profile.home_district,

@@ -1,7 +1,8 @@
 """Spreadsheet onboarding of volunteers (django-import-export), as for shops.
 
 Columns: full_name, full_name_kana, phone, email (optional: people without a
-smartphone have none), home_district (code), districts (codes, space-separated),
+smartphone have none), birth_date (YYYY-MM-DD; an empty cell keeps the date recorded),
+home_district (code), districts (codes, space-separated),
 skills (category codes, space-separated), has_car (1/0, yes/no, はい/いいえ),
 insurance_valid_until (YYYY-MM-DD), languages, weekly ("mon 09:00-12:00; thu
 13:00-16:00"; or 月 火 水 木 金 土 日). Rows are matched on email, else on name and
@@ -15,10 +16,11 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
 from accounts.models import District, Role, User
 from accounts.services import role_grant
+from accounts.validators import validate_birth_date
 from volunteers.models import HelpCategory, VolunteerProfile
 from volunteers.services.profiles import volunteer_profile_save
 
@@ -63,6 +65,9 @@ def _weekly(value) -> list[tuple[int, dt.time, dt.time]]:
 
 
 class VolunteerResource(resources.ModelResource):
+    birth_date = fields.Field(
+        column_name="birth_date", attribute="birth_date", widget=widgets.DateWidget("%Y-%m-%d")
+    )
     home_district = fields.Field(column_name="home_district", attribute=None, readonly=True)
     districts = fields.Field(column_name="districts", attribute=None, readonly=True)
     skills = fields.Field(column_name="skills", attribute=None, readonly=True)
@@ -75,7 +80,7 @@ class VolunteerResource(resources.ModelResource):
 
     class Meta:
         model = User
-        fields = ["full_name", "full_name_kana", "phone", "email", *EXTRA]
+        fields = ["full_name", "full_name_kana", "phone", "email", "birth_date", *EXTRA]
         import_id_fields = ["email"]
         clean_model_instances = True
         skip_unchanged = False
@@ -98,6 +103,25 @@ class VolunteerResource(resources.ModelResource):
         instance = super().init_instance(row)
         instance.set_unusable_password()  # sign-in only after an email is verified
         return instance
+
+    def import_instance(self, instance, row, **kwargs):
+        recorded = instance.birth_date
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "birth_date" in errors:
+            errors["birth_date"] = [_("Use the format YYYY-MM-DD.")]
+        elif instance.birth_date is None:
+            instance.birth_date = recorded  # an empty cell never erases a recorded date
+        else:
+            try:
+                validate_birth_date(instance.birth_date)
+            except ValidationError as error:
+                errors["birth_date"] = error.messages
+        if errors:
+            raise ValidationError(errors)
 
     def before_save_instance(self, instance, row, **kwargs):
         if not instance.email:

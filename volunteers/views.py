@@ -313,7 +313,11 @@ def assignment_action(request, pk: int, action: str):
 def my_profile(request):
     """The volunteer edits their own skills, districts and weekly availability."""
     profile = VolunteerProfile.objects.filter(user=request.user).first()
-    form = ProfileForm(request.POST or None, initial=ProfileForm.initial_for(profile))
+    form = ProfileForm(
+        request.POST or None,
+        initial=ProfileForm.initial_for(profile, request.user),
+        birth_date_locked=request.user.birth_date is not None,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -327,6 +331,7 @@ def my_profile(request):
                 gender=data["gender"],
                 has_car=data["has_car"],
                 languages=data["languages"],
+                birth_date=data["birth_date"],
             )
         except DomainError as error:
             form.add_error(None, str(error.message))

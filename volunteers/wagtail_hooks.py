@@ -14,7 +14,13 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from core.admin import PermissionMenuItem
-from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
+from volunteers.admin.activity import (
+    ManualEntryView,
+    ReevaluateView,
+    ReprintView,
+    ReviewQueueView,
+    ReviewView,
+)
 from volunteers.admin.board import BoardView, IntakeView
 from volunteers.admin.imports import VolunteerImportView
 from volunteers.admin.reports import AssignmentReportView, MonthlyCountsPanel, RequestReportView
@@ -104,6 +110,11 @@ def register_activity_urls():
             name="activity_review_queue_results",
         ),
         path("activities/review/<int:pk>/", ReviewView.as_view(), name="activity_review"),
+        path(
+            "activities/review/<int:pk>/reevaluate/",
+            ReevaluateView.as_view(),
+            name="activity_reevaluate",
+        ),
         path("activities/enter/", ManualEntryView.as_view(), name="activity_manual_entry"),
         path("places/<int:pk>/reprint/", ReprintView.as_view(), name="place_reprint"),
     ]

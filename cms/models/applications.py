@@ -20,6 +20,7 @@ class VolunteerApplication(models.Model):
     full_name_kana = models.CharField(_("full name (kana)"), max_length=300)
     email = models.EmailField(_("email address"))
     phone = models.CharField(_("phone number"), max_length=32, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     district = models.ForeignKey(
         "accounts.District",
         on_delete=models.PROTECT,

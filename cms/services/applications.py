@@ -31,6 +31,7 @@ def volunteer_application_submit(*, fields: dict) -> VolunteerApplication:
             for k in ("full_name", "full_name_kana", "email", "phone", "message")
         },
         district=fields.get("district"),
+        birth_date=fields.get("birth_date"),
     )
     application.email = application.email.strip().lower()
     application.full_clean()
@@ -80,6 +81,9 @@ def volunteer_application_approve(*, application_id: int, actor: User) -> User:
         # anyone's address) must not bring the account back.
         raise AccountDeactivated()
     _carry_over(application, user)
+    if user.birth_date is None and application.birth_date is not None:
+        user.birth_date = application.birth_date  # what an earning rule's minimum age needs
+        user.save(update_fields=["birth_date"])
     role_grant(user=user, role=Role.VOLUNTEER, actor=actor)
     role_setup(role=Role.VOLUNTEER, user=user, actor=actor, district=application.district)
     application.status = VolunteerApplication.Status.APPROVED

@@ -1,16 +1,27 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from wagtail.users.apps import WagtailUsersAppConfig
 
-#: Model permissions each role group gets on the accounts app. Districts are closed,
-#: never deleted (residents, shops and pages keep theirs), so there is no delete.
+#: Model permissions each role group gets on the accounts app: the back office's user
+#: pages (``accounts.users_admin``), where each may edit only the people whose roles
+#: they may grant, and grant only those roles; and districts, which are closed, never
+#: deleted (residents, shops and pages keep theirs), so there is no delete.
 ROLE_PERMISSIONS = {
-    "city_staff": ["view_district", "add_district", "change_district"],
+    "coordinator": ["add_user", "change_user"],
+    "city_staff": [
+        "add_user",
+        "change_user",
+        "view_district",
+        "add_district",
+        "change_district",
+    ],
 }
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Accounts")
+    default = True  # this module also holds UsersAdminConfig
 
     def ready(self):
         from allauth.account.signals import password_reset
@@ -19,8 +30,8 @@ class AccountsConfig(AppConfig):
         from wagtail.admin.forms.models import register_form_field_override
 
         from accounts import checklist
-        from accounts.forms import OpenDistrictChoiceField
         from accounts.email_policy import confirm_sole_address_on_password_reset
+        from accounts.forms import OpenDistrictChoiceField
         from accounts.mfa_policy import record_mfa_on_totp_activation
         from accounts.models import District
         from core import navigation
@@ -54,3 +65,12 @@ class AccountsConfig(AppConfig):
             check=checklist.staff_mfa_check,
             url="wagtailusers_users:index",
         )
+
+
+class UsersAdminConfig(WagtailUsersAppConfig):
+    """``wagtail.users`` with this project's user pages (full name, kana, phone, date
+    of birth, roles). Listed in INSTALLED_APPS in place of ``"wagtail.users"``, the way
+    Wagtail 6+ documents customising the user forms."""
+
+    default = False
+    user_viewset = "accounts.users_admin.UserViewSet"

@@ -1,12 +1,15 @@
-"""Form fields shared by every app that picks a district."""
+"""Form fields shared by the apps: districts to pick (open ones only) and personal data
+(the same on the public pages and in the back office)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import District
+from accounts.validators import validate_birth_date
 
 
 def _pks(value) -> set:
@@ -61,3 +64,15 @@ class OpenDistrictsViewSetMixin:
 
     def formfield_for_dbfield(self, db_field, **kwargs):
         return super().formfield_for_dbfield(db_field, **open_district_kwargs(db_field, kwargs))
+
+
+class BirthDateField(forms.DateField):
+    """A date of birth: a date picker, refused in the future or before 1900."""
+
+    default_validators = [validate_birth_date]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Date of birth"))
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        super().__init__(**kwargs)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana, validate_kana
+from accounts.validators import age_on
 
 
 class Role(models.TextChoices):
@@ -189,8 +190,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Age in whole years on ``day`` (None when the birth date is unknown)."""
         if self.birth_date is None:
             return None
-        born = self.birth_date
-        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+        return age_on(self.birth_date, day)
 
     @property
     def can_sign_in(self) -> bool:

@@ -6,12 +6,16 @@ Every function is keyword-only, runs in one database transaction and raises
 
 from __future__ import annotations
 
+import datetime as dt
+
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.exceptions import EmailInUse
 from accounts.models import BACK_OFFICE_ROLES, Role, User
+from accounts.validators import validate_birth_date
 from core.errors import NotPermitted
 
 #: Who may grant each role (superusers may grant any). Roles are granted, never taken:
@@ -24,7 +28,8 @@ GRANTED_BY: dict[Role, frozenset[Role]] = {
     Role.SHOP_STAFF: frozenset({Role.CITY_STAFF}),
     Role.DISTRICT_EDITOR: frozenset({Role.CITY_STAFF}),
     Role.COORDINATOR: frozenset({Role.CITY_STAFF}),
-    Role.CITY_STAFF: frozenset(),
+    # City staff add colleagues (the first one is made by the superuser of go-live).
+    Role.CITY_STAFF: frozenset({Role.CITY_STAFF}),
 }
 
 
@@ -40,6 +45,7 @@ def user_create_without_login(
     full_name_kana: str,
     actor: User,
     phone: str = "",
+    birth_date: dt.date | None = None,
     roles: tuple[Role, ...] = (Role.RESIDENT,),
 ) -> User:
     """Register someone who has no smartphone (a coordinator does this for them),
@@ -47,13 +53,20 @@ def user_create_without_login(
 
     The user has no email and no usable password, so nobody can sign in as them until
     an email is attached and verified (see :func:`user_attach_email`). Raises
-    :class:`NotPermitted` (nothing is created) if ``actor`` may not grant a role.
+    :class:`NotPermitted` (nothing is created) if ``actor`` may not grant a role, and
+    ``ValidationError`` for bad fields (a birth date in the future or before 1900).
     """
     for role in roles:
         if not role_may_grant(actor=actor, role=role):
             raise NotPermitted(role=str(role))
-    user = User(full_name=full_name, full_name_kana=full_name_kana, phone=phone)
+    user = User(
+        full_name=full_name, full_name_kana=full_name_kana, phone=phone, birth_date=birth_date
+    )
     user.full_clean(exclude=["password"])
+    try:
+        validate_birth_date(birth_date)
+    except ValidationError as error:
+        raise ValidationError({"birth_date": error.error_list}) from error
     user.set_unusable_password()
     user.save()
     for role in roles:
@@ -98,6 +111,41 @@ def role_grant(*, user: User, role: Role, actor: User) -> bool:
     if not held:
         user_grant_roles(user=user, roles=[Role(role)])
     return not held
+
+
+@transaction.atomic
+def role_revoke(*, user: User, role: Role, actor: User) -> bool:
+    """``actor`` takes the role ``role`` from ``user`` (idempotent; other roles kept).
+
+    Whoever may grant a role may take it back (:data:`GRANTED_BY`), but never from
+    themselves: nobody locks themselves out of the back office by a slip. Returns True
+    if the user held it. Raises :class:`NotPermitted`.
+    """
+    if user.pk == actor.pk or not role_may_grant(actor=actor, role=role):
+        raise NotPermitted(role=str(role))
+    held = list(user.groups.filter(name=str(role)))
+    user.groups.remove(*held)
+    return bool(held)
+
+
+@transaction.atomic
+def user_birth_date_set(*, user: User, birth_date: dt.date, actor: User) -> bool:
+    """Record ``user``'s date of birth (some earning rules credit only from an age).
+
+    Coordinators and city staff record or correct anyone's; a person may give their
+    own only while none is recorded (a correction goes through the centre, since it
+    changes which points they earn). Returns True if it changed. Raises
+    :class:`NotPermitted` and ``ValidationError`` (future, or before 1900).
+    """
+    if user.birth_date == birth_date:
+        return False
+    staff = actor.acts_as(Role.COORDINATOR, Role.CITY_STAFF)
+    if not staff and not (actor.pk == user.pk and user.birth_date is None):
+        raise NotPermitted(field="birth_date")
+    validate_birth_date(birth_date)
+    user.birth_date = birth_date
+    user.save(update_fields=["birth_date"])
+    return True
 
 
 @transaction.atomic

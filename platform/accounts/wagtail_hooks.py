@@ -1,6 +1,10 @@
-"""Districts in the back office (a settings item for city staff, with a spreadsheet
-import) and the go-live checklist on the dashboard."""
+"""Back-office hooks of the accounts app: districts (a settings item for city staff,
+with a spreadsheet import), the go-live checklist on the dashboard, and Wagtail's bulk
+actions on users obeying the same rules as the user pages (``accounts.users_admin``)."""
 
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -13,7 +17,8 @@ from wagtail.admin.widgets.button import HeaderButton
 from accounts.admin.districts import DistrictImportView
 from accounts.admin.golive import GoLivePanel
 from accounts.kana import normalize_kana
-from accounts.models import District, Role
+from accounts.models import District, Role, User
+from accounts.selectors import user_managed_by
 from core.admin import PermissionMenuItem
 
 
@@ -87,3 +92,20 @@ def register_district_import_menu_item():
 def add_go_live_panel(request, panels):
     if request.user.acts_as(Role.CITY_STAFF):
         panels.append(GoLivePanel())
+
+
+@hooks.register("before_bulk_action")
+def users_bulk_action_check(request, action_type, objects, action_class_instance):
+    """Wagtail's "assign role" adds any group directly: only a superuser may use it
+    (everyone else grants roles on the user's page, through ``role_grant``). Activating
+    or deactivating in bulk reaches only accounts the actor may edit, never their own."""
+    if User not in getattr(action_class_instance, "models", ()):
+        return None
+    actor = request.user
+    if action_type == "assign_role" and not actor.is_superuser:
+        raise PermissionDenied
+    if action_type == "set_active_state" and any(
+        user.pk == actor.pk or not user_managed_by(actor=actor, user=user) for user in objects
+    ):
+        raise PermissionDenied
+    return None

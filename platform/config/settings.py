@@ -71,7 +71,7 @@ INSTALLED_APPS = [
     "wagtail.api.v2",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "accounts.apps.UsersAdminConfig",  # wagtail.users with our user forms
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -315,7 +315,9 @@ WAGTAILADMIN_BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
 WAGTAIL_I18N_ENABLED = False
-WAGTAIL_USER_CUSTOM_FIELDS = ["full_name", "full_name_kana"]
+# Users created in the back office need no password: they sign in by emailed code or
+# set one through "forgot password" (accounts.users_admin).
+WAGTAILUSERS_PASSWORD_REQUIRED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]

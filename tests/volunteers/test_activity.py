@@ -403,7 +403,11 @@ def test_short_activity_earns_nothing_but_is_logged(volunteer, rule, place):
     ("change", "reason", "shown"),
     [
         ({"min_minutes": 30}, "too_short", "活動時間が短いため"),
-        ({"min_age": 18}, "birth_date_unknown", "生年月日"),
+        (
+            {"min_age": 18},
+            "birth_date_unknown",
+            '<a href="/me/profile/">ボランティアのプロフィール</a>',
+        ),
         ({"active": False}, "inactive_rule", "現在ポイントを付与していません"),
     ],
 )

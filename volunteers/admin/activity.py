@@ -24,8 +24,13 @@ from core.errors import DomainError
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.models import Activity, Place
-from volunteers.selectors.activity import review_queue
-from volunteers.services.activity import activity_approve, activity_record, activity_reject
+from volunteers.selectors.activity import REEVALUABLE_REASON, review_queue
+from volunteers.services.activity import (
+    activity_approve,
+    activity_record,
+    activity_reevaluate,
+    activity_reject,
+)
 from volunteers.services.places import place_reprint
 
 #: Dates typed into the back office are refused before this (a slip like year 0001
@@ -47,15 +52,16 @@ REVIEW_REASONS = {
     "overlap": _("Overlaps another activity"),
     "forgotten_checkout": _("Check-out forgotten; closed automatically"),
     "unconfirmed": _("Self check-in that no host staff confirmed"),
+    REEVALUABLE_REASON: _("No points for want of a date of birth, now recorded"),
 }
 
 
 def _review_links(activity: Activity):
-    return format_html(
-        '<a class="button button-small" href="{}">{}</a>',
-        reverse("activity_review", args=[activity.pk]),
-        _("Review"),
-    )
+    if activity.status == Activity.Status.NO_POINTS:
+        url, label = reverse("activity_reevaluate", args=[activity.pk]), _("Re-evaluate")
+    else:
+        url, label = reverse("activity_review", args=[activity.pk]), _("Review")
+    return format_html('<a class="button button-small" href="{}">{}</a>', url, label)
 
 
 class ReviewQueueView(LocalisedExportMixin, ReportView):
@@ -140,6 +146,55 @@ class ReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Review recorded."))
         return redirect("activity_review_queue")
+
+
+class ReevaluateView(ConfirmActionView):
+    """Apply the earning rule again to an activity that earned nothing because the
+    volunteer's date of birth was unknown, now that it is recorded (one POST)."""
+
+    template_name = "volunteers/admin/review.html"
+    page_title = _("Re-evaluate the points")
+    header_icon = "warning"
+    permission = "volunteers.change_activity"
+
+    def load(self, pk):
+        self.activity = get_object_or_404(
+            Activity.objects.select_related("volunteer", "place__earning_rule"), pk=pk
+        )
+
+    def get_context_data(self, **kwargs):
+        activity = self.activity
+        born = activity.volunteer.birth_date
+        summary = ""
+        if born is not None:
+            day = timezone.localtime(activity.started_at).date()
+            summary = _("Date of birth %(born)s: %(age)s years old on the day.") % {
+                "born": born.isoformat(),
+                "age": activity.volunteer.age_on(day),
+            }
+        return super().get_context_data(
+            activity=activity,
+            reason=REVIEW_REASONS.get(activity.review_reason, activity.review_reason),
+            summary=summary,
+            submit_label=_("Re-evaluate the points"),
+            **kwargs,
+        )
+
+    def act(self, form):
+        return activity_reevaluate(activity=self.activity, actor=self.request.user)
+
+    def get_success_message(self, activity):
+        if activity.status == Activity.Status.CREDITED:
+            txn = activity.transaction
+            return _("Re-evaluated: %(points)s points credited.") % {
+                "points": txn.requested_points - txn.capped_points
+            }
+        if activity.review_reason == "under_age":
+            return _("Re-evaluated: no points, the volunteer was under the minimum age.")
+        return _("Re-evaluated: no points.")
+
+    def get_success_url(self):
+        return reverse("activity_review_queue")
 
 
 class ManualEntryForm(forms.Form):

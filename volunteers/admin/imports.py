@@ -17,7 +17,8 @@ class VolunteerImportView(SpreadsheetImportView):
     roles = (Role.COORDINATOR,)
     success_url = reverse_lazy("aid_volunteer_import")
     columns_help = _(
-        "Columns: full_name, full_name_kana, phone, email, home_district, districts, "
+        "Columns: full_name, full_name_kana, phone, email, birth_date (YYYY-MM-DD), "
+        "home_district, districts, "
         "skills (codes separated by spaces), has_car, insurance_valid_until, languages, "
         "weekly (e.g. 'mon 09:00-12:00; thu 13:00-16:00')."
     )

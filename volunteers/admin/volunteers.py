@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, TemplateView
 
+from accounts.forms import BirthDateField
 from accounts.models import Role, User
 from accounts.services import role_grant, user_create_without_login
 from core.admin import GuardedViewMixin
@@ -48,7 +49,7 @@ class VolunteerView(CoordinatorView, FormView):
         return {**super().get_form_kwargs(), "manage_insurance": True}
 
     def get_initial(self):
-        return ProfileForm.initial_for(self.profile)
+        return ProfileForm.initial_for(self.profile, self.volunteer)
 
     def get_context_data(self, **kwargs):
         history = (
@@ -82,6 +83,7 @@ class VolunteerView(CoordinatorView, FormView):
                 insurance_valid_until=data["insurance_valid_until"],
                 active=data["active"],
                 manage_insurance=True,
+                birth_date=data["birth_date"],
             )
         except DomainError as error:
             form.add_error(None, str(error.message))
@@ -175,6 +177,7 @@ class VolunteerRegisterForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
     full_name_kana = forms.CharField(label=_("Full name (kana)"), max_length=300)
     phone = forms.CharField(label=_("Phone number"), max_length=20, required=False)
+    birth_date = BirthDateField()
 
 
 class VolunteerRegisterView(CoordinatorView, FormView):

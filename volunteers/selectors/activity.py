@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -46,9 +46,25 @@ def activities_of(user: User) -> QuerySet[Activity]:
     )
 
 
+#: Why an activity earned nothing that a coordinator may re-evaluate once the missing
+#: fact is known: the earning rule has a minimum age and the birth date was unknown.
+REEVALUABLE_REASON = "birth_date_unknown"
+
+
+def reevaluable() -> Q:
+    """Activities refused for an unknown birth date whose volunteer has one now."""
+    return Q(
+        status=Activity.Status.NO_POINTS,
+        review_reason=REEVALUABLE_REASON,
+        volunteer__birth_date__isnull=False,
+    )
+
+
 def review_queue() -> QuerySet[Activity]:
+    """Activities waiting for a coordinator: flagged ones, and those that can be
+    re-evaluated now that the volunteer's birth date is known (:func:`reevaluable`)."""
     return (
-        Activity.objects.filter(status=Activity.Status.REVIEW)
+        Activity.objects.filter(Q(status=Activity.Status.REVIEW) | reevaluable())
         .select_related("volunteer", "place", "recorded_by")
         .order_by("started_at", "pk")
     )

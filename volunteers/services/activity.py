@@ -28,9 +28,11 @@ from points.exceptions import RuleNotApplicable
 from points.services.earning import points_award
 from volunteers.exceptions import (
     AlreadyCheckedIn,
+    BirthDateStillUnknown,
     InvalidActivityTimes,
     NotCheckedIn,
     NotHost,
+    NotReevaluable,
     NotReviewable,
     NotVolunteer,
 )
@@ -38,6 +40,7 @@ from volunteers.locks import activities_lock, activity_lock, activity_lock_lates
 from volunteers.models import Activity, Place
 from volunteers.rules import coordinator_check
 from volunteers.selectors.activity import (
+    REEVALUABLE_REASON,
     awaiting_confirmation,
     awaiting_expired,
     forgotten_after,
@@ -410,6 +413,31 @@ def activity_approve(
             )
         activity.ended_at = ended_at
     activity.reviewed_by = actor
+    _credit(activity)
+    return activity
+
+
+@transaction.atomic
+def activity_reevaluate(*, activity: Activity, actor: User) -> Activity:
+    """A coordinator applies the earning rule again to an activity that earned nothing
+    because the volunteer's birth date was unknown, now that it is recorded: with the
+    age on the activity's day, within the daily and yearly limits of that day exactly
+    as at check-out (``points_award``). It ends credited, or ``no_points`` with the new
+    reason (e.g. ``under_age``).
+
+    Exactly once: the activity row is locked and must still be waiting, and the credit
+    keeps the activity's idempotency key, so a double POST or a retry after crediting
+    adds nothing. Raises :class:`NotPermitted`, :class:`NotReevaluable`,
+    :class:`BirthDateStillUnknown`.
+    """
+    coordinator_check(actor)
+    activity = activity_lock(activity.pk, with_place=True)
+    if activity.status != Activity.Status.NO_POINTS or activity.review_reason != REEVALUABLE_REASON:
+        raise NotReevaluable()
+    if activity.volunteer.birth_date is None:
+        raise BirthDateStillUnknown()
+    activity.reviewed_by = actor
+    activity.review_reason = ""
     _credit(activity)
     return activity
 

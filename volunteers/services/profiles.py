@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import District, Role, User
+from accounts.services import user_birth_date_set
 from core.errors import NotPermitted
 from volunteers.exceptions import InvalidWindow, VolunteerRoleRequired
 from volunteers.locks import profile_lock, profile_lock_or_create
@@ -115,13 +116,17 @@ def volunteer_profile_save(
     insurance_valid_until: dt.date | None = None,
     active: bool = True,
     manage_insurance: bool = False,
+    birth_date: dt.date | None = None,
 ) -> VolunteerProfile:
     """Create or update a volunteer's profile and weekly availability (replaced as a
     whole) and rebuild their matching index. Volunteers edit their own; coordinators
     act for anyone. Only coordinators change the insurance date and ``active``
-    (``manage_insurance``). Never grants a role: ``user`` must already hold the
-    volunteer role. Raises :class:`NotPermitted`, :class:`VolunteerRoleRequired`,
-    :class:`InvalidWindow`."""
+    (``manage_insurance``). A ``birth_date`` (None: unchanged) is recorded on the user
+    by ``accounts.services.user_birth_date_set`` (the volunteer gives their own only
+    while none is recorded); activities that earned nothing for want of it can then be
+    re-evaluated by a coordinator (``activity_reevaluate``). Never grants a role:
+    ``user`` must already hold the volunteer role. Raises :class:`NotPermitted`,
+    :class:`VolunteerRoleRequired`, :class:`InvalidWindow`, ``ValidationError``."""
     coordinator = actor.acts_as(Role.COORDINATOR)
     if actor.pk != user.pk and not coordinator:
         raise NotPermitted()
@@ -129,6 +134,8 @@ def volunteer_profile_save(
     for _, starts, ends in weekly:
         if ends <= starts:
             raise InvalidWindow(field="weekly")
+    if birth_date is not None:
+        user_birth_date_set(user=user, birth_date=birth_date, actor=actor)
     profile, _ = profile_lock_or_create(user)
     profile.home_district = home_district
     profile.gender = gender
