@@ -417,11 +417,15 @@ def register_role_and_cash_urls():
     """Registering an existing account as a volunteer (the role is granted, never
     taken), and the cash pages: money owed, receipts and volunteers' payouts."""
     from volunteers.admin.cash import OwedListView, ReceiptView
+    from volunteers.admin.payouts import PayoutCsvView, PayoutPrintView, PayoutSummaryView
     from volunteers.admin.volunteers import VolunteerGrantView
 
     return [
         path("aid/owed/", OwedListView.as_view(), name="aid_owed"),
         path("aid/assignments/<int:pk>/receipt/", ReceiptView.as_view(), name="aid_receipt"),
+        path("aid/payouts/", PayoutSummaryView.as_view(), name="aid_payouts"),
+        path("aid/payouts/print/", PayoutPrintView.as_view(), name="aid_payouts_print"),
+        path("aid/payouts/csv/", PayoutCsvView.as_view(), name="aid_payouts_csv"),
         path(
             "aid/volunteers/<int:pk>/grant/",
             VolunteerGrantView.as_view(),
