@@ -11,7 +11,8 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from core.admin import PermissionMenuItem
+from accounts.models import Role
+from core.admin import PermissionMenuItem, RoleMenuItem
 from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
 from volunteers.admin.board import BoardView, IntakeView
 from volunteers.admin.imports import VolunteerImportView
@@ -57,6 +58,27 @@ def _poster_links(place: Place):
     )
 
 
+#: The page host staff use to prove presence at a place of each kind (none for card
+#: places: the host scans the card with a phone).
+HOST_PAGES = {
+    Place.Presence.HOST: ("place-checkins", _("Check-ins to confirm")),
+    Place.Presence.KIOSK: ("place-kiosk", _("Kiosk screen")),
+}
+
+
+def _host_links(place: Place):
+    """The place's host page, to hand to its host staff (they open it signed in)."""
+    if place.presence not in HOST_PAGES:
+        return "—"
+    url_name, label = HOST_PAGES[place.presence]
+    return format_html(
+        '<a href="{}" target="_blank" title="{}">{}</a>',
+        reverse(url_name, args=[place.pk]),
+        _("For the place's host staff, signed in"),
+        label,
+    )
+
+
 class PlaceViewSet(ModelViewSet):
     model = Place
     icon = "site"
@@ -70,6 +92,7 @@ class PlaceViewSet(ModelViewSet):
         "earning_rule",
         "presence",
         Column("poster", label=_("QR poster"), accessor=_poster_links),
+        Column("host_page", label=_("Host page"), accessor=_host_links),
     ]
     list_filter = ["kind", "district", "active"]
     search_fields = ["name", "address"]
@@ -299,6 +322,8 @@ class MutualAidGroup(ViewSetGroup):
     menu_label = _("Mutual-aid centre")
     menu_icon = "group"
     menu_order = 250
+    # The cash pages join the group's submenu through this hook (see below).
+    submenu_hook = "register_mutual_aid_menu_item"
     items = (
         ResidentViewSet("aid_residents"),
         VolunteerProfileViewSet("aid_volunteers"),
@@ -403,6 +428,30 @@ def register_board_menu_item():
         icon_name="list-ul",
         order=240,
         permission="volunteers.add_helprequest",
+    )
+
+
+@hooks.register("register_mutual_aid_menu_item")
+def register_owed_menu_item():
+    return RoleMenuItem(
+        _("Money owed by residents"),
+        reverse("aid_owed"),
+        icon_name="warning",
+        order=20,
+        roles=(Role.COORDINATOR,),
+    )
+
+
+@hooks.register("register_mutual_aid_menu_item")
+def register_payouts_menu_item():
+    from volunteers.admin.payouts import PAYOUT_ROLES
+
+    return RoleMenuItem(
+        _("Monthly payouts to volunteers"),
+        reverse("aid_payouts"),
+        icon_name="doc-full",
+        order=21,
+        roles=PAYOUT_ROLES,
     )
 
 

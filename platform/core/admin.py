@@ -15,6 +15,18 @@ class PermissionMenuItem(MenuItem):
         return request.user.has_perm(self.permission)
 
 
+class RoleMenuItem(MenuItem):
+    """A menu item shown only to members of any of ``roles`` (and superusers), for
+    pages guarded by role rather than by a model permission."""
+
+    def __init__(self, *args, roles: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles = tuple(roles)
+
+    def is_shown(self, request):
+        return request.user.acts_as(*self.roles)
+
+
 class GuardedViewMixin:
     """Admin views that only some users may open.
 
