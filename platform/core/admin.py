@@ -46,6 +46,12 @@ class GuardedViewMixin:
     def load(self, **kwargs) -> None:
         """Fetch what the view needs from the URL kwargs (after the permission check)."""
 
+    def get_breadcrumbs_items(self):
+        """For Wagtail admin views (``WagtailAdminTemplateMixin`` after this mixin):
+        the slim header names the page by its last breadcrumb, so without this every
+        such page was headed ホーム (Home) instead of its own title."""
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_page_title()}]
+
     def dispatch(self, request, *args, **kwargs):
         if not self.permitted(request.user):
             raise PermissionDenied

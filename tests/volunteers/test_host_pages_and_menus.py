@@ -92,3 +92,17 @@ def test_the_kiosk_is_a_bare_screen_with_the_code_and_the_place(places):
     assert "特別養護老人ホーム みどりの里" in page and 'data-testid="kiosk-code"' in page
     for chrome in ("site-header", "/accounts/logout/", "<nav", "me-nav", 'class="lang"'):
         assert chrome not in page, chrome
+
+
+def test_back_office_pages_are_headed_by_their_own_title(client, coordinator):
+    """Wagtail's slim header shows the last breadcrumb as the page's visible title."""
+    desk = signed_in_back_office(client, coordinator)
+    for url, title in (
+        ("/admin/aid/owed/", "利用者の未収金"),
+        ("/admin/aid/payouts/", "ボランティアへの月次支払い"),
+        ("/admin/points/exchange/", "ボランティアに代わって商品券に交換"),
+    ):
+        page = desk.get(url).content.decode()
+        crumbs = re.search(r"<ol class=\"w-flex.*?</ol>", page, re.S).group(0)
+        shown = crumbs.split("<li")[-1]
+        assert title in shown and "ホーム" not in shown, url
