@@ -73,9 +73,7 @@ def blocks(page: str) -> list[str]:
     return [part.split("</section>")[0] for part in parts]
 
 
-def test_the_month_lists_each_volunteer_with_fees_cash_and_differences(
-    client, coordinator, june
-):
+def test_the_month_lists_each_volunteer_with_fees_cash_and_differences(client, coordinator, june):
     desk = signed_in_back_office(client, coordinator)
     page = desk.get("/admin/aid/payouts/?month=2030-06").content.decode()
     kimura, sato = blocks(page)  # by kana: キムラ before サトウ

@@ -82,9 +82,7 @@ class PayoutPrintView(GuardedViewMixin, View):
         form, month = chosen_month(request)
         if month is None:
             return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-        return render(
-            request, "volunteers/payouts_print.html", {"summary": payout_month(month)}
-        )
+        return render(request, "volunteers/payouts_print.html", {"summary": payout_month(month)})
 
 
 def payout_rows(summary: PayoutMonth) -> list[list]:
