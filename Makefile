@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install demo serve test bench worker lint format messages clean
+.PHONY: install demo serve test bench worker lint format messages clean backup restore
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,26 @@ format: install
 # Re-extract strings after changing user-facing text (needs GNU gettext's xgettext).
 messages: install
 	$(PY) manage.py makemessages -l ja --no-location -i .venv -i tests -i bench -i var
+
+# Backups of the PostgreSQL database at DATABASE_URL (pg_dump's custom format, which
+# pg_restore reads selectively and in parallel). Run from cron; keep copies off the host.
+BACKUP_DIR ?= var/backups
+backup:
+	@case "$$DATABASE_URL" in postgres://*|postgresql://*) ;; \
+	  *) echo "make backup needs DATABASE_URL=postgres://... (SQLite demo data is not backed up)" >&2; exit 2;; esac
+	@mkdir -p $(BACKUP_DIR)
+	@file=$(BACKUP_DIR)/ikiiki-$$(date -u +%Y%m%dT%H%M%SZ).dump; \
+	  pg_dump --format=custom --no-owner --no-privileges --file="$$file" "$$DATABASE_URL" && \
+	  echo "$$file"
+
+# Restore DUMP into the EMPTY database at RESTORE_URL (default DATABASE_URL), in one
+# transaction (all or nothing), then prove the ledger with points_audit.
+restore:
+	@test -n "$(DUMP)" || { echo "usage: make restore DUMP=var/backups/x.dump [RESTORE_URL=postgres://.../empty_db]" >&2; exit 2; }
+	@target="$${RESTORE_URL:-$$DATABASE_URL}"; \
+	  case "$$target" in postgres://*|postgresql://*) ;; *) echo "RESTORE_URL must be postgres://..." >&2; exit 2;; esac; \
+	  pg_restore --no-owner --no-privileges --exit-on-error --single-transaction --dbname="$$target" "$(DUMP)" && \
+	  DATABASE_URL="$$target" $(PY) manage.py points_audit
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -33,6 +33,7 @@ class PointsConfig(AppConfig):
         from accounts.models import Role
         from core import navigation
         from core.permissions import connect
+        from points import checks  # noqa: F401 (registers the deploy checks)
 
         # Wiring of access rights, not domain logic: runs after every migrate/flush.
         connect(self, ROLE_PERMISSIONS)

@@ -10,8 +10,15 @@ letters (O→0, I/L→1, U→V) are normalised before the check and the lookup.
 
 The database keeps only an HMAC of the code (for lookup) and the code sealed with
 AES-GCM (to show it to its owner again). Both keys are derived from
-``VOUCHER_CODE_KEY`` (falling back to ``SECRET_KEY``), which never lives in the
-database, so a leaked database leaks no usable code.
+``VOUCHER_CODE_KEY`` (falling back to ``SECRET_KEY`` outside production), which never
+lives in the database, so a leaked database leaks no usable code.
+
+Rotation: a new key goes into ``VOUCHER_CODE_KEY`` and the old one into
+``VOUCHER_CODE_OLD_KEYS``. New codes are sealed and looked up under the new key; codes
+issued earlier still open, because a sealed code names the key it was sealed with (a
+short key id derived from the key, never the key) and lookup tries every key. A code
+whose key is no longer configured cannot be shown (:class:`UnreadableCode`); it is never
+an error page.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import secrets
 import unicodedata
 from functools import cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -40,6 +48,10 @@ class MalformedCode(ValueError):
 
 class MistypedCode(ValueError):
     """The right shape, but the check symbol does not match: a typo."""
+
+
+class UnreadableCode(ValueError):
+    """A sealed code none of the configured keys opens (its key was removed)."""
 
 
 def _check_symbol(symbols: str) -> str:
@@ -78,32 +90,55 @@ def display(code: str) -> str:
 
 
 @cache
-def _keys(secret: str) -> tuple[bytes, bytes]:
+def _keys(secret: str) -> tuple[bytes, bytes, str]:
+    """The lookup key, the sealing key and the key id derived from ``secret``."""
     material = HKDF(
         algorithm=hashes.SHA256(), length=64, salt=b"ikiiki-voucher-codes", info=b"v1"
     ).derive(secret.encode())
-    return material[:32], material[32:]
+    key_id = hmac.new(material[:32], b"key-id", hashlib.sha256).hexdigest()[:8]
+    return material[:32], material[32:], key_id
 
 
-def _secret() -> str:
-    return getattr(settings, "VOUCHER_CODE_KEY", "") or settings.SECRET_KEY
+def _secrets() -> list[str]:
+    """The current key first, then the retired ones that still open old codes."""
+    current = getattr(settings, "VOUCHER_CODE_KEY", "") or settings.SECRET_KEY
+    retired = [key for key in getattr(settings, "VOUCHER_CODE_OLD_KEYS", []) if key]
+    return [current, *[key for key in retired if key != current]]
 
 
 def digest(code: str) -> str:
-    """Lookup key for a canonical code."""
-    lookup_key, _ = _keys(_secret())
+    """Lookup key for a canonical code, under the current key."""
+    lookup_key, _, _ = _keys(_secrets()[0])
     return hmac.new(lookup_key, code.encode(), hashlib.sha256).hexdigest()
 
 
+def digests(code: str) -> list[str]:
+    """Lookup keys for a canonical code under every configured key, current first."""
+    return [
+        hmac.new(_keys(secret)[0], code.encode(), hashlib.sha256).hexdigest()
+        for secret in _secrets()
+    ]
+
+
 def seal(code: str) -> str:
-    _, sealing_key = _keys(_secret())
+    """``<key id>:<nonce + AES-GCM ciphertext, base64>`` under the current key."""
+    _, sealing_key, key_id = _keys(_secrets()[0])
     nonce = os.urandom(12)
-    return base64.b64encode(
-        nonce + AESGCM(sealing_key).encrypt(nonce, code.encode(), None)
-    ).decode()
+    body = base64.b64encode(nonce + AESGCM(sealing_key).encrypt(nonce, code.encode(), None))
+    return f"{key_id}:{body.decode()}"
 
 
 def unseal(sealed: str) -> str:
-    _, sealing_key = _keys(_secret())
-    raw = base64.b64decode(sealed)
-    return AESGCM(sealing_key).decrypt(raw[:12], raw[12:], None).decode()
+    """The code inside ``sealed``. Codes sealed before key ids existed (no prefix) are
+    tried under every key. Raises :class:`UnreadableCode` if no configured key opens it."""
+    key_id, _, body = sealed.rpartition(":")
+    for secret in _secrets():
+        _, sealing_key, candidate_id = _keys(secret)
+        if key_id and key_id != candidate_id:
+            continue
+        try:
+            raw = base64.b64decode(body)
+            return AESGCM(sealing_key).decrypt(raw[:12], raw[12:], None).decode()
+        except (InvalidTag, ValueError):
+            continue
+    raise UnreadableCode(key_id or "legacy")

@@ -4,6 +4,7 @@ and the audit, and the checks that only read (a voucher usable here, a shop's st
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 
 from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
@@ -35,6 +36,8 @@ from points.models import (
     TransactionKind,
     Voucher,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def wallet_balance(user: User) -> int:
@@ -142,6 +145,8 @@ class AuditReport:
     total_balance: int = 0
     vouchers_without_redemption: list[int] = field(default_factory=list)
     liability_gap: int = 0
+    #: Sum of balances per account kind: the figures a restored backup must reproduce.
+    balance_by_kind: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -180,7 +185,13 @@ def audit_ledger() -> AuditReport:
         .filter(balance__lt=0)
         .values_list("code", "balance")
     )
-    report.total_balance = Account.objects.aggregate(total=Coalesce(Sum("balance"), 0))["total"]
+    report.balance_by_kind = dict(
+        Account.objects.values("kind")
+        .annotate(total=Sum("balance"))
+        .order_by("kind")
+        .values_list("kind", "total")
+    )
+    report.total_balance = sum(report.balance_by_kind.values())
     # One redemption per voucher: every used voucher points at exactly one redeeming
     # transaction (the closing key is unique per voucher, so there cannot be two).
     report.vouchers_without_redemption = list(
@@ -239,9 +250,15 @@ def month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
 # --- Vouchers and shops -------------------------------------------------------------
 
 
-def voucher_code(voucher: Voucher) -> str:
-    """The voucher's code for display to its owner (``XXXX-XXXX-XXXX-XXXX-X``)."""
-    return codes.display(codes.unseal(voucher.code_sealed))
+def voucher_code(voucher: Voucher) -> str | None:
+    """The voucher's code for display to its owner (``XXXX-XXXX-XXXX-XXXX-X``), or None
+    if none of the configured keys opens it (a key removed instead of retired: see
+    ``VOUCHER_CODE_OLD_KEYS``); that is logged, and pages say the code cannot be shown."""
+    try:
+        return codes.display(codes.unseal(voucher.code_sealed))
+    except codes.UnreadableCode as exc:
+        logger.error("voucher %s: no configured key opens its code (key id %s)", voucher.pk, exc)
+        return None
 
 
 def vouchers_of(user: User) -> QuerySet[Voucher]:
@@ -318,7 +335,9 @@ def voucher_find(typed_code: str) -> Voucher:
         raise VoucherMistyped(field="code") from exc
     except codes.MalformedCode as exc:
         raise VoucherUnknown(field="code") from exc
-    voucher = Voucher.objects.select_related("shop").filter(code_digest=codes.digest(canonical))
+    voucher = Voucher.objects.select_related("shop").filter(
+        code_digest__in=codes.digests(canonical)
+    )
     found = voucher.first()
     if found is None:
         raise VoucherUnknown(field="code")
@@ -384,7 +403,10 @@ def voucher_code_masked(voucher: Voucher) -> str:
     """The code with all but its last group of four and the check symbol hidden
     (``****-****-****-ABCD-X``): enough to tell vouchers apart on paper, never enough
     to use one."""
-    groups = voucher_code(voucher).split("-")
+    code = voucher_code(voucher)
+    if code is None:
+        return "****-****-****-****-*"
+    groups = code.split("-")
     return "-".join(["****"] * (len(groups) - 2) + groups[-2:])
 
 

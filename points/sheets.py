@@ -25,8 +25,8 @@ def redemption_url(request, code: str) -> str:
 def with_codes(request, vouchers):
     for voucher in vouchers:
         voucher.code = voucher_code(voucher)
-        voucher.code_groups = voucher.code.split("-")
-        if voucher.status == Voucher.Status.ISSUED:
+        voucher.code_groups = voucher.code.split("-") if voucher.code else []
+        if voucher.code and voucher.status == Voucher.Status.ISSUED:
             voucher.qr = svg(
                 redemption_url(request, voucher.code),
                 title=_("QR code of voucher %(code)s") % {"code": voucher.code},

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
 from core.exports import csv_text, xlsx_bytes
-from points import throttle
+from points import codes, throttle
 from points.exceptions import ShopRequired, TooManyAttempts, VoucherUnknown, WrongShop
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
 from points.models import ExchangeSettings
@@ -28,7 +28,6 @@ from points.selectors import (
     statement_redemptions,
     statements_for,
     voucher_check,
-    voucher_code,
     vouchers_of,
     wallet_balance,
     wallet_entries,
@@ -155,10 +154,15 @@ def shop_redeem(request):
         else:
             if len(shops) > 1:
                 shop_choice_remember(staff=request.user, shop=shop)
-            return _confirm_page(request, code=voucher_code(voucher), shop=shop, voucher=voucher)
+            return _confirm_page(request, code=_shown(code), shop=shop, voucher=voucher)
     elif form.has_error("shop", "invalid_choice"):
         status = 403
     return render(request, "points/shop_redeem.html", {"form": form}, status=status)
+
+
+def _shown(code: str) -> str:
+    """The code a clerk typed or scanned, as printed (it was found, so it is valid)."""
+    return codes.display(codes.normalize(code))
 
 
 @require_http_methods(["GET"])
@@ -177,8 +181,8 @@ def shop_redeem_code(request, code: str):
             request, code=code, shop=None, error=error, status=_error_status(error)
         )
     if len(shops) == 1:
-        return _confirm_page(request, code=voucher_code(voucher), shop=shops[0], voucher=voucher)
-    form = _redeem_form(request, shops, initial={"code": voucher_code(voucher)})
+        return _confirm_page(request, code=_shown(code), shop=shops[0], voucher=voucher)
+    form = _redeem_form(request, shops, initial={"code": _shown(code)})
     form.fields["code"].widget = forms.HiddenInput()
     return render(request, "points/shop_redeem.html", {"form": form, "voucher": voucher})
 

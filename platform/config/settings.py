@@ -410,9 +410,12 @@ LOGGING = {
 
 # --- Points and vouchers ------------------------------------------------------------
 
-# Keys for voucher-code lookup digests and sealing (points.codes); falls back to
-# SECRET_KEY. Keep it stable: changing it makes existing vouchers unreadable.
+# Keys for voucher-code lookup digests and sealing (points.codes). Required in
+# production (a `check --deploy` error without it); elsewhere it falls back to
+# SECRET_KEY. To rotate: put the new key here and the old one in VOUCHER_CODE_OLD_KEYS
+# (comma-separated), so vouchers issued under it still open (see README).
 VOUCHER_CODE_KEY = env.str("VOUCHER_CODE_KEY", default="")
+VOUCHER_CODE_OLD_KEYS = env.list("VOUCHER_CODE_OLD_KEYS", default=[])
 
 # --- Mutual-aid matching -----------------------------------------------------------
 

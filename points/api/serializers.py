@@ -72,8 +72,13 @@ class VoucherSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.CharField())
-    def get_code(self, voucher: Voucher) -> str:
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="null if the code cannot be shown (its key was removed); ask the centre.",
+        )
+    )
+    def get_code(self, voucher: Voucher) -> str | None:
         return voucher_code(voucher)
 
 

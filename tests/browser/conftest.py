@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.golive import production_site  # noqa: F401 (a fixture)
 from tests.conftest import need_service
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

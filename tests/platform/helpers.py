@@ -21,6 +21,8 @@ def manage(*args: str, env: dict[str, str] | None = None, clean: bool = False, t
                 "REDIS_URL",
                 "EMAIL_URL",
                 "SECRET_KEY",
+                "VOUCHER_CODE_KEY",
+                "VOUCHER_CODE_OLD_KEYS",
                 "ALLOWED_HOSTS",
                 "DJANGO_ENV",
                 "DEBUG",

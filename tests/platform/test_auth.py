@@ -142,3 +142,30 @@ def test_a_next_page_wins_over_the_landing_page(client, volunteer):
         "/accounts/login/?next=/me/points/", {"login": volunteer.email, "password": PASSWORD}
     )
     assert response["Location"] == "/me/points/"
+
+
+@pytest.mark.django_db(transaction=True)  # allauth signals on commit, as in production
+def test_first_sign_in_sets_up_totp_and_reaches_the_dashboard_without_a_third_code(
+    client, coordinator
+):
+    """A new staff member: password, password again (allauth re-authenticates before an
+    authenticator is added), a code from the new app, then the back office. Typing that
+    code is the MFA of this session; it is not asked for again."""
+    response = login(client, coordinator.email)
+    assert client.get("/admin/")["Location"].startswith("/accounts/2fa/totp/activate/")
+    activate = "/accounts/2fa/totp/activate/?next=/admin/"
+    assert client.get(activate)["Location"].startswith("/accounts/reauthenticate/")
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302
+    page = client.get(activate).content.decode()
+    secret = re.search(r'id="authenticator_secret"[^>]*value="(\w+)"', page) or re.search(
+        r'value="(\w+)"[^>]*id="authenticator_secret"', page
+    )
+    response = client.post(activate, {"code": totp_now(secret.group(1))})
+    assert response.status_code == 302
+    dashboard = client.get("/admin/")
+    assert dashboard.status_code == 200
+
+    client.logout()  # a later session still needs the code
+    login(client, coordinator.email)
+    assert "_auth_user_id" not in client.session

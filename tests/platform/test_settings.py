@@ -84,12 +84,32 @@ def test_check_deploy_is_clean_in_production(tmp_path):
             "VAR_DIR": str(tmp_path),
             "DJANGO_ENV": "production",
             "SECRET_KEY": secrets.token_urlsafe(50),
+            "VOUCHER_CODE_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "ikiiki.example.jp",
         },
         clean=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("voucher_key", "error"),
+    [(None, "points.E001"), ("short", "points.E002"), ("same-as-secret", "points.E002")],
+)
+def test_check_deploy_requires_a_voucher_key_of_its_own(tmp_path, voucher_key, error):
+    secret = secrets.token_urlsafe(50)
+    env = {
+        "VAR_DIR": str(tmp_path),
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secret,
+        "ALLOWED_HOSTS": "ikiiki.example.jp",
+    }
+    if voucher_key is not None:
+        env["VOUCHER_CODE_KEY"] = secret if voucher_key == "same-as-secret" else voucher_key
+    result = manage("check", "--deploy", env=env, clean=True)
+    assert result.returncode != 0
+    assert error in result.stdout + result.stderr
 
 
 def test_japanese_is_the_default_and_english_is_available():

@@ -136,3 +136,27 @@ def test_acts_as_means_a_role_held_or_superuser():
     assert volunteer.acts_as(Role.VOLUNTEER, Role.CITY_STAFF)
     assert not volunteer.acts_as(Role.CITY_STAFF, Role.COORDINATOR)
     assert UserFactory(is_superuser=True).acts_as(Role.CITY_STAFF)
+
+
+@pytest.mark.django_db
+def test_createsuperuser_can_sign_in_at_once_on_a_fresh_server(client, monkeypatch):
+    """On the first day nobody can click a confirmation mail: the superuser made on the
+    server's shell signs in straight away (and reaches the MFA set-up), while an
+    existing unverified user stays unable to."""
+    from django.core.management import call_command
+
+    other = UserFactory(email="earlier@example.jp")
+    EmailAddress.objects.update_or_create(
+        user=other, email=other.email, defaults={"primary": True, "verified": False}
+    )
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "Kaishi-bi-2026")
+    call_command("createsuperuser", "--noinput", email="Admin@City.example.jp", verbosity=0)
+
+    address = EmailAddress.objects.get(user__email="admin@city.example.jp")
+    assert (address.verified, address.primary) == (True, True)
+    assert not EmailAddress.objects.get(user=other).verified
+    response = client.post(
+        "/accounts/login/", {"login": "admin@city.example.jp", "password": "Kaishi-bi-2026"}
+    )
+    assert response.status_code == 302
+    assert "/confirm-email/" not in response.url

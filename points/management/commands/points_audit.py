@@ -14,6 +14,8 @@ class Command(BaseCommand):
             f"transactions: {report.transactions}  entries: {report.entries}  "
             f"accounts: {report.accounts}"
         )
+        balances = "  ".join(f"{kind}={total}" for kind, total in report.balance_by_kind.items())
+        self.stdout.write(f"balance by kind: {balances or '-'}")
         checks = [
             ("every transaction sums to zero", report.unbalanced),
             ("cached balance = sum of entries", report.mismatched),
