@@ -1,5 +1,6 @@
-"""Back-office views of the public site (Wagtail admin): reviewing a proposal and
-deciding a volunteer application. Thin: a form, one service call."""
+"""Back-office views of the public site (Wagtail admin): reviewing a proposal,
+entering a proposal received on paper, choosing an association's editors and deciding
+a volunteer application. Thin: a form, one service call."""
 
 from __future__ import annotations
 
@@ -12,11 +13,24 @@ from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from accounts.models import Role
-from cms.forms import TransitionForm
-from cms.models import Proposal, ProposalStatus, VolunteerApplication
-from cms.selectors import proposal_next_statuses
+from cms.forms import (
+    AssociationEditorsForm,
+    BudgetLineFormSet,
+    PaperProposalForm,
+    TransitionForm,
+)
+from cms.models import (
+    DistrictAssociationPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalStatus,
+    VolunteerApplication,
+)
+from cms.selectors import association_editors, proposal_next_statuses
 from cms.services.applications import volunteer_application_approve, volunteer_application_reject
-from cms.services.proposals import proposal_transition
+from cms.services.associations import association_editors_set
+from cms.services.calls import proposal_call_close
+from cms.services.proposals import BudgetLine, proposal_paper_enter, proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
 
@@ -31,7 +45,7 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
 
     def load(self, pk):
         self.proposal = get_object_or_404(
-            Proposal.objects.select_related("call", "applicant").prefetch_related(
+            Proposal.objects.select_related("call", "applicant", "entered_by").prefetch_related(
                 "budget_lines", "attachments", "history__actor"
             ),
             pk=pk,
@@ -68,6 +82,148 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The proposal's status was updated."))
         return redirect("cms_proposal_review", pk=self.proposal.pk)
+
+
+class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """City staff enter a proposal handed in on paper, with its scans; it then waits
+    in the review list like an online one."""
+
+    template_name = "cms/admin/paper_proposal_form.html"
+    page_title = _("Enter a proposal received on paper")
+    header_icon = "doc-full"
+    roles = (Role.CITY_STAFF,)
+
+    def get_form(self, form_class=None):
+        if self.request.method == "POST":
+            return PaperProposalForm(self.request.POST, self.request.FILES)
+        return PaperProposalForm()
+
+    def get_context_data(self, **kwargs):
+        data = self.request.POST if self.request.method == "POST" else None
+        kwargs.setdefault("budget", BudgetLineFormSet(data, prefix="budget"))
+        return super().get_context_data(
+            action_url=reverse("cms_proposal_paper"), submit_label=_("Save"), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        budget = BudgetLineFormSet(request.POST, prefix="budget")
+        if not (form.is_valid() and budget.is_valid()):
+            return self._invalid(form, budget, status=400)
+        data = form.cleaned_data
+        lines = [
+            BudgetLine(item=d["item"], amount_yen=d["amount_yen"], note=d.get("note", ""))
+            for d in budget.cleaned_data
+            if d
+        ]
+        try:
+            proposal = proposal_paper_enter(
+                call=data["call"],
+                entered_by=request.user,
+                fields=data,
+                received_on=data["received_on"],
+                budget_lines=lines,
+                attachments=data["attachments"],
+                contact=data["contact"],
+                submission_key=data.get("submission_key"),
+            )
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return self._invalid(form, budget, status=error.http_status)
+        messages.success(
+            request,
+            _("Paper proposal %(ref)s entered; it now waits for review.")
+            % {"ref": proposal.reference},
+        )
+        return redirect("cms_proposal_review", pk=proposal.pk)
+
+    def _invalid(self, form, budget, *, status):
+        context = self.get_context_data(form=form, budget=budget)
+        return self.render_to_response(context, status=status)
+
+
+class ProposalCallCloseView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """Close a call for proposals in one step (confirm, then POST)."""
+
+    form_class = forms.Form
+    template_name = "core/admin/form.html"
+    page_title = _("Close the call")
+    header_icon = "lock"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.call = get_object_or_404(ProposalCallPage, pk=pk)
+
+    def get_page_subtitle(self):
+        return self.call.title
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            action_url=reverse("cms_call_close", args=[self.call.pk]),
+            submit_label=_("Close now"),
+            summary=_(
+                "The call stops accepting proposals now (its window ends now). The page "
+                "stays published and says the call is closed; proposals already received "
+                "stay in review."
+            ),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            proposal_call_close(call_id=self.call.pk, actor=self.request.user)
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The call for proposals is closed."))
+        return redirect("wagtailadmin_explore", self.call.get_parent().pk)
+
+
+class AssociationEditorsView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """City staff choose who may edit one association's pages (its editors' group)."""
+
+    template_name = "core/admin/form.html"
+    page_title = _("Association editors")
+    header_icon = "group"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.page = get_object_or_404(
+            DistrictAssociationPage.objects.select_related("district"), pk=pk
+        )
+
+    def get_form(self, form_class=None):
+        initial = {"editors": list(association_editors(self.page))}
+        # Bound on every POST: no box ticked (no editors) is an empty POST.
+        data = self.request.POST if self.request.method == "POST" else None
+        return AssociationEditorsForm(data, initial=initial)
+
+    def get_page_subtitle(self):
+        return self.page.title
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            action_url=reverse("cms_association_editors", args=[self.page.pk]),
+            submit_label=_("Save editors"),
+            summary=_(
+                "The people chosen may add, edit and publish this association's page, "
+                "events and news, and no other association's."
+            ),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            association_editors_set(
+                page_id=self.page.pk,
+                editor_ids=[user.pk for user in form.cleaned_data["editors"]],
+                actor=self.request.user,
+            )
+        except DomainError as error:
+            form.add_error(error.field, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The association's editors were saved."))
+        return redirect("wagtailadmin_explore", self.page.get_parent().pk)
 
 
 class DecisionForm(forms.Form):

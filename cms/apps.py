@@ -22,3 +22,13 @@ class CmsConfig(AppConfig):
 
         connect(self, ROLE_PERMISSIONS)
         navigation.register_me_link("my-proposals", _("My proposals"), 90)
+        # The go-live checklist on the dashboard (core.navigation).
+        from cms import checklist
+
+        navigation.register_checklist_item(
+            "centre_phone",
+            _("Mutual-aid centre phone (home page; shown on every page)"),
+            20,
+            check=checklist.centre_phone_check,
+            url=checklist.home_page_edit_url,
+        )

@@ -36,3 +36,13 @@ class AccountDeactivated(ConflictError):
         "An account with this email address exists but has been deactivated. "
         "Someone with the right to manage accounts must decide about it first."
     )
+
+
+class NotAnEditor(DomainError):
+    code = "not_an_editor"
+    default_message = _("Only active users with the district editor role can edit an association.")
+
+
+class ReceivedOutsideWindow(DomainError):
+    code = "received_outside_window"
+    default_message = _("The date received must be within the call's window and not in the future.")

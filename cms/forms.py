@@ -9,14 +9,17 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import OpenDistrictChoiceField
 from accounts.kana import normalize_kana, validate_kana
 from accounts.models import District
 from cms.exceptions import AttachmentRejected
-from cms.models import Proposal, VolunteerApplication
-from cms.uploads import attachment_check
+from cms.models import Proposal, ProposalCallPage, VolunteerApplication
+from cms.selectors import association_editor_candidates
+from cms.uploads import ALLOWED_EXTENSIONS, SCAN_EXTENSIONS, attachment_check
 
 
 class EventFilterForm(forms.Form):
@@ -62,10 +65,13 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by :func:`attachment_check`."""
+    """Several files in one input; each is checked by :func:`attachment_check` against
+    ``allowed`` extensions (the online form's by default)."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.docx,.xlsx"}))
+    def __init__(self, *args, allowed: tuple[str, ...] = ALLOWED_EXTENSIONS, **kwargs):
+        self.allowed = allowed
+        accept = ",".join(f".{extension}" for extension in allowed)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -79,7 +85,7 @@ class MultipleFileField(forms.FileField):
         errors = []
         for upload in files:
             try:
-                attachment_check(upload)
+                attachment_check(upload, allowed=self.allowed)
             except AttachmentRejected as error:
                 errors.append(str(error.message))
         if errors:
@@ -128,6 +134,38 @@ class ProposalForm(HoneypotMixin, forms.ModelForm):
         return count
 
 
+class PaperProposalForm(forms.ModelForm):
+    """City staff enter a proposal a group handed in on paper, with its scans."""
+
+    call = forms.ModelChoiceField(
+        label=_("Call"),
+        queryset=ProposalCallPage.objects.live().order_by("-closes_at"),
+    )
+    received_on = forms.DateField(
+        label=_("Received on"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    # A fresh key each time the form is shown; a resent POST reuses it.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+    attachments = MultipleFileField(
+        label=_("Scanned documents"),
+        required=False,
+        allowed=SCAN_EXTENSIONS,
+        help_text=format_lazy(
+            _("PDF, JPEG, PNG, Word (.docx) or Excel (.xlsx); up to {size} MB each."),
+            size=settings.PROPOSAL_ATTACHMENT_MAX_SIZE // (1024 * 1024),
+        ),
+    )
+
+    class Meta:
+        model = Proposal
+        fields = ["call", "received_on", *ProposalForm.Meta.fields, "contact"]
+        widgets = ProposalForm.Meta.widgets
+
+    clean_members_count = ProposalForm.clean_members_count
+
+
 class BudgetLineForm(forms.Form):
     item = forms.CharField(label=_("Item"), max_length=200)
     amount_yen = forms.IntegerField(label=_("Amount (yen)"), min_value=0, max_value=100_000_000)
@@ -143,6 +181,7 @@ class VolunteerSignupForm(HoneypotMixin, forms.ModelForm):
     class Meta:
         model = VolunteerApplication
         fields = ["full_name", "full_name_kana", "email", "phone", "district", "message"]
+        field_classes = {"district": OpenDistrictChoiceField}  # open districts only
         widgets = {"message": forms.Textarea(attrs={"rows": 4})}
 
     def clean_full_name_kana(self):
@@ -158,3 +197,13 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_status"].choices = choices
+
+
+class AssociationEditorsForm(forms.Form):
+    editors = forms.ModelMultipleChoiceField(
+        label=_("Editors"),
+        queryset=association_editor_candidates(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Users with the district editor role. Grant the role in Users first."),
+    )

@@ -9,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from wagtail.models import WorkflowPage
 
+from accounts.models import Role, User
 from cms.models import (
     DistrictAssociationPage,
     EventPage,
@@ -129,6 +130,23 @@ def association_group_name(page: DistrictAssociationPage) -> str:
     return f"association-{page.district.code}"
 
 
+def association_editor_candidates():
+    """Who may be made an association's editor: active users with the district editor
+    role, by name."""
+    return (
+        User.objects.filter(is_active=True, groups__name=Role.DISTRICT_EDITOR)
+        .distinct()
+        .order_by("full_name_kana", "pk")
+    )
+
+
+def association_editors(page: DistrictAssociationPage):
+    """The users in the page's editors' group (none when it has no group yet)."""
+    return User.objects.filter(groups__name=association_group_name(page)).order_by(
+        "full_name_kana", "pk"
+    )
+
+
 def events_moderated() -> bool:
     """Whether events go through city staff's approval now: what the last
     :func:`cms.services.associations.association_groups_sync` set up, whatever the
@@ -152,3 +170,10 @@ def proposal_next_statuses(status: str) -> list[str]:
 def proposal_by_submission_key(*, applicant, submission_key) -> Proposal | None:
     """The applicant's proposal stored with this form key, if any."""
     return Proposal.objects.filter(applicant=applicant, submission_key=submission_key).first()
+
+
+def paper_proposal_by_submission_key(*, entered_by, submission_key) -> Proposal | None:
+    """The paper proposal this staff member entered with this form key, if any."""
+    return Proposal.objects.filter(
+        received_on_paper=True, entered_by=entered_by, submission_key=submission_key
+    ).first()

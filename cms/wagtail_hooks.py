@@ -1,16 +1,26 @@
 """The public site in the Wagtail admin: collaboration proposals (city staff review,
-CSV/XLSX export), volunteer applications (coordinators decide) and the editors' group
-of each new district association."""
+enter paper ones, CSV/XLSX export), volunteer applications (coordinators decide), the
+editors' group of each new district association, and city staff's page buttons
+(an association's editors, closing a call)."""
 
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets.button import Button, HeaderButton
 
-from cms.admin_views import ProposalReviewView, VolunteerApplicationDecideView
-from cms.models import DistrictAssociationPage, Proposal, VolunteerApplication
+from accounts.models import Role
+from cms.admin_views import (
+    AssociationEditorsView,
+    ProposalCallCloseView,
+    ProposalPaperEnterView,
+    ProposalReviewView,
+    VolunteerApplicationDecideView,
+)
+from cms.models import DistrictAssociationPage, Proposal, ProposalCallPage, VolunteerApplication
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
 from core.exports import LocalisedIndexView
@@ -21,11 +31,33 @@ def _review_link(proposal: Proposal):
     return format_html('<a href="{}">{}</a>', url, _("Review"))
 
 
+def _channel(proposal: Proposal):
+    if proposal.received_on_paper:
+        return _("On paper (%(date)s)") % {"date": proposal.received_on.strftime("%Y-%m-%d")}
+    return _("Online")
+
+
+class ProposalIndexView(LocalisedIndexView):
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if self.request.user.acts_as(Role.CITY_STAFF):
+            buttons.append(
+                HeaderButton(
+                    _("Enter a paper proposal"),
+                    url=reverse("cms_proposal_paper"),
+                    icon_name="plus",
+                )
+            )
+        return buttons
+
+
 class ProposalViewSet(ModelViewSet):
-    """Read-only listing (with export); status changes go through the review view."""
+    """Read-only listing (with export); status changes go through the review view,
+    proposals received on paper are entered through their own view."""
 
     model = Proposal
-    index_view_class = LocalisedIndexView
+    index_view_class = ProposalIndexView
     icon = "doc-full"
     menu_label = _("Collaboration proposals")
     add_to_admin_menu = True
@@ -35,10 +67,11 @@ class ProposalViewSet(ModelViewSet):
         "group_name",
         "call",
         "status",
+        Column("received_on_paper", label=_("How received"), accessor=_channel),
         "submitted_at",
         Column("review", label="", accessor=_review_link),
     ]
-    list_filter = ["status", "call"]
+    list_filter = ["status", "call", "received_on_paper"]
     search_fields = ["title", "group_name", "representative"]
     list_export = [
         "pk",
@@ -55,6 +88,8 @@ class ProposalViewSet(ModelViewSet):
         "role_division",
         "budget_total",
         "status",
+        "received_on_paper",
+        "received_on",
         "submitted_at",
     ]
     # Without these the headings are Wagtail's guesses from the attribute names
@@ -70,7 +105,9 @@ class ProposalViewSet(ModelViewSet):
     inspect_view_enabled = True
 
     def get_queryset(self, request):
-        return Proposal.objects.select_related("call").prefetch_related("budget_lines")
+        return Proposal.objects.select_related("call", "entered_by").prefetch_related(
+            "budget_lines"
+        )
 
 
 def _decide_link(application: VolunteerApplication):
@@ -119,9 +156,51 @@ def give_new_association_its_editors_group(request, page):
         association_groups_sync(moderated=events_moderated())
 
 
+def _association_editors_button(page, user):
+    if page.specific_class is DistrictAssociationPage and user.acts_as(Role.CITY_STAFF):
+        yield Button(
+            _("Editors"),
+            url=reverse("cms_association_editors", args=[page.pk]),
+            icon_name="group",
+            priority=80,
+        )
+
+
+def _call_close_button(page, user):
+    if page.specific_class is not ProposalCallPage or not user.acts_as(Role.CITY_STAFF):
+        return
+    call = page.specific_deferred
+    if call.live and call.is_open() and call.permissions_for_user(user).can_publish():
+        yield Button(
+            _("Close now"),
+            url=reverse("cms_call_close", args=[page.pk]),
+            icon_name="lock",
+            priority=80,
+        )
+
+
+@hooks.register("register_page_header_buttons")
+def city_staff_header_buttons(page, user, view_name=None, next_url=None):
+    yield from _association_editors_button(page, user)
+    yield from _call_close_button(page, user)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def city_staff_listing_buttons(page, user, next_url=None):
+    yield from _association_editors_button(page, user)
+    yield from _call_close_button(page, user)
+
+
 @hooks.register("register_admin_urls")
 def register_cms_urls():
     return [
+        path("proposals/paper/", ProposalPaperEnterView.as_view(), name="cms_proposal_paper"),
+        path("calls/<int:pk>/close/", ProposalCallCloseView.as_view(), name="cms_call_close"),
+        path(
+            "associations/<int:pk>/editors/",
+            AssociationEditorsView.as_view(),
+            name="cms_association_editors",
+        ),
         path(
             "proposals/<int:pk>/review/", ProposalReviewView.as_view(), name="cms_proposal_review"
         ),

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 #: Model permissions each role group gets on the points app.
@@ -41,3 +42,27 @@ class PointsConfig(AppConfig):
         navigation.register_me_link("my-vouchers", _("My vouchers"), 60)
         # Shop staff who also volunteer land on the redemption page (volunteers: 10).
         navigation.register_landing(Role.SHOP_STAFF, "shop-redeem", priority=20)
+        # The go-live checklist on the dashboard (core.navigation).
+        from points import checklist
+
+        navigation.register_checklist_item(
+            "earning_rules",
+            _("Earning rules"),
+            40,
+            check=checklist.earning_rules_check,
+            url="earning_rules:index",
+        )
+        navigation.register_checklist_item(
+            "exchange_settings",
+            _("Voucher exchange settings (review and save)"),
+            50,
+            check=checklist.exchange_settings_check,
+            url=lambda: reverse("wagtailsettings:edit", args=["points", "exchangesettings"]),
+        )
+        navigation.register_checklist_item(
+            "shops",
+            _("Shops accepting vouchers"),
+            60,
+            check=checklist.shops_check,
+            url="shops:index",
+        )

@@ -10,6 +10,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem
 from core.exports import LocalisedIndexView
@@ -52,7 +53,7 @@ class EarningRuleViewSet(ModelViewSet):
     ]
 
 
-class ShopViewSet(ModelViewSet):
+class ShopViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Shop
     index_view_class = LocalisedIndexView
     icon = "home"

@@ -133,6 +133,7 @@ def reference_data(transactional_db):
     """Data that migrations create (role groups, the home page and site), restored for
     transactional tests: their flush empties every table, and pytest-django's
     serialized rollback is unreliable next to live_server (pytest-django #1117)."""
+    from accounts.apps import ROLE_PERMISSIONS as ACCOUNTS
     from accounts.services import role_groups_sync
     from cms.apps import ROLE_PERMISSIONS as CMS
     from cms.services.site import site_home_ensure
@@ -142,6 +143,7 @@ def reference_data(transactional_db):
     from volunteers.defaults import help_categories_ensure
 
     role_groups_sync()
+    grant_role_permissions("accounts", ACCOUNTS)
     grant_role_permissions("points", POINTS)
     grant_role_permissions("volunteers", VOLUNTEERS)
     grant_role_permissions("cms", CMS)

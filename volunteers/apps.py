@@ -28,8 +28,17 @@ ROLE_PERMISSIONS = {
             if (verb, model) != ("add", "volunteerprofile")
         ),
     ],
-    # Not residents' requests: they carry personal data only coordinators need.
-    "city_staff": ["view_place", "view_activity"],
+    # Not residents' requests: they carry personal data only coordinators need. City
+    # staff set up the kinds of help (fees, hours) and the places before going live.
+    "city_staff": [
+        "view_place",
+        "add_place",
+        "change_place",
+        "view_activity",
+        "view_helpcategory",
+        "add_helpcategory",
+        "change_helpcategory",
+    ],
 }
 
 
@@ -75,3 +84,20 @@ class VolunteersConfig(AppConfig):
         )
         # Below shop staff's landing (points registers it with priority 20).
         navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)
+        # The go-live checklist on the dashboard (core.navigation).
+        from volunteers import checklist
+
+        navigation.register_checklist_item(
+            "help_categories",
+            _("Help categories with fees and service hours (review and save)"),
+            30,
+            check=checklist.help_categories_check,
+            url="aid_categories:index",
+        )
+        navigation.register_checklist_item(
+            "places",
+            _("Places (QR check-in)"),
+            70,
+            check=checklist.places_check,
+            url="places:index",
+        )

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import District
+from accounts.forms import OpenDistrictChoiceField, OpenDistrictMultipleChoiceField
 from volunteers.models import Gender, HelpCategory, HelpRequest, WeeklyAvailability
 
 WEEKDAYS = WeeklyAvailability.Weekday
@@ -23,15 +23,13 @@ class ProfileForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    districts = forms.ModelMultipleChoiceField(
+    # Open districts only, plus closed ones the profile already has (accounts.forms).
+    districts = OpenDistrictMultipleChoiceField(
         label=_("Districts I can go to"),
-        queryset=District.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    home_district = forms.ModelChoiceField(
-        label=_("District I live in"), queryset=District.objects.all(), required=False
-    )
+    home_district = OpenDistrictChoiceField(label=_("District I live in"), required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, required=False)
     has_car = forms.BooleanField(label=_("I can use a car"), required=False)
     languages = forms.CharField(label=_("Languages"), max_length=100, required=False)

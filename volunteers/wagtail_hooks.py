@@ -11,6 +11,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
+from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem, RoleMenuItem
 from volunteers.admin.activity import ManualEntryView, ReprintView, ReviewQueueView, ReviewView
@@ -79,7 +80,7 @@ def _host_links(place: Place):
     )
 
 
-class PlaceViewSet(ModelViewSet):
+class PlaceViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Place
     icon = "site"
     menu_label = _("Places")
@@ -174,7 +175,7 @@ def _resident_link(resident: Resident):
     )
 
 
-class ResidentViewSet(ModelViewSet):
+class ResidentViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Resident
     icon = "user"
     menu_label = _("Residents")

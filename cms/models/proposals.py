@@ -46,7 +46,9 @@ private_storage = PrivateStorage()
 
 
 class Proposal(models.Model):
-    """A collaboration proposal submitted by a citizen group to a call."""
+    """A collaboration proposal submitted by a citizen group to a call: online by a
+    signed-in applicant, or handed in on paper and entered by city staff (then it has
+    no applicant account, and records when it was received and who entered it)."""
 
     call = models.ForeignKey(
         ProposalCallPage,
@@ -57,8 +59,27 @@ class Proposal(models.Model):
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="proposals",
         verbose_name=_("applicant"),
+        help_text=_("Empty for a proposal received on paper."),
+    )
+    received_on_paper = models.BooleanField(_("received on paper"), default=False)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    contact = models.CharField(
+        _("contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("How to reach the group (phone or address), for a paper proposal."),
     )
     group_name = models.CharField(_("group name"), max_length=200)
     representative = models.CharField(_("representative"), max_length=150)
@@ -97,6 +118,23 @@ class Proposal(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["applicant", "submission_key"], name="cms_proposal_once_per_key"
+            ),
+            # A paper proposal has no applicant: its key is unique per staff member.
+            models.UniqueConstraint(
+                fields=["entered_by", "submission_key"],
+                condition=models.Q(received_on_paper=True),
+                name="cms_paper_proposal_once_per_key",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(received_on_paper=False, applicant__isnull=False)
+                    | models.Q(
+                        received_on_paper=True,
+                        entered_by__isnull=False,
+                        received_on__isnull=False,
+                    )
+                ),
+                name="cms_proposal_online_or_paper",
             ),
         ]
 

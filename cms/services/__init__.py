@@ -1,6 +1,6 @@
 """Every write of the public site, one module per concept: the page tree's root
-(``site``), association editors (``associations``), collaboration proposals
-(``proposals``) and volunteer applications (``applications``).
+(``site``), association editors (``associations``), calls for proposals (``calls``),
+collaboration proposals (``proposals``) and volunteer applications (``applications``).
 
 Import each name from its module; this package re-exports nothing, so a
 call site always names the module that holds the code.

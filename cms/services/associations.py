@@ -1,7 +1,9 @@
-"""District association editors: their Wagtail groups, page permissions and the
-optional approval workflow for events."""
+"""District association editors: their Wagtail groups, page permissions, who is in
+each group, and the optional approval workflow for events."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -16,9 +18,16 @@ from wagtail.models import (
     WorkflowTask,
 )
 
-from accounts.models import Role
+from accounts.models import Role, User
+from cms.exceptions import NotAnEditor
 from cms.models import DistrictAssociationPage, DistrictIndexPage
-from cms.selectors import EVENT_WORKFLOW_NAME, association_group_name
+from cms.selectors import (
+    EVENT_WORKFLOW_NAME,
+    association_editor_candidates,
+    association_group_name,
+    events_moderated,
+)
+from core.errors import NotPermitted
 
 #: Page permissions an association's editors hold on their own page (and below).
 EDITOR_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page")
@@ -74,6 +83,33 @@ def association_groups_sync(*, moderated: bool | None = None) -> list[Group]:
         groups.append(group)
     _event_workflow_sync(enabled=moderated)
     return groups
+
+
+@transaction.atomic
+def association_editors_set(*, page_id: int, editor_ids: Iterable[int], actor: User) -> Group:
+    """Make exactly ``editor_ids`` the editors of one association page: the members of
+    its Wagtail group, who may edit and publish under that page only.
+
+    Only city staff (and superusers) decide this. Every editor must be an active user
+    with the district editor role (:class:`NotAnEditor`, field ``editors``, otherwise);
+    an empty list leaves the page with no editors. The group is made first if the page
+    has none yet (a page created before its group), under the moderation in force. The
+    group row is locked, so two decisions at once are applied one after the other.
+    Raises :class:`NotPermitted` for anyone else.
+    """
+    if not actor.acts_as(Role.CITY_STAFF):
+        raise NotPermitted()
+    page = DistrictAssociationPage.objects.select_related("district").get(pk=page_id)
+    name = association_group_name(page)
+    if not Group.objects.filter(name=name).exists():
+        association_groups_sync(moderated=events_moderated())
+    group = Group.objects.select_for_update().get(name=name)
+    wanted = set(editor_ids)
+    editors = list(association_editor_candidates().filter(pk__in=wanted))
+    if len(editors) != len(wanted):
+        raise NotAnEditor(field="editors")
+    group.user_set.set(editors)
+    return group
 
 
 def _event_workflow_sync(*, enabled: bool) -> None:

@@ -1,5 +1,6 @@
-"""Collaboration proposals: submission (exactly once per form key), the review steps
-and the applicant's confirmation email.
+"""Collaboration proposals: submission online or entered by city staff from paper
+(each exactly once per form key), the review steps and the applicant's confirmation
+email.
 
 Each function is keyword-only, runs in one database transaction and raises
 ``cms.exceptions`` errors (stable codes) for rule breaches.
@@ -19,7 +20,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.models import Role, User, language_for
-from cms.exceptions import AttachmentRejected, CallClosed, GroupTooSmall, InvalidTransition
+from cms.exceptions import (
+    AttachmentRejected,
+    CallClosed,
+    GroupTooSmall,
+    InvalidTransition,
+    ReceivedOutsideWindow,
+)
 from cms.models import (
     Proposal,
     ProposalAttachment,
@@ -29,9 +36,9 @@ from cms.models import (
     ProposalStatus,
     private_storage,
 )
-from cms.selectors import TRANSITIONS, proposal_by_submission_key
+from cms.selectors import TRANSITIONS, paper_proposal_by_submission_key, proposal_by_submission_key
 from cms.tasks import send_proposal_confirmation
-from cms.uploads import attachment_check
+from cms.uploads import SCAN_EXTENSIONS, attachment_check
 from core.errors import NotPermitted
 
 
@@ -86,9 +93,13 @@ def proposal_submit(
         if earlier is not None:
             return earlier
     at = at or timezone.now()
-    call, kinds = _proposal_check(call=call, fields=fields, attachments=attachments, at=at)
+    call, kinds = _proposal_check(call=call, fields=fields, attachments=attachments)
+    if not call.is_open(at):
+        raise CallClosed()
     proposal, created = _proposal_insert(
-        call=call, applicant=applicant, fields=fields, at=at, submission_key=submission_key
+        Proposal(call=call, applicant=applicant, submitted_at=at, submission_key=submission_key),
+        fields=fields,
+        lookup={"applicant": applicant},
     )
     if not created:
         return proposal
@@ -103,47 +114,108 @@ def proposal_submit(
     return proposal
 
 
+@transaction.atomic
+def proposal_paper_enter(
+    *,
+    call: ProposalCallPage,
+    entered_by: User,
+    fields: dict,
+    received_on: dt.date,
+    budget_lines: Sequence[BudgetLine],
+    attachments: Sequence = (),
+    contact: str = "",
+    at: dt.datetime | None = None,
+    submission_key: uuid.UUID | None = None,
+) -> Proposal:
+    """Store a proposal a group handed in on paper, entered by city staff: marked as
+    received on paper on ``received_on``, with no applicant account, its scans
+    attached (PDF, JPEG, PNG, DOCX or XLSX, the online size limit). It then goes
+    through the same review as an online proposal; no email is sent (the group has
+    no account).
+
+    Exactly once per ``submission_key`` for the staff member: a resent form returns
+    the proposal already stored. All or nothing, as :func:`proposal_submit`.
+    Raises :class:`NotPermitted` (not city staff), :class:`ReceivedOutsideWindow`
+    (``received_on`` in the future or outside the call's window, as dates in Asia/Tokyo:
+    a paper proposal may be entered after the call closed, if it arrived in time),
+    :class:`CallClosed` (the call is not published), :class:`GroupTooSmall` and
+    :class:`AttachmentRejected`.
+    """
+    if not entered_by.acts_as(Role.CITY_STAFF):
+        raise NotPermitted()
+    if submission_key is not None:
+        earlier = paper_proposal_by_submission_key(
+            entered_by=entered_by, submission_key=submission_key
+        )
+        if earlier is not None:
+            return earlier
+    at = at or timezone.now()
+    call, kinds = _proposal_check(
+        call=call, fields=fields, attachments=attachments, allowed=SCAN_EXTENSIONS
+    )
+    first, last = timezone.localdate(call.opens_at), timezone.localdate(call.closes_at)
+    if not (first <= received_on <= min(last, timezone.localdate(at))):
+        raise ReceivedOutsideWindow(field="received_on")
+    proposal, created = _proposal_insert(
+        Proposal(
+            call=call,
+            submitted_at=at,
+            submission_key=submission_key,
+            received_on_paper=True,
+            received_on=received_on,
+            entered_by=entered_by,
+            contact=contact,
+        ),
+        fields=fields,
+        lookup={"entered_by": entered_by, "received_on_paper": True},
+    )
+    if created:
+        _proposal_parts_store(
+            proposal=proposal,
+            budget_lines=budget_lines,
+            attachments=attachments,
+            kinds=kinds,
+            at=at,
+        )
+    return proposal
+
+
 def _proposal_check(
-    *, call: ProposalCallPage, fields: dict, attachments: Sequence, at: dt.datetime
+    *,
+    call: ProposalCallPage,
+    fields: dict,
+    attachments: Sequence,
+    allowed: tuple[str, ...] | None = None,
 ) -> tuple[ProposalCallPage, list[str]]:
-    """Every rule of a submission, before anything is written: the call as saved now
-    and the checked kind of each attachment."""
+    """The rules of every submission, before anything is written: the call as saved
+    now (published) and the checked kind of each attachment. The window is the
+    caller's (online: open now; paper: received in time)."""
     call = ProposalCallPage.objects.get(pk=call.pk)  # the window as saved now
-    if not (call.live and call.is_open(at)):
+    if not call.live:
         raise CallClosed()
     if int(fields.get("members_count") or 0) < 3:
         raise GroupTooSmall(field="members_count")
-    kinds = [attachment_check(upload) for upload in attachments]
+    options = {"allowed": allowed} if allowed else {}
+    kinds = [attachment_check(upload, **options) for upload in attachments]
     if len(attachments) > settings.PROPOSAL_ATTACHMENT_MAX_COUNT:
         raise AttachmentRejected(field="attachments")
     return call, kinds
 
 
-def _proposal_insert(
-    *,
-    call: ProposalCallPage,
-    applicant: User,
-    fields: dict,
-    at: dt.datetime,
-    submission_key: uuid.UUID | None,
-) -> tuple[Proposal, bool]:
-    """Insert the proposal row; ``(proposal, False)`` when a concurrent submission
-    with the same key committed first (its proposal is the answer)."""
-    proposal = Proposal(
-        call=call,
-        applicant=applicant,
-        submitted_at=at,
-        submission_key=submission_key,
-        **{k: fields[k] for k in PROPOSAL_FIELDS},
-    )
-    proposal.full_clean(exclude=["submission_key"])  # the unique key is the insert's
+def _proposal_insert(proposal: Proposal, *, fields: dict, lookup: dict) -> tuple[Proposal, bool]:
+    """Insert the proposal row with the form's ``fields``; ``(proposal, False)`` when
+    a concurrent submission with the same key (per ``lookup``: the applicant, or the
+    staff member for paper) committed first: its proposal is the answer."""
+    for name in PROPOSAL_FIELDS:
+        setattr(proposal, name, fields[name])
+    proposal.full_clean(exclude=["submission_key"])  # the unique keys are the insert's
     try:
         with transaction.atomic():
             proposal.save()
     except IntegrityError:
-        if submission_key is None:
+        if proposal.submission_key is None:
             raise
-        return Proposal.objects.get(applicant=applicant, submission_key=submission_key), False
+        return Proposal.objects.get(submission_key=proposal.submission_key, **lookup), False
     return proposal, True
 
 
@@ -180,7 +252,7 @@ def _proposal_parts_store(
             proposal=proposal,
             from_status="",
             to_status=ProposalStatus.SUBMITTED,
-            actor=proposal.applicant,
+            actor=proposal.applicant or proposal.entered_by,
             at=at,
         )
     except BaseException:
@@ -244,6 +316,8 @@ def proposal_send_confirmation(*, proposal_id: int) -> bool:
         .select_related("call", "applicant")
         .get(pk=proposal_id)
     )
+    if proposal.applicant is None:  # received on paper: the group has no account
+        return False
     if proposal.confirmation_sent_at is not None or not proposal.applicant.email:
         return False
     with translation.override(language_for(proposal.applicant)):

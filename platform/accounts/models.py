@@ -40,6 +40,14 @@ class District(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_kana = models.CharField(_("name (kana)"), max_length=200, validators=[validate_kana])
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_(
+            "Closed districts are no longer offered in forms; records that already "
+            "have one keep it."
+        ),
+    )
 
     class Meta:
         ordering = ["sort_order", "name_kana"]

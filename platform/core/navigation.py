@@ -1,5 +1,6 @@
 """What the platform layer shows of the apps without knowing them: the links of the
-"my pages" menu and the page each role lands on after signing in.
+"my pages" menu, the page each role lands on after signing in, and the lines of the
+go-live checklist on the back office's dashboard.
 
 The apps register their own entries from ``AppConfig.ready()``; ``core`` and
 ``accounts`` only read the registry, so they name no app URL. Registering the same URL
@@ -32,8 +33,28 @@ class Landing:
     priority: int
 
 
+@dataclass(frozen=True)
+class Check:
+    """What a go-live checklist line found: whether it is ``done``, how many things
+    it counted, and an optional ``note`` (what is missing, or the values to review)."""
+
+    done: bool
+    count: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: str
+    order: int
+    check: Callable[[], Check]
+    url: Callable[[], str]
+
+
 _me_links: dict[str, MeLink] = {}
 _landings: dict[str, Landing] = {}
+_checklist: dict[str, ChecklistItem] = {}
 
 
 def register_me_link(
@@ -81,3 +102,35 @@ def landing_url_name(user) -> str | None:
     if not found:
         return None
     return max(found, key=lambda landing: landing.priority).url_name
+
+
+def register_checklist_item(
+    key: str, label: str, order: int, *, check: Callable[[], Check], url: str | Callable[[], str]
+) -> None:
+    """Add a line to the go-live checklist, placed by ``order`` (lowest first).
+
+    ``check()`` is the app's read (a selector) returning a :class:`Check`; ``url`` is the
+    URL name of the admin page where the thing is set, or a function returning the URL
+    (for pages that need arguments). ``label`` is a lazy translation.
+    """
+    link = url if callable(url) else (lambda: reverse(url))
+    _checklist[key] = ChecklistItem(key, label, order, check, link)
+
+
+def go_live_checklist() -> list[dict]:
+    """Every registered line, in order: ``key``, ``label``, ``done``, ``count``,
+    ``note`` and the ``url`` where it is set. One read per line."""
+    lines = []
+    for item in sorted(_checklist.values(), key=lambda item: (item.order, item.key)):
+        found = item.check()
+        lines.append(
+            {
+                "key": item.key,
+                "label": item.label,
+                "done": found.done,
+                "count": found.count,
+                "note": found.note,
+                "url": item.url(),
+            }
+        )
+    return lines
