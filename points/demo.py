@@ -7,6 +7,7 @@ import datetime as dt
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -151,7 +152,12 @@ def seed_shops(out) -> None:
     staff = User.objects.get(email="shop@demo.example.jp")
     for shop in shops[:2]:
         ShopMembership.objects.get_or_create(user=staff, shop=shop)
-    out.write(f"shops: {len(shops)} (shop@demo.example.jp works at {shops[0]}, {shops[1]})")
+    out.write(f"shops: {len(shops)}")
+    # A clerk of two shops chooses the shop at the counter (redemption binds to it).
+    out.write(
+        f"  clerk of two shops: {staff.email} ({shops[0]}, {shops[1]}; "
+        f"chooses the shop at {reverse('shop-redeem')})"
+    )
 
     volunteer = User.objects.get(email="volunteer@demo.example.jp")
     _txn, vouchers = voucher_exchange(user=volunteer, count=4, idempotency_key="demo:exchange:1")

@@ -7,6 +7,7 @@ skip when the service is not configured, and fail instead when ``REQUIRE_SERVICE
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -62,6 +63,54 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def _commits_to_the_database(request) -> bool:
+    """Does this test run in a transactional database (its writes committed, the
+    tables flushed afterwards), as pytest-django decides it?"""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None:
+        from pytest_django.fixtures import validate_django_db
+
+        transactional, reset_sequences, *_ = validate_django_db(marker)
+        if transactional or reset_sequences:
+            return True
+    names = request.fixturenames
+    return any(
+        name in names for name in ("transactional_db", "live_server", "django_db_reset_sequences")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _points_audit_after_committed_tests(request):
+    """On PostgreSQL, prove the points books after every test whose writes were really
+    committed (transactional tests, live-server browser tests): ``points_audit`` runs
+    at the test's teardown, before pytest-django flushes the tables, and a breach fails
+    the test. (An audit after the whole session would find the tables empty.) Tests in
+    a rolled-back transaction never reach the database's commit, so they are left out."""
+    if not _commits_to_the_database(request):
+        yield
+        return
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        yield
+        return
+    # Requested here so that its teardown (the flush) runs after this fixture's.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out = io.StringIO()
+    try:
+        call_command("points_audit", stdout=out)
+    except CommandError:
+        breached = True
+    else:
+        breached = False
+    if breached:  # outside the handler: the report is the whole message
+        pytest.fail(f"points_audit failed after this test:\n{out.getvalue()}", pytrace=False)
 
 
 @pytest.fixture

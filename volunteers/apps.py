@@ -49,6 +49,18 @@ def _is_linked_resident(request) -> bool:
     return bool(user and user.is_authenticated and Resident.objects.filter(user=user).exists())
 
 
+def _hosts_any_place(request) -> bool:
+    """Does the signed-in user host an active place? Asked once per request."""
+    from volunteers.selectors.places import places_hosted_by
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    if not hasattr(request, "_hosts_any_place"):
+        request._hosts_any_place = places_hosted_by(user).exists()
+    return request._hosts_any_place
+
+
 class VolunteersConfig(AppConfig):
     name = "volunteers"
     verbose_name = _("Mutual-aid centre")
@@ -78,6 +90,14 @@ class VolunteersConfig(AppConfig):
             15,
             also_current=("my-request",),
             visible=_is_linked_resident,
+        )
+        # Host staff of a place: its check-ins to confirm and its kiosk screen.
+        navigation.register_me_link(
+            "my-places",
+            _("Places I host"),
+            85,
+            also_current=("place-checkins",),
+            visible=_hosts_any_place,
         )
         # Below shop staff's landing (points registers it with priority 20).
         navigation.register_landing(Role.VOLUNTEER, "my-home", priority=10)

@@ -86,7 +86,10 @@ def seed(out) -> None:
         page = {Place.Presence.HOST: "place-checkins", Place.Presence.KIOSK: "place-kiosk"}
         link = f" {base}{reverse(page[presence], args=[place.pk])}" if presence in page else ""
         out.write(f"  presence: {PRESENCE_HELP[presence]}{link}")
-    out.write(f"host staff login: {host.email} (scans volunteers' cards)")
+    out.write(
+        f"host staff login: {host.email} (confirms check-ins, keeps the kiosk, scans "
+        f"volunteers' cards; their places: {base}{reverse('my-places')})"
+    )
     volunteer = User.objects.get(email="volunteer@demo.example.jp")
     card = card_for(volunteer)
     out.write(f"card of {volunteer.full_name}: {base}{reverse('scan', args=[card_token(card)])}")
@@ -279,6 +282,11 @@ REQUESTS = [
 ]
 
 
+# Cash that did not match the fee, by (resident index, day offset): the shortfall is
+# owed (admin → 利用者の未収金) and shows on the month's payout summary.
+CASH_SHORT = {(0, -7): (100, "手持ちが足りず、次回お支払い")}
+
+
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_current_timezone())
 
@@ -386,10 +394,12 @@ def seed_aid(out) -> None:
                         at=start + dt.timedelta(minutes=minutes),
                     )
                 if state == "confirmed":
+                    short, note = CASH_SHORT.get((index, offset), (0, ""))
                     assignment_confirm(
                         assignment=assignment,
                         actor=coordinator,
-                        cash_received_yen=categories[code].fee_for(minutes),
+                        cash_received_yen=categories[code].fee_for(minutes) - short,
+                        cash_note=note,
                     )
     standing, _ = StandingRequest.objects.get_or_create(
         resident=residents[1],
@@ -409,4 +419,6 @@ def seed_aid(out) -> None:
         f"{HelpRequest.objects.count()} requests"
     )
     out.write(f"  today's board (coordinator): {base}{reverse('aid_board')}")
+    out.write(f"  money owed by residents: {base}{reverse('aid_owed')}")
+    out.write(f"  monthly payouts to volunteers: {base}{reverse('aid_payouts')}")
     out.write(f"  offers for the demo volunteer: {base}{reverse('my-offers')}")

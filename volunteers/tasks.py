@@ -34,6 +34,14 @@ def expire_unconfirmed_checkins() -> int:
     return activities_expire_unconfirmed()
 
 
+@shared_task(name="volunteers.purge_scan_receipts")
+def purge_scan_receipts() -> int:
+    """Delete scan receipts past their retry window (beat: hourly)."""
+    from volunteers.services.scans import scan_receipts_purge
+
+    return scan_receipts_purge()
+
+
 def _offer(pk: int) -> Offer | None:
     return (
         Offer.objects.select_related("volunteer", "request__category", "request__district")

@@ -29,6 +29,7 @@ urlpatterns = [
 ]
 
 urlpatterns += [
+    path("me/places/", views.my_places, name="my-places"),
     path("places/<int:pk>/checkins/", views.place_checkins, name="place-checkins"),
     path("places/<int:pk>/kiosk/", views.place_kiosk, name="place-kiosk"),
 ]

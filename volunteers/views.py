@@ -390,6 +390,16 @@ def _hosted_or_403(request, pk: int) -> Place:
 
 
 @login_required
+def my_places(request):
+    """The places the user hosts, each with its page for confirming check-ins and,
+    at a kiosk place, the screen for the tablet at the door."""
+    places = list(places_hosted_by(request.user))
+    if not places:
+        raise PermissionDenied(_("You are not host staff of any place."))
+    return render(request, "volunteers/my_places.html", {"places": places})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def place_checkins(request, pk: int):
     """Host staff confirm that the volunteers who checked in with their own phones

@@ -13,7 +13,8 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
-from core.admin import PermissionMenuItem
+from accounts.models import Role
+from core.admin import PermissionMenuItem, RoleMenuItem
 from volunteers.admin.activity import (
     ManualEntryView,
     ReevaluateView,
@@ -65,6 +66,27 @@ def _poster_links(place: Place):
     )
 
 
+#: The page host staff use to prove presence at a place of each kind (none for card
+#: places: the host scans the card with a phone).
+HOST_PAGES = {
+    Place.Presence.HOST: ("place-checkins", _("Check-ins to confirm")),
+    Place.Presence.KIOSK: ("place-kiosk", _("Kiosk screen")),
+}
+
+
+def _host_links(place: Place):
+    """The place's host page, to hand to its host staff (they open it signed in)."""
+    if place.presence not in HOST_PAGES:
+        return "—"
+    url_name, label = HOST_PAGES[place.presence]
+    return format_html(
+        '<a href="{}" target="_blank" title="{}">{}</a>',
+        reverse(url_name, args=[place.pk]),
+        _("For the place's host staff, signed in"),
+        label,
+    )
+
+
 class PlaceViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Place
     icon = "site"
@@ -78,6 +100,7 @@ class PlaceViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
         "earning_rule",
         "presence",
         Column("poster", label=_("QR poster"), accessor=_poster_links),
+        Column("host_page", label=_("Host page"), accessor=_host_links),
     ]
     list_filter = ["kind", "district", "active"]
     search_fields = ["name", "address"]
@@ -330,6 +353,8 @@ class MutualAidGroup(ViewSetGroup):
     menu_label = _("Mutual-aid centre")
     menu_icon = "group"
     menu_order = 250
+    # The cash pages join the group's submenu through this hook (see below).
+    submenu_hook = "register_mutual_aid_menu_item"
     items = (
         ResidentViewSet("aid_residents"),
         VolunteerProfileViewSet("aid_volunteers"),
@@ -442,6 +467,30 @@ def register_board_menu_item():
     )
 
 
+@hooks.register("register_mutual_aid_menu_item")
+def register_owed_menu_item():
+    return RoleMenuItem(
+        _("Money owed by residents"),
+        reverse("aid_owed"),
+        icon_name="warning",
+        order=20,
+        roles=(Role.COORDINATOR,),
+    )
+
+
+@hooks.register("register_mutual_aid_menu_item")
+def register_payouts_menu_item():
+    from volunteers.admin.payouts import PAYOUT_ROLES
+
+    return RoleMenuItem(
+        _("Monthly payouts to volunteers"),
+        reverse("aid_payouts"),
+        icon_name="doc-full",
+        order=21,
+        roles=PAYOUT_ROLES,
+    )
+
+
 @hooks.register("construct_homepage_panels")
 def add_monthly_counts_panel(request, panels):
     if request.user.has_perm("volunteers.view_helprequest"):
@@ -453,11 +502,15 @@ def register_role_and_cash_urls():
     """Registering an existing account as a volunteer (the role is granted, never
     taken), and the cash pages: money owed, receipts and volunteers' payouts."""
     from volunteers.admin.cash import OwedListView, ReceiptView
+    from volunteers.admin.payouts import PayoutCsvView, PayoutPrintView, PayoutSummaryView
     from volunteers.admin.volunteers import VolunteerGrantView
 
     return [
         path("aid/owed/", OwedListView.as_view(), name="aid_owed"),
         path("aid/assignments/<int:pk>/receipt/", ReceiptView.as_view(), name="aid_receipt"),
+        path("aid/payouts/", PayoutSummaryView.as_view(), name="aid_payouts"),
+        path("aid/payouts/print/", PayoutPrintView.as_view(), name="aid_payouts_print"),
+        path("aid/payouts/csv/", PayoutCsvView.as_view(), name="aid_payouts_csv"),
         path(
             "aid/volunteers/<int:pk>/grant/",
             VolunteerGrantView.as_view(),

@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.expire_unconfirmed_checkins",
         "schedule": crontab(minute=5),
     },
+    # Idempotent scans' first answers, kept a day for retries, then deleted.
+    "scan-receipts-purge": {
+        "task": "volunteers.purge_scan_receipts",
+        "schedule": crontab(minute=40),
+    },
     "standing-requests-generate": {
         "task": "volunteers.generate_standing_requests",
         "schedule": crontab(hour=1, minute=30),

@@ -15,6 +15,18 @@ class PermissionMenuItem(MenuItem):
         return request.user.has_perm(self.permission)
 
 
+class RoleMenuItem(MenuItem):
+    """A menu item shown only to members of any of ``roles`` (and superusers), for
+    pages guarded by role rather than by a model permission."""
+
+    def __init__(self, *args, roles: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.roles = tuple(roles)
+
+    def is_shown(self, request):
+        return request.user.acts_as(*self.roles)
+
+
 class GuardedViewMixin:
     """Admin views that only some users may open.
 
@@ -33,6 +45,12 @@ class GuardedViewMixin:
 
     def load(self, **kwargs) -> None:
         """Fetch what the view needs from the URL kwargs (after the permission check)."""
+
+    def get_breadcrumbs_items(self):
+        """For Wagtail admin views (``WagtailAdminTemplateMixin`` after this mixin):
+        the slim header names the page by its last breadcrumb, so without this every
+        such page was headed ホーム (Home) instead of its own title."""
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_page_title()}]
 
     def dispatch(self, request, *args, **kwargs):
         if not self.permitted(request.user):

@@ -100,8 +100,9 @@ def test_a_volunteer_page_shows_the_registered_menu():
     client.force_login(UserFactory(roles=["volunteer"]))
     page = client.get("/me/points/").content.decode()
     hrefs = [href for href, _, _ in _links(page.split('class="me-nav', 1)[1])]
-    # Every registered link but "my requests", shown only to a linked resident.
-    assert hrefs[: len(navigation._me_links) - 1] == [
+    # Every registered link but "my requests" (shown only to a linked resident) and
+    # "places I host" (my-places, shown to host staff only).
+    assert hrefs[: len(navigation._me_links) - 2] == [
         "/me/",
         "/me/offers/",
         "/me/assignments/",
@@ -112,7 +113,7 @@ def test_a_volunteer_page_shows_the_registered_menu():
         "/me/card/",
         "/me/proposals/",
     ]
-    assert "/me/requests/" not in hrefs
+    assert "/me/requests/" not in hrefs and "/me/places/" not in hrefs
     assert 'href="/me/points/" aria-current="page"' in page
 
 

@@ -141,3 +141,16 @@ def test_seeded_offers_and_assignments_follow_the_matching_rules(capsys):
         ).exists(), assignment
         assert profile.skills.filter(pk=assignment.request.category_id).exists(), assignment
         assert profile.districts.filter(pk=assignment.request.district_id).exists(), assignment
+
+
+def test_the_demo_has_a_clerk_of_two_shops_who_chooses_at_the_counter(capsys, client):
+    """The printed clerk signs in with the demo password and is asked which of the two
+    printed shops they are at."""
+    out = run(capsys)
+    email, shops = re.search(r"clerk of two shops: (\S+@\S+) \(([^;]+);", out).groups()
+    first, second = shops.split(", ")
+    password = re.search(r"password for all: (\S+)\)", out).group(1)
+    client.post("/accounts/login/", {"login": email, "password": password})
+    page = client.get("/shop/redeem/").content.decode()
+    radios = re.findall(r'<input type="radio" name="shop"[^>]*>', page)
+    assert len(radios) == 2 and first in page and second in page

@@ -381,3 +381,30 @@ def test_the_confirm_service_refuses_a_host_of_another_place(volunteer, rule):
     with pytest.raises(NotHost):
         activities_confirm(place=place, host=other_host)
     assert Activity.objects.get().presence_confirmed_at is None
+
+
+def test_scan_receipts_are_kept_a_day_for_retries_then_purged(client, volunteer, rule):
+    """The beat task deletes the receipts older than the repeat window plus a day's
+    margin, and keeps the recent ones (a retry with their key still gets the first
+    answer)."""
+    from volunteers.models import ScanReceipt
+    from volunteers.tasks import purge_scan_receipts
+
+    place, _host = make_place(rule, Place.Presence.HOST)
+    client.force_login(volunteer)
+    old, recent = str(uuid.uuid4()), str(uuid.uuid4())
+    with frozen(at(10)):
+        assert scan(client, place, request_id=old).status_code == 201
+    next_day = at(10) + dt.timedelta(days=1)
+    with frozen(next_day):
+        assert scan(client, place, request_id=recent).status_code == 200  # check-out
+    with frozen(next_day + dt.timedelta(minutes=3)):
+        assert purge_scan_receipts.delay().get() == 1
+        assert [str(r.request_id) for r in ScanReceipt.objects.all()] == [recent]
+        retried = scan(client, place, request_id=recent)
+    assert retried.status_code == 200 and retried.json()["action"] == "check_out"
+    with frozen(next_day + dt.timedelta(minutes=1)):  # within the margin: nothing to do
+        ScanReceipt.objects.create(
+            user=volunteer, request_id=uuid.uuid4(), token_digest="x", action="check_in"
+        )
+        assert purge_scan_receipts.delay().get() == 0

@@ -3,15 +3,21 @@ exchange takes one): a retried request gets the first answer, never a second tog
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import uuid
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from volunteers.exceptions import ScanRequestReused
 from volunteers.models import Activity, Place, ScanReceipt
-from volunteers.services.activity import scan_toggle
+from volunteers.services.activity import CHECK_IN_REPEAT_WINDOW, scan_toggle
+
+#: How long a scan's first answer is kept for retries with its ``request_id``: well
+#: past the repeat window, for a phone that retries after being offline for a while.
+SCAN_RECEIPT_MARGIN = dt.timedelta(days=1)
 
 
 def scan_request(
@@ -45,3 +51,13 @@ def scan_request(
         receipt.action, receipt.activity = action, activity
         receipt.save(update_fields=["action", "activity"])
     return action, activity
+
+
+@transaction.atomic
+def scan_receipts_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the receipts older than :data:`CHECK_IN_REPEAT_WINDOW` plus
+    :data:`SCAN_RECEIPT_MARGIN` (a retry that late is answered as a new scan); returns
+    how many were deleted. Idempotent."""
+    cutoff = (now or timezone.now()) - CHECK_IN_REPEAT_WINDOW - SCAN_RECEIPT_MARGIN
+    deleted, _ = ScanReceipt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
