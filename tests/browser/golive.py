@@ -132,7 +132,7 @@ def production_site(tmp_path_factory):
         BASE_URL=f"http://localhost:{port}",
         DATABASE_URL=f"{server}/{name}",
         VAR_DIR=str(var),
-        EMAIL_URL=f"filemail://{var / 'mail'}",
+        EMAIL_URL=f"filemail:///{var / 'mail'}",  # four slashes: an absolute path
         # No worker in this journey: tasks run in the web process after commit.
         CELERY_TASK_ALWAYS_EAGER="1",
         DJANGO_SUPERUSER_EMAIL=SUPERUSER_EMAIL,
