@@ -8,9 +8,15 @@ and share the people they create.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
+import time
 
 import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import expect
 
 from tests.browser.conftest import RESULTS
 from tests.platform.totp import totp_now
@@ -18,6 +24,19 @@ from tests.platform.totp import totp_now
 pytestmark = [pytest.mark.browser]
 
 people: dict[str, dict[str, str]] = {}
+open_pages: list = []
+
+
+@pytest.fixture(autouse=True)
+def _screenshot_on_failure(request):
+    """Every page this step opened is kept in test-results/go-live/ if the step fails."""
+    open_pages.clear()
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        for number, page in enumerate(open_pages):
+            if not page.is_closed():
+                shot(page, f"FAILED-{request.node.name}-{number}")
 
 
 def fresh_page(chromium, site, *, phone=False):
@@ -29,7 +48,9 @@ def fresh_page(chromium, site, *, phone=False):
         extra_http_headers={"X-Forwarded-Proto": "https"},
     )
     context.set_default_timeout(20_000)
-    return context.new_page()
+    page = context.new_page()
+    open_pages.append(page)
+    return page
 
 
 def shot(page, name: str) -> None:
@@ -49,9 +70,21 @@ def activate_totp(page, password) -> str:
         page.get_by_role("button", name="確認").click()
         page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/"))
     secret = page.locator("#authenticator_secret").input_value()
-    page.get_by_label(re.compile("認証コード|コード")).first.fill(totp_now(secret))
+    page.get_by_label(re.compile("認証コード|コード")).first.fill(unused_code(secret))
     page.get_by_role("button", name=re.compile("有効")).click()
     return secret
+
+
+used_codes: dict[str, int] = {}
+
+
+def unused_code(secret: str) -> str:
+    """A TOTP code not used before: allauth refuses a code twice (replay), so a second
+    sign-in within the same 30 seconds waits for the next code, as a person would."""
+    while int(time.time() // 30) <= used_codes.get(secret, -1):
+        time.sleep(1)
+    used_codes[secret] = int(time.time() // 30)
+    return totp_now(secret)
 
 
 def sign_in_admin(page, email, password, secret):
@@ -60,7 +93,7 @@ def sign_in_admin(page, email, password, secret):
     page.get_by_label("パスワード").fill(password)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-    page.get_by_label("コード").fill(totp_now(secret))
+    page.get_by_label("コード").fill(unused_code(secret))
     page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
     page.wait_for_url(re.compile(r"/admin/$"))
 
@@ -77,3 +110,432 @@ def test_the_superuser_signs_in_and_sets_up_mfa(chromium, production_site):
     page.wait_for_url(re.compile(r"/admin/$"))
     people["admin"] = {"email": email, "password": password, "totp": secret}
     shot(page, "01-dashboard")
+
+
+def admin_page(chromium, site, who: str):
+    person = people[who]
+    page = fresh_page(chromium, site)
+    sign_in_admin(page, person["email"], person["password"], person["totp"])
+    return page
+
+
+DISTRICTS_CSV = (
+    "code,name,name_kana,sort_order\n"
+    "higashi,東小学校区,ひがししょうがっこうく,1\n"
+    "nishi,西小学校区,ニシショウガッコウク,2\n"
+    "minami,南小学校区,ﾐﾅﾐｼｮｳｶﾞｯｺｳｸ,3\n"
+)
+
+
+def preview_spreadsheet(page, url: str, name: str, text: str) -> dict:
+    """Upload for a preview (nothing is written); returns the file payload."""
+    page.goto(url)
+    payload = {"name": name, "mimeType": "text/csv", "buffer": text.encode("utf-8-sig")}
+    page.get_by_label("表計算ファイル").set_input_files(payload)
+    page.get_by_role("button", name="ファイルを確認する").click()
+    return payload
+
+
+def import_spreadsheet(page, url: str, name: str, text: str) -> None:
+    """Preview, then tick 取り込みを実行する and upload the same file again."""
+    payload = preview_spreadsheet(page, url, name, text)
+    expect(page.get_by_text(re.compile(r"新規 \d+ 件"))).to_be_visible()
+    page.get_by_label("表計算ファイル").set_input_files(payload)
+    page.get_by_label(re.compile("取り込みを実行する")).check()
+    page.get_by_role("button", name="ファイルを確認する").click()
+
+
+def test_the_superuser_imports_the_districts(chromium, production_site):
+    page = admin_page(chromium, production_site, "admin")
+    districts_line = page.get_by_test_id("go-live").locator("li[data-key=districts]")
+    expect(districts_line).to_contain_text("未設定")
+    shot(page, "02-checklist-empty")
+    bad = "code,name,name_kana\nhigashi,東小学校区,East\n"
+    preview_spreadsheet(page, "/admin/districts/import/", "bad.csv", bad)
+    expect(page.get_by_role("alert")).to_contain_text("取り込みは行っていません")
+    shot(page, "03-district-import-refused")
+    import_spreadsheet(page, "/admin/districts/import/", "districts.csv", DISTRICTS_CSV)
+    page.goto("/admin/")
+    expect(districts_line).to_contain_text("完了")
+    page.goto("/admin/districts/")
+    for name in ("東小学校区", "西小学校区", "南小学校区"):
+        expect(page.get_by_role("link", name=name)).to_be_visible()
+    shot(page, "03-districts")
+
+
+def path_of(link: str) -> str:
+    """Mailed links name the public https host; the test talks to gunicorn directly."""
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]
+
+
+def set_password_by_mail(chromium, site, email: str, password: str, *, phone=False):
+    """The person's own first step: "forgot password" (the account was made without
+    one), the mailed link, a new password. Returns the page, signed out."""
+    page = fresh_page(chromium, site, phone=phone)
+    page.goto("/accounts/password/reset/")
+    page.locator("input[name=email]").fill(email)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/accounts/password/reset/done/"))
+    page.goto(path_of(site.last_link(email, r"/accounts/password/reset/key/")))
+    page.locator("input[name=password1]").fill(password)
+    page.locator("input[name=password2]").fill(password)
+    page.locator("main form [type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/accounts/password/reset/key/done/|/accounts/login/|/$"))
+    return page
+
+
+def onboard_staff(chromium, site, who: str, email: str) -> None:
+    """A new back-office member: password by mail, sign in, TOTP set up."""
+    password = f"Shokuin-{who}-2026!"
+    page = set_password_by_mail(chromium, site, email, password)
+    page.goto("/admin/")
+    page.get_by_label("Eメール").fill(email)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン").click()
+    secret = activate_totp(page, password)
+    page.goto("/admin/")
+    page.wait_for_url(re.compile(r"/admin/$"))
+    people[who] = {"email": email, "password": password, "totp": secret}
+    page.context.close()
+
+
+def add_user(page, *, email, name, kana, roles=(), birth_date=""):
+    page.goto("/admin/users/new/")
+    page.locator("#id_email").fill(email)
+    page.locator("#id_full_name").fill(name)
+    page.locator("#id_full_name_kana").fill(kana)
+    if birth_date:
+        page.locator("#id_birth_date").fill(birth_date)
+    for role in roles:
+        page.get_by_label(role, exact=True).check()
+    page.locator("main form [type=submit]").first.click()
+    expect(page.get_by_text(re.compile("作成されました|追加しました"))).to_be_visible()
+
+
+def test_city_staff_get_an_account_and_set_up_mfa(chromium, production_site):
+    page = admin_page(chromium, production_site, "admin")
+    add_user(
+        page,
+        email="ichikawa@city.example.jp",
+        name="市川 さくら",
+        kana="いちかわ さくら",
+        roles=["市職員"],
+    )
+    shot(page, "04-user-created")
+    page.goto("/admin/users/?q=いちかわ")
+    expect(page.get_by_text("市川 さくら")).to_be_visible()
+    page.context.close()
+    onboard_staff(chromium, production_site, "city", "ichikawa@city.example.jp")
+
+
+def save_admin_form(page) -> None:
+    page.locator("main form [type=submit]").first.click()
+    expect(page.locator(".messages .success, [data-w-messages] .success").first).to_be_visible()
+
+
+def test_city_staff_set_up_the_schemes(chromium, production_site):
+    page = admin_page(chromium, production_site, "city")
+
+    # The help categories migrate made: reviewed (fee, hours) and saved.
+    page.goto("/admin/aid_categories/")
+    page.get_by_role("link", name="買物支援").first.click()
+    page.locator("#id_fee_yen").fill("100")
+    page.locator("#id_fee_unit_minutes").fill("10")
+    page.locator("#id_service_starts").fill("09:00")
+    page.locator("#id_service_ends").fill("16:00")
+    save_admin_form(page)
+
+    # A rule with a minimum age: 200 points per visit to a salon, 18 and over.
+    page.goto("/admin/earning_rules/new/")
+    page.locator("#id_name").fill("ふれあいサロン協力")
+    page.locator("#id_activity_kind").fill("salon")
+    page.locator("#id_basis").select_option(value="per_visit")
+    page.locator("#id_points").fill("200")
+    page.locator("#id_min_age").fill("18")
+    page.locator("#id_daily_cap").fill("400")
+    save_admin_form(page)
+
+    # Exchange settings: 100-point vouchers worth ¥100.
+    page.goto("/admin/settings/points/exchangesettings/")
+    page.locator("#id_voucher_points").fill("100")
+    page.locator("#id_yen_per_point").fill("1")
+    save_admin_form(page)
+
+    # A shop and a place, each in a district imported above.
+    page.goto("/admin/shops/new/")
+    page.locator("#id_name").fill("ひがし青果店")
+    page.locator("#id_name_kana").fill("ヒガシセイカテン")
+    page.locator("#id_address").fill("東町1-2-3")
+    page.locator("#id_district").select_option(label="東小学校区")
+    save_admin_form(page)
+
+    page.goto("/admin/places/new/")
+    page.locator("#id_name").fill("東ふれあいサロン")
+    page.locator("#id_kind").select_option(value="salon")
+    page.locator("#id_district").select_option(label="東小学校区")
+    page.locator("#id_address").fill("東町2-1 集会所")
+    page.locator("#id_earning_rule").select_option(label="ふれあいサロン協力")
+    page.locator("#id_hosts").select_option(label="市川 さくら")
+    save_admin_form(page)
+    shot(page, "05-place-saved")
+
+    page.goto("/admin/")
+    checklist = page.get_by_test_id("go-live")
+    for key in ("districts", "help_categories", "shops", "places"):
+        expect(checklist.locator(f"li[data-key={key}]")).to_contain_text("完了")
+    shot(page, "06-checklist-progress")
+
+
+def publish(page) -> None:
+    """Wagtail's footer: the primary action saves a draft; "publish" is in its menu."""
+    page.locator("footer .dropdown-toggle, footer [data-w-dropdown-target='toggle']").first.click()
+    page.get_by_role("button", name=re.compile("公開")).first.click()
+    page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+
+
+def home_page_id(page) -> int:
+    page.goto("/admin/pages/")
+    page.get_by_role("link", name="いきいきポイント・支えあいセンター").first.click()
+    page.wait_for_url(re.compile(r"/admin/pages/\d+/"))
+    return int(re.search(r"/admin/pages/(\d+)/", page.url).group(1))
+
+
+def test_city_staff_add_the_team_and_the_public_pages(chromium, production_site):
+    page = admin_page(chromium, production_site, "city")
+    add_user(
+        page,
+        email="suzuki@center.example.jp",
+        name="鈴木 美咲",
+        kana="スズキ ミサキ",
+        roles=["コーディネーター"],
+    )
+    add_user(
+        page,
+        email="higashi-seika@shop.example.jp",
+        name="東 一郎",
+        kana="ヒガシ イチロウ",
+        roles=["店舗スタッフ"],
+    )
+    add_user(
+        page,
+        email="editor@higashi.example.jp",
+        name="東野 編集",
+        kana="ヒガシノ ヘンシュウ",
+        roles=["地域協議会編集者"],
+    )
+    page.goto("/admin/shop_staff/new/")
+    page.locator("#id_user").select_option(label="東 一郎")
+    page.locator("#id_shop").select_option(label="ひがし青果店")
+    save_admin_form(page)
+
+    # The centre's phone on every page, and the public volunteer sign-up page.
+    home = home_page_id(page)
+    page.goto(f"/admin/pages/{home}/edit/")
+    page.locator("#id_mutual_aid_phone").fill("0120-123-456")
+    publish(page)
+    page.goto(f"/admin/pages/add/cms/volunteersignuppage/{home}/")
+    page.locator("#id_title").fill("ボランティア登録")
+    page.get_by_role("tab", name="プロモート").click()
+    shot(page, "07-signup-page-promote-tab")
+    page.locator("#id_slug").fill("volunteer")  # the address printed on the flyers
+    page.get_by_role("tab", name="コンテンツ").click()
+    publish(page)
+    page.context.close()
+
+    onboard_staff(chromium, production_site, "coordinator", "suzuki@center.example.jp")
+    onboard_staff(chromium, production_site, "editor", "editor@higashi.example.jp")
+    clerk = set_password_by_mail(
+        chromium, production_site, "higashi-seika@shop.example.jp", "Mise-no-pass-2026", phone=True
+    )
+    people["clerk"] = {"email": "higashi-seika@shop.example.jp", "password": "Mise-no-pass-2026"}
+    clerk.context.close()
+
+    page = admin_page(chromium, production_site, "city")
+    checklist = page.get_by_test_id("go-live")
+    expect(checklist.locator(".go-live__line--missing")).to_have_count(0)
+    shot(page, "07-checklist-complete")
+
+
+def sign_in_public(page, person: dict) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Eメール").fill(person["email"])
+    page.get_by_label("パスワード").fill(person["password"])
+    page.get_by_role("button", name="ログイン").click()
+    page.wait_for_load_state()
+
+
+def test_a_resident_signs_up_to_volunteer_and_the_coordinator_approves(chromium, production_site):
+    site = production_site
+    phone = fresh_page(chromium, site, phone=True)
+    phone.goto("/")
+    phone.get_by_role("link", name="ボランティアに登録する").click()
+    phone.locator("#id_full_name").fill("佐藤 健一")
+    phone.locator("#id_full_name_kana").fill("さとう けんいち")
+    phone.locator("#id_email").fill("kenichi@example.jp")
+    phone.locator("#id_phone").fill("090-1111-2222")
+    phone.locator("#id_birth_date").fill("1990-05-01")
+    phone.locator("#id_district").select_option(label="東小学校区")
+    phone.get_by_label("18歳以上です。").check()
+    phone.get_by_role("button", name="送信する").click()
+    expect(phone.get_by_role("status")).to_contain_text("ありがとうございました")
+    shot(phone, "08-signup-sent")
+
+    desk = admin_page(chromium, site, "coordinator")
+    desk.goto("/admin/volunteer_applications/")
+    desk.get_by_role("row").filter(has_text="佐藤 健一").get_by_role(
+        "link", name="判断する"
+    ).click()
+    desk.locator("input[name=decision][value=approve]").check()
+    desk.get_by_role("button", name="判断を保存する").click()
+    desk.wait_for_url(re.compile(r"/admin/aid/volunteers/\d+/$"))
+    # The coordinator completes what the application does not hold.
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    desk.get_by_label("買物支援").check()
+    desk.locator(f"#id_day{tomorrow.weekday()}_starts").fill("09:00")
+    desk.locator(f"#id_day{tomorrow.weekday()}_ends").fill("16:00")
+    desk.locator("#id_insurance_valid_until").fill("2099-03-31")
+    desk.locator("main form [type=submit]").first.click()
+    expect(desk.get_by_text(re.compile("保存しました"))).to_be_visible()
+    shot(desk, "09-volunteer-profile")
+
+    # The welcome mail's link sets a password; the first sign-in goes straight in.
+    password = "Kenichi-no-pass-2026"
+    phone.goto(path_of(site.last_link("kenichi@example.jp", r"/accounts/password/reset/key/")))
+    phone.locator("input[name=password1]").fill(password)
+    phone.locator("input[name=password2]").fill(password)
+    phone.locator("main form [type=submit]").first.click()
+    people["volunteer"] = {"email": "kenichi@example.jp", "password": password}
+    sign_in_public(phone, people["volunteer"])
+    assert "/me/" in phone.url, phone.url
+    shot(phone, "10-volunteer-home")
+    phone.context.close()
+
+
+def decode_qr(locator) -> str:
+    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(locator.screenshot())))
+    assert len(results) == 1
+    return results[0].text
+
+
+def place_id(page, name: str) -> int:
+    page.goto("/admin/places/")
+    href = page.get_by_role("link", name=name).first.get_attribute("href")
+    return int(re.search(r"/(\d+)/", href).group(1))
+
+
+def test_the_volunteer_checks_in_at_the_salon(chromium, production_site):
+    staff = admin_page(chromium, production_site, "city")  # the salon's host staff
+    salon = place_id(staff, "東ふれあいサロン")
+    people["salon"] = {"id": str(salon)}
+    staff.goto(f"/places/{salon}/poster/")
+    poster_url = decode_qr(staff.locator(".poster-qr"))
+    # The poster names the public address (the proxy's https), as printed.
+    assert poster_url.startswith(production_site.url.replace("http:", "https:") + "/scan/")
+    people["salon"]["poster"] = path_of(poster_url)
+    staff.context.close()
+
+    phone = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(phone, people["volunteer"])
+    phone.goto(people["salon"]["poster"])
+    phone.get_by_role("button", name="チェックイン", exact=True).click()
+    expect(phone.get_by_role("heading", name="チェックインしました", exact=True)).to_be_visible()
+    people["salon"]["checked_in_at"] = str(time.time())
+    shot(phone, "11-checked-in")
+    phone.context.close()
+
+
+def test_a_phone_request_is_matched_to_the_new_volunteer(chromium, production_site):
+    desk = admin_page(chromium, production_site, "coordinator")
+    # An elderly resident phones for the first time: registered, then the request.
+    desk.goto("/admin/aid_residents/new/")
+    desk.locator("#id_full_name").fill("小林 トメ")
+    desk.locator("#id_full_name_kana").fill("コバヤシ トメ")
+    for select in ("#id_gender", "#id_living"):
+        if desk.locator(select).count():
+            desk.locator(select).select_option(index=1)
+    desk.locator("#id_address").fill("東町3-2-1")
+    desk.locator("#id_district").select_option(label="東小学校区")
+    desk.locator("#id_phone").fill("0123-45-6789")
+    save_admin_form(desk)
+
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    desk.goto("/admin/aid/")
+    desk.get_by_label("フリガナ・電話番号・住所").fill("こばやし")
+    desk.locator("#main").get_by_role("button", name="検索").click()
+    desk.get_by_role("link", name="依頼を受付").click()
+    desk.locator("#id_category").select_option(label="買物支援")
+    desk.locator("#id_day").fill(tomorrow.isoformat())
+    desk.locator("#id_starts").fill("10:00")
+    desk.locator("#id_ends").fill("11:00")
+    desk.locator("#id_notes").fill("牛乳と卵をお願いします")
+    desk.get_by_role("button", name="保存する").click()
+    desk.wait_for_url(re.compile(r"/admin/aid/requests/\d+/$"))
+    suggestions = desk.locator("table.aid-suggestions tbody tr")
+    expect(suggestions.first).to_contain_text("佐藤 健一")
+    shot(desk, "12-suggestions")
+    desk.get_by_role("button", name="チェックした方に打診を送る").click()
+    expect(desk.get_by_text("1人のボランティアに打診しました。")).to_be_visible()
+
+    phone = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(phone, people["volunteer"])
+    phone.goto("/me/offers/")
+    expect(phone.locator("section.card").first).to_contain_text("買物支援")
+    phone.get_by_role("button", name="引き受ける").click()
+    phone.wait_for_url(re.compile(r"/me/assignments/\d+/$"))
+    expect(phone.get_by_text("小林 トメ")).to_be_visible()
+    shot(phone, "13-assignment")
+    desk.reload()
+    expect(desk.get_by_text("佐藤 健一").first).to_be_visible()
+    phone.context.close()
+    desk.context.close()
+
+
+def test_the_check_out_is_credited_once_the_host_confirms(chromium, production_site):
+    # A check-out in the first two minutes counts as a repeated check-in: the
+    # volunteer stays at the salon at least that long.
+    stayed = time.time() - float(people["salon"]["checked_in_at"])
+    time.sleep(max(0.0, 125 - stayed))
+    phone = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(phone, people["volunteer"])
+    phone.goto(people["salon"]["poster"])
+    phone.get_by_role("button", name="チェックアウト", exact=True).click()
+    expect(phone.get_by_role("heading", name="チェックアウトしました", exact=True)).to_be_visible()
+    phone.goto("/me/points/")
+    assert phone.get_by_test_id("balance").inner_text() == "0"
+
+    host = admin_page(chromium, production_site, "city")
+    host.goto(f"/places/{people['salon']['id']}/checkins/")
+    host.get_by_label("佐藤 健一").check()
+    host.get_by_role("button", name="印をつけた方を確認する").click()
+    expect(host.get_by_text("1 件の来訪を確認しました。ありがとうございます。")).to_be_visible()
+    host.context.close()
+
+    phone.reload()
+    # 200 points: credited because the birth date given at sign-up meets the rule's 18.
+    assert phone.get_by_test_id("balance").inner_text() == "200"
+    expect(phone.get_by_text("ふれあいサロン協力")).to_be_visible()
+    shot(phone, "14-points")
+    phone.context.close()
+
+
+def test_points_become_a_voucher_and_the_shop_accepts_it(chromium, production_site):
+    phone = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(phone, people["volunteer"])
+    phone.goto("/me/vouchers/")
+    phone.locator("input[name=count]").fill("1")
+    phone.get_by_role("button", name="交換する").click()
+    code = phone.locator(".voucher-code").first.inner_text().split(":")[-1].strip()
+    assert re.fullmatch(r"[0-9A-Z]{4}(-[0-9A-Z]{4}){3}-[0-9A-Z]", code), code
+    shot(phone, "15-voucher")
+    phone.context.close()
+
+    clerk = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(clerk, people["clerk"])
+    clerk.goto("/shop/redeem/")
+    clerk.locator("input[name=code]").fill(code.lower().replace("-", " "))
+    clerk.get_by_role("button", name="確認する").click()
+    expect(clerk.locator(".shop-name")).to_have_text("ひがし青果店")
+    clerk.get_by_role("button", name="この商品券を受け付ける").click()
+    expect(clerk.get_by_text("商品券を受け付けました")).to_be_visible()
+    shot(clerk, "16-redeemed")
+    clerk.context.close()
