@@ -38,9 +38,9 @@ from cms.models import (
 )
 from cms.selectors import TRANSITIONS, paper_proposal_by_submission_key, proposal_by_submission_key
 from cms.tasks import send_proposal_confirmation
-from core.outbox import send_once
 from cms.uploads import SCAN_EXTENSIONS, attachment_check
 from core.errors import NotPermitted
+from core.outbox import send_once
 
 
 @dataclass(frozen=True)

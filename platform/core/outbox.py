@@ -59,9 +59,9 @@ def send_once(
     the sender raises (the claim is then released)."""
     claim = f"outbox:claim:{key}"
     token = _attempt_token()
-    if not cache.add(claim, token, timeout=settings.SEND_CLAIM_SECONDS):
-        if cache.get(claim) != token:
-            raise SendClaimed(key)
+    taken = cache.add(claim, token, timeout=settings.SEND_CLAIM_SECONDS)
+    if not taken and cache.get(claim) != token:  # the same task redelivered takes over
+        raise SendClaimed(key)
     try:
         if mark is None and cache.get(sent_memory_key(key)):
             return 0
