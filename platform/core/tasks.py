@@ -1,8 +1,8 @@
 """The base class of every Celery task (set once, as the app's ``task_cls``).
 
 Every task retries on transient errors with exponential backoff and full jitter
-(2, 4, 8 ... s, capped at ``retry_backoff_max``), acknowledges late and is requeued
-when its worker dies (``reject_on_worker_lost``). A task that runs past its soft time
+(2, 4, 8 ... s, capped at ``retry_backoff_max``); settings make it acknowledge late
+and be requeued when its worker dies (``CELERY_TASK_REJECT_ON_WORKER_LOST``). A task that runs past its soft time
 limit is retried as well. Tasks therefore run at least once and must be idempotent:
 they take ids, call a service, and sends go through :func:`core.outbox.send_once`.
 """
@@ -51,8 +51,6 @@ class ReliableTask(Task):
     retry_backoff_max = RETRY_BACKOFF_MAX
     retry_jitter = True
     max_retries = MAX_RETRIES
-    acks_late = True
-    reject_on_worker_lost = True
 
     def retry(self, *args, exc=None, **kwargs):
         # Run eagerly (``make demo``, tests) a retry would run again at once, without
