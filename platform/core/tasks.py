@@ -2,9 +2,10 @@
 
 Every task retries on transient errors with exponential backoff and full jitter
 (2, 4, 8 ... s, capped at ``retry_backoff_max``); settings make it acknowledge late
-and be requeued when its worker dies (``CELERY_TASK_REJECT_ON_WORKER_LOST``). A task that runs past its soft time
-limit is retried as well. Tasks therefore run at least once and must be idempotent:
-they take ids, call a service, and sends go through :func:`core.outbox.send_once`.
+and be requeued when its worker dies (``CELERY_TASK_REJECT_ON_WORKER_LOST``). A task
+that runs past its soft time limit is retried as well. Tasks therefore run at least
+once and must be idempotent: they take ids, call a service, and sends go through
+:func:`core.outbox.send_once`.
 """
 
 from __future__ import annotations
