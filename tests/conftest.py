@@ -58,6 +58,13 @@ def _eager_celery_and_fast_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_mail_inside_a_transaction(settings):
+    """Every mail any test sends fails the test if a transaction is open around it
+    (DESIGN §11: no external I/O inside a transaction or under a lock)."""
+    settings.EMAIL_BACKEND = "tests.mailcheck.MailOutsideTransactionBackend"
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate limits and TOTP replay guards live in the cache: start every test clean."""
     cache.clear()

@@ -8,6 +8,7 @@ name or address: only district, task and time, and a link to sign in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User, language_for
+from core.outbox import send_once
 from volunteers.models import HelpRequest
 
 
@@ -112,3 +114,24 @@ def notify(user: User, kind: str, help_request: HelpRequest) -> int:
             channel.send(user, message)
             sent += 1
     return sent
+
+
+def notify_once(
+    *,
+    key: str,
+    find: Callable[[], tuple[User, str, HelpRequest] | None],
+    mark: Callable[[], object] | None = None,
+) -> int:
+    """:func:`notify` at least once and, but for a crash between sending and marking,
+    once (:func:`core.outbox.send_once`, no transaction open while sending). ``find``
+    reads the current state under the claim and returns ``(user, kind, request)``, or
+    ``None`` when the message is no longer due. Without ``mark`` the message is
+    remembered as sent in the cache under ``key``."""
+
+    def prepare():
+        found = find()
+        if found is None:
+            return None
+        return lambda: notify(*found)
+
+    return send_once(key=f"volunteers.{key}", prepare=prepare, mark=mark)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from volunteers.models import Assignment, Offer
-from volunteers.notifications import notify
+from volunteers.notifications import notify_once
 from volunteers.selectors.help_requests import assignments_due_reminder
 
 
@@ -59,12 +59,16 @@ def _assignment(pk: int) -> Assignment | None:
 
 
 def _notify_offer_still(offer_id: int, status: Offer.Status, kind: str) -> int:
-    """Notify the offer's volunteer of ``kind`` if the offer is still in ``status``
-    when the task runs (it may have changed since it was queued)."""
-    offer = _offer(offer_id)
-    if offer is None or offer.status != status:
-        return 0
-    return notify(offer.volunteer, kind, offer.request)
+    """Notify the offer's volunteer of ``kind`` once, if the offer is still in
+    ``status`` when the task runs (it may have changed since it was queued)."""
+
+    def find():
+        offer = _offer(offer_id)
+        if offer is None or offer.status != status:
+            return None
+        return offer.volunteer, kind, offer.request
+
+    return notify_once(key=f"{kind}:offer:{offer_id}", find=find)
 
 
 @shared_task(name="volunteers.notify_offer")
@@ -74,8 +78,11 @@ def notify_offer(offer_id: int) -> int:
 
 @shared_task(name="volunteers.notify_offer_taken")
 def notify_offer_taken(offer_id: int) -> int:
-    offer = _offer(offer_id)
-    return notify(offer.volunteer, "taken", offer.request) if offer else 0
+    def find():
+        offer = _offer(offer_id)
+        return (offer.volunteer, "taken", offer.request) if offer else None
+
+    return notify_once(key=f"taken:offer:{offer_id}", find=find)
 
 
 @shared_task(name="volunteers.notify_offer_withdrawn")
@@ -86,33 +93,55 @@ def notify_offer_withdrawn(offer_id: int) -> int:
 
 @shared_task(name="volunteers.notify_assigned")
 def notify_assigned(assignment_id: int) -> int:
-    assignment = _assignment(assignment_id)
-    if assignment is None or not assignment.live:  # cancelled before the task ran
-        return 0
-    return notify(assignment.volunteer, "assigned", assignment.request)
+    def find():
+        assignment = _assignment(assignment_id)
+        if assignment is None or not assignment.live:  # cancelled before the task ran
+            return None
+        return assignment.volunteer, "assigned", assignment.request
+
+    return notify_once(key=f"assigned:assignment:{assignment_id}", find=find)
 
 
 @shared_task(name="volunteers.notify_cancelled")
 def notify_cancelled(assignment_id: int) -> int:
-    assignment = _assignment(assignment_id)
-    return notify(assignment.volunteer, "cancelled", assignment.request) if assignment else 0
+    def find():
+        assignment = _assignment(assignment_id)
+        return (assignment.volunteer, "cancelled", assignment.request) if assignment else None
+
+    return notify_once(key=f"cancelled:assignment:{assignment_id}", find=find)
 
 
 @shared_task(name="volunteers.send_reminders")
 def send_reminders(now: str | None = None) -> int:
-    """Remind the volunteers of tomorrow's live assignments (beat: hourly 17:00-21:00,
-    so an assignment made during the evening is reminded too). Each assignment is
-    reminded once (``reminded_at`` is claimed before sending)."""
-    from volunteers.services.help_requests import assignment_reminder_claim
-
+    """Queue a reminder for each volunteer of tomorrow's live assignments not yet
+    reminded (beat: hourly 17:00-21:00, so an assignment made during the evening is
+    reminded too). Returns how many it queued. A reminder queued twice (two runs while
+    the first still retries) is still sent once: see :func:`send_reminder`."""
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
-    sent = 0
-    for pk in list(assignments_due_reminder(tomorrow)):
-        if assignment_reminder_claim(assignment_id=pk, at=at):
-            assignment = _assignment(pk)
-            sent += notify(assignment.volunteer, "reminder", assignment.request)
-    return sent
+    due = list(assignments_due_reminder(tomorrow))
+    for pk in due:
+        send_reminder.delay(pk)
+    return len(due)
+
+
+@shared_task(name="volunteers.send_reminder")
+def send_reminder(assignment_id: int) -> int:
+    """Remind one volunteer of tomorrow's assignment: claim, send, then mark
+    ``reminded_at`` (a crash before the mark sends it again; none loses it)."""
+    from volunteers.services.help_requests import assignment_reminder_mark
+
+    def find():
+        assignment = _assignment(assignment_id)
+        if assignment is None or not assignment.live or assignment.reminded_at is not None:
+            return None
+        return assignment.volunteer, "reminder", assignment.request
+
+    return notify_once(
+        key=f"reminder:assignment:{assignment_id}",
+        find=find,
+        mark=lambda: assignment_reminder_mark(assignment_id=assignment_id, at=timezone.now()),
+    )
 
 
 @shared_task(name="volunteers.generate_standing_requests")

@@ -20,6 +20,7 @@ from cms.exceptions import AccountDeactivated, ApplicationDecided
 from cms.models import VolunteerApplication
 from cms.tasks import send_volunteer_welcome
 from core.errors import NotPermitted
+from core.outbox import send_once
 
 
 @transaction.atomic
@@ -111,51 +112,61 @@ def _carry_over(application: VolunteerApplication, user: User) -> None:
         user.save(update_fields=changed)
 
 
-@transaction.atomic
 def volunteer_application_welcome_send(*, application_id: int) -> bool:
     """Email an approved applicant, in their language, how to sign in: the page to
     sign in with an emailed code (at any time; it also confirms the address) and a
     link to set a password (allauth's reset key, valid ``PASSWORD_RESET_TIMEOUT``).
-    Sent once: a second call (a
-    retried task, a second approval attempt) finds ``welcome_sent_at`` set and sends
-    nothing. Returns whether it sent."""
-    application = (
-        VolunteerApplication.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .get(pk=application_id)
+
+    Claim -> send -> mark (:func:`core.outbox.send_once`): no transaction or row lock
+    is held while the mail goes out. A second call (a retried or redelivered task, a
+    second approval attempt) finds ``welcome_sent_at`` set and sends nothing; only a
+    crash between sending and marking sends it twice. Returns whether it sent.
+    Raises :class:`core.outbox.SendClaimed` while another attempt is sending it."""
+
+    def prepare():
+        application = (
+            VolunteerApplication.objects.select_related("user").filter(pk=application_id).first()
+        )
+        user = application.user if application else None
+        if (
+            application is None
+            or application.welcome_sent_at is not None
+            or application.status != VolunteerApplication.Status.APPROVED
+            or user is None
+            or not user.is_active
+            or not user.email
+        ):
+            return None
+        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+        password_url = base + reverse(
+            "account_reset_password_from_key",
+            kwargs={
+                "uidb36": user_pk_to_url_str(user),
+                "key": default_token_generator.make_token(user),
+            },
+        )
+        context = {
+            "name": user.get_full_name() or application.full_name,
+            "email": user.email,
+            "password_url": password_url,
+            "code_url": base + reverse("account_request_login_code"),
+            "reset_url": base + reverse("account_reset_password"),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        }
+        with translation.override(language_for(user)):
+            subject = render_to_string("cms/email/volunteer_welcome_subject.txt", context).strip()
+            body = render_to_string("cms/email/volunteer_welcome.txt", context)
+        return lambda: send_mail(subject, body, None, [user.email])
+
+    return bool(
+        send_once(
+            key=f"cms.volunteer-welcome:{application_id}",
+            prepare=prepare,
+            mark=lambda: VolunteerApplication.objects.filter(
+                pk=application_id, welcome_sent_at__isnull=True
+            ).update(welcome_sent_at=timezone.now()),
+        )
     )
-    user = application.user
-    if (
-        application.welcome_sent_at is not None
-        or application.status != VolunteerApplication.Status.APPROVED
-        or user is None
-        or not user.is_active
-        or not user.email
-    ):
-        return False
-    base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
-    password_url = base + reverse(
-        "account_reset_password_from_key",
-        kwargs={
-            "uidb36": user_pk_to_url_str(user),
-            "key": default_token_generator.make_token(user),
-        },
-    )
-    context = {
-        "name": user.get_full_name() or application.full_name,
-        "email": user.email,
-        "password_url": password_url,
-        "code_url": base + reverse("account_request_login_code"),
-        "reset_url": base + reverse("account_reset_password"),
-        "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-    }
-    with translation.override(language_for(user)):
-        subject = render_to_string("cms/email/volunteer_welcome_subject.txt", context).strip()
-        body = render_to_string("cms/email/volunteer_welcome.txt", context)
-    send_mail(subject, body, None, [user.email])
-    application.welcome_sent_at = timezone.now()
-    application.save(update_fields=["welcome_sent_at"])
-    return True
 
 
 @transaction.atomic

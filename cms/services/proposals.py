@@ -40,6 +40,7 @@ from cms.selectors import TRANSITIONS, paper_proposal_by_submission_key, proposa
 from cms.tasks import send_proposal_confirmation
 from cms.uploads import SCAN_EXTENSIONS, attachment_check
 from core.errors import NotPermitted
+from core.outbox import send_once
 
 
 @dataclass(frozen=True)
@@ -307,24 +308,36 @@ def _transition(*, proposal_id: int, to: str, actor: User, comment: str) -> Prop
     return proposal
 
 
-@transaction.atomic
 def proposal_send_confirmation(*, proposal_id: int) -> bool:
-    """Email the applicant that their proposal arrived. Sent once: a second call (a
-    retried task) finds ``confirmation_sent_at`` set and sends nothing."""
-    proposal = (
-        Proposal.objects.select_for_update(of=("self",))
-        .select_related("call", "applicant")
-        .get(pk=proposal_id)
+    """Email the applicant that their proposal arrived.
+
+    Claim -> send -> mark (:func:`core.outbox.send_once`): no transaction or row lock
+    is held while the mail goes out, so a stalled mail server never blocks the
+    applicant's own actions on the proposal. A second call (a retried or redelivered
+    task) finds ``confirmation_sent_at`` set and sends nothing; only a crash between
+    sending and marking sends it twice. Returns whether it sent. Raises
+    :class:`core.outbox.SendClaimed` while another attempt is sending it."""
+
+    def prepare():
+        proposal = (
+            Proposal.objects.select_related("call", "applicant").filter(pk=proposal_id).first()
+        )
+        if proposal is None or proposal.applicant is None:  # on paper: no account
+            return None
+        if proposal.confirmation_sent_at is not None or not proposal.applicant.email:
+            return None
+        with translation.override(language_for(proposal.applicant)):
+            context = {"proposal": proposal, "base_url": settings.WAGTAILADMIN_BASE_URL}
+            subject = render_to_string("cms/email/proposal_received_subject.txt", context).strip()
+            body = render_to_string("cms/email/proposal_received.txt", context)
+        return lambda: send_mail(subject, body, None, [proposal.applicant.email])
+
+    return bool(
+        send_once(
+            key=f"cms.proposal-received:{proposal_id}",
+            prepare=prepare,
+            mark=lambda: Proposal.objects.filter(
+                pk=proposal_id, confirmation_sent_at__isnull=True
+            ).update(confirmation_sent_at=timezone.now()),
+        )
     )
-    if proposal.applicant is None:  # received on paper: the group has no account
-        return False
-    if proposal.confirmation_sent_at is not None or not proposal.applicant.email:
-        return False
-    with translation.override(language_for(proposal.applicant)):
-        context = {"proposal": proposal, "base_url": settings.WAGTAILADMIN_BASE_URL}
-        subject = render_to_string("cms/email/proposal_received_subject.txt", context).strip()
-        body = render_to_string("cms/email/proposal_received.txt", context)
-    send_mail(subject, body, None, [proposal.applicant.email])
-    proposal.confirmation_sent_at = timezone.now()
-    proposal.save(update_fields=["confirmation_sent_at"])
-    return True

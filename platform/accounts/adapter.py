@@ -23,3 +23,33 @@ def landing_url(user) -> str:
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request) -> str:
         return landing_url(request.user)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """Render the message here (it needs the request), send it from a Celery task:
+        the page answers at once even when the mail server stalls, and the worker
+        retries. The message is complete, so the task reads nothing from the database
+        and need not wait for a commit."""
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        from accounts.tasks import send_email
+
+        request = allauth_context.request
+        message = self.render_mail(
+            template_prefix,
+            email,
+            {"request": request, "email": email, "current_site": get_current_site(request)}
+            | context,
+        )
+        send_email.delay(
+            {
+                "subject": message.subject,
+                "body": message.body,
+                "content_subtype": message.content_subtype,
+                "from_email": message.from_email,
+                "to": list(message.to),
+                "alternatives": [
+                    [content, kind] for content, kind in getattr(message, "alternatives", [])
+                ],
+            }
+        )

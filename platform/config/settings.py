@@ -180,8 +180,31 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
+# Never lose work (README, "Celery"): a task is acknowledged only once it has finished,
+# and put back on the queue when its worker process dies (kill -9, out of memory).
+# Tasks are therefore at-least-once and idempotent; retries: core.tasks.ReliableTask.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task past its soft limit gets SoftTimeLimitExceeded and is retried; the hard limit
+# kills its process. The longest task (the monthly statements) takes seconds today.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# A message taken by a worker that vanished without a word (the whole worker killed,
+# the machine lost) goes back to the queue after the visibility timeout. It must exceed
+# the hard time limit (300 s) plus the longest retry wait a worker holds unacknowledged
+# (core.tasks.RETRY_BACKOFF_MAX, 600 s), or a running or waiting task would be handed
+# to a second worker: 1200 s (20 minutes, the worst delay after such a crash).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1200),
+}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long a send claim (core.outbox) is held: longer than the hard time limit, so a
+# live attempt never loses it; how long a sent message without a *_sent_at field is
+# remembered, so a redelivered task does not send it again.
+SEND_CLAIM_SECONDS = CELERY_TASK_TIME_LIMIT + 60
+SENT_MEMORY_SECONDS = 30 * 86400
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Asia/Tokyo"
@@ -374,6 +397,8 @@ STORAGES = {
 # --- Email --------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# A mail server that accepts and never answers must not hang a worker (or a request).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="いきいきポイント <noreply@example.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

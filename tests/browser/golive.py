@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -106,15 +108,20 @@ def _admin_sql(server: str, statement: str) -> None:
         connection.execute(statement)
 
 
-@pytest.fixture(scope="module")
-def production_site(tmp_path_factory):
+@contextmanager
+def production_site_running(
+    var: Path, *, name: str = "golive", env: dict[str, str] | None = None
+) -> Iterator[Site]:
+    """A fresh PostgreSQL database ``ikiiki_<name>_<pid>``, migrated, with static files
+    collected and one superuser, served by gunicorn with production settings from
+    ``var``. ``env`` adds to or overrides the production environment (the default
+    sends mail to files and runs tasks in the web process)."""
     server = _postgres_server_url()
-    name = f"ikiiki_golive_{os.getpid()}"
+    name = f"ikiiki_{name}_{os.getpid()}"
     _admin_sql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     _admin_sql(server, f"CREATE DATABASE {name}")
-    var = tmp_path_factory.mktemp("golive")
     port = _free_port()
-    env = {
+    base_env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "REDIS_URL"}
@@ -122,7 +129,7 @@ def production_site(tmp_path_factory):
             ("CELERY_", "EMAIL_", "DATABASE_", "SECRET_", "ALLOWED_", "VOUCHER_")
         )
     }
-    env.update(
+    base_env.update(
         DJANGO_ENV="production",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(64),
@@ -137,47 +144,57 @@ def production_site(tmp_path_factory):
         CELERY_TASK_ALWAYS_EAGER="1",
         DJANGO_SUPERUSER_EMAIL=SUPERUSER_EMAIL,
         DJANGO_SUPERUSER_PASSWORD=SUPERUSER_PASSWORD,
+        PYTHONPATH=f"{ROOT / 'platform'}{os.pathsep}{ROOT}",
     )
-    site = Site(url=f"http://localhost:{port}", var=var, env=env)
-    site.manage("migrate", "--noinput")
-    site.manage("collectstatic", "--noinput", "-v0")
-    site.manage("createsuperuser", "--noinput")
-    log = (var / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "config.wsgi",
-            "--pythonpath",
-            f"{ROOT / 'platform'},{ROOT}",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--timeout",
-            "120",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    base_env.update(env or {})
+    site = Site(url=f"http://localhost:{port}", var=var, env=base_env)
     try:
-        for _ in range(120):
-            try:
-                request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}
-                )
-                request.add_header("Host", "localhost")
-                urllib.request.urlopen(request, timeout=2)  # noqa: S310 (http://127.0.0.1)
-                break
-            except OSError:
-                assert process.poll() is None, (var / "gunicorn.log").read_text()
-                time.sleep(0.5)
-        yield site
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+        site.manage("migrate", "--noinput")
+        site.manage("collectstatic", "--noinput", "-v0")
+        site.manage("createsuperuser", "--noinput")
+        log = (var / "gunicorn.log").open("w")
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "config.wsgi",
+                "--pythonpath",
+                f"{ROOT / 'platform'},{ROOT}",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=base_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(120):
+                try:
+                    request = urllib.request.Request(
+                        f"http://127.0.0.1:{port}/", headers={"X-Forwarded-Proto": "https"}
+                    )
+                    request.add_header("Host", "localhost")
+                    urllib.request.urlopen(request, timeout=2)  # noqa: S310 (http://127.0.0.1)
+                    break
+                except OSError:
+                    assert process.poll() is None, (var / "gunicorn.log").read_text()
+                    time.sleep(0.5)
+            yield site
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+            log.close()
         text = (var / "gunicorn.log").read_text()
-        _admin_sql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         assert "Traceback" not in text, text
+    finally:
+        _admin_sql(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def production_site(tmp_path_factory):
+    with production_site_running(tmp_path_factory.mktemp("golive")) as site:
+        yield site

@@ -140,6 +140,30 @@ def test_signed_in_group_submits_with_budget_and_attachments(
     assert "見守り散歩" in page and proposal.reference in page and "54,000" in page
 
 
+def test_a_receipt_another_attempt_is_sending_is_not_sent_twice(
+    client, applicant, open_call, private_root
+):
+    """Claim -> send -> mark: while another attempt holds the claim the task fails
+    with a transient error (the worker retries it); once released, one mail."""
+    from django.core.cache import cache
+
+    from cms.tasks import send_proposal_confirmation
+    from core.outbox import SendClaimed
+
+    client.force_login(applicant)
+    client.post(f"{open_call.url}submit/", form_data())  # its on-commit task never runs
+    proposal = Proposal.objects.get()
+    cache.add(f"outbox:claim:cms.proposal-received:{proposal.pk}", "another-attempt", 60)
+    with pytest.raises(SendClaimed):
+        send_proposal_confirmation.delay(proposal.pk)
+    proposal.refresh_from_db()
+    assert mail.outbox == [] and proposal.confirmation_sent_at is None
+    cache.delete(f"outbox:claim:cms.proposal-received:{proposal.pk}")
+    assert send_proposal_confirmation.delay(proposal.pk).get() is True
+    assert send_proposal_confirmation.delay(proposal.pk).get() is False
+    assert len(mail.outbox) == 1
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, open_call):
     response = client.get(f"{open_call.url}submit/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]

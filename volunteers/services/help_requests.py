@@ -1,5 +1,5 @@
 """Writes for the mutual-aid centre's requests: intake, offers, assignment and
-its lifecycle, cancellation, the reminder claim and opening a resident's details.
+its lifecycle, cancellation, the reminder mark and opening a resident's details.
 
 The request's status is the lifecycle; the assignment mirrors it once there is one.
 Every step names the states it may start from (:data:`TRANSITIONS`) and re-reads the
@@ -421,10 +421,10 @@ def assignment_no_show(*, assignment: Assignment, actor: User) -> Assignment:
     return assignment
 
 
-def assignment_reminder_claim(*, assignment_id: int, at: dt.datetime) -> bool:
-    """Mark the day-before reminder of an assignment as sent. True only for the one
-    caller that claims it (a single conditional UPDATE), so a re-run or a second
-    worker never reminds twice."""
+def assignment_reminder_mark(*, assignment_id: int, at: dt.datetime) -> bool:
+    """Mark the day-before reminder of an assignment as sent, once it has been sent
+    (``volunteers.tasks.send_reminder``: claim -> send -> mark). True for the first
+    mark only (a single conditional UPDATE)."""
     return bool(
         Assignment.objects.filter(pk=assignment_id, reminded_at__isnull=True).update(reminded_at=at)
     )
