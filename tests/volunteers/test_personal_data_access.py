@@ -182,3 +182,16 @@ def test_postgresql_refuses_to_change_or_delete_a_log_entry(postgres, reference_
     ):
         cursor.execute("DELETE FROM volunteers_personaldataaccess")
     assert PersonalDataAccess.objects.get().reason == "対応中"
+
+
+def test_a_volunteers_look_at_their_residents_details_is_in_the_same_log(client, coordinator):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district, full_name="小林 トメ"))
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    client.force_login(helper)
+    page = client.get(f"/me/assignments/{assignment.pk}/").content.decode()
+    assert "小林 トメ" in page
+    (entry,) = PersonalDataAccess.objects.all()
+    assert (entry.actor, entry.resident, entry.action) == (helper, req.resident, "view")
+    assert entry.resource == f"assignment {assignment.pk} (page)"
