@@ -9,12 +9,22 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install demo serve test bench worker lint format messages clean backup restore
+.PHONY: install demo serve test bench worker lint format messages clean backup restore lock
 
-$(STAMP): pyproject.toml
+# Reproducible installs: every package, version and file hash comes from the lock
+# (requirements/lock.txt, made from pyproject.toml by `make lock`), installed by uv
+# (itself pinned by hash in requirements/uv.txt); then the project itself, without
+# dependencies. pyproject.toml stays the source of truth with lower bounds.
+LOCK       := requirements/lock.txt
+BENCH_LOCK := requirements/lock-bench.txt
+UV         := $(BIN)/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(PY) --require-hashes
+
+$(STAMP): pyproject.toml $(LOCK) requirements/uv.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/uv.txt
+	$(UV_INSTALL) -r $(LOCK)
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
 # Install, then compile the Japanese catalogue (with polib: no GNU gettext needed).
@@ -32,8 +42,8 @@ test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The benchmarks also need the `bench` extra (django-hordak, the ledger's reference).
-$(VENV)/.installed-bench: $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
+$(VENV)/.installed-bench: $(STAMP) $(BENCH_LOCK)
+	$(UV_INSTALL) -r $(BENCH_LOCK)
 	touch $@
 
 # bench_checkin drives the server with wrk (a Debian package); install it if missing.
@@ -59,6 +69,14 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Refresh the locks after changing dependencies in pyproject.toml, or to take newer
+# releases (UPGRADE=1). Versions already locked are kept unless UPGRADE=1.
+lock: install
+	$(UV) pip compile pyproject.toml --quiet --extra dev --generate-hashes \
+	  --python-version 3.11 $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(UV) pip compile pyproject.toml --quiet --extra dev --extra bench --generate-hashes \
+	  --python-version 3.11 -c $(LOCK) -o $(BENCH_LOCK)
 
 # Re-extract strings after changing user-facing text (needs GNU gettext's xgettext).
 messages: install

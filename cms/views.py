@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page, Site
 
+from accounts.mfa import back_office_mfa_response
 from accounts.models import Role
 from cms import selectors
 from cms.calendars import calendar_build
@@ -142,13 +143,17 @@ def my_proposal_withdraw(request, pk: int):
 @login_required
 @require_GET
 def proposal_attachment(request, pk: int):
-    """Stream an attachment to its applicant or to city staff; 404 for anyone else
-    (so a guessed id reveals nothing)."""
+    """Stream an attachment to its applicant or to city staff (who must have passed
+    MFA in this session, ``accounts.mfa``); 404 for anyone else (so a guessed id
+    reveals nothing)."""
     attachment = get_object_or_404(ProposalAttachment.objects.select_related("proposal"), pk=pk)
     user = request.user
-    allowed = attachment.proposal.applicant_id == user.pk or user.acts_as(Role.CITY_STAFF)
-    if not allowed:
-        raise Http404
+    if attachment.proposal.applicant_id != user.pk:
+        if not user.acts_as(Role.CITY_STAFF):
+            raise Http404
+        denial = back_office_mfa_response(request)
+        if denial is not None:
+            return denial
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:

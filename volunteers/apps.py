@@ -38,6 +38,8 @@ ROLE_PERMISSIONS = {
         "view_helpcategory",
         "add_helpcategory",
         "change_helpcategory",
+        # The personal data access log: read-only (the model has no other permission).
+        "view_personaldataaccess",
     ],
 }
 

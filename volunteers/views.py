@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.mfa import back_office_mfa_response
 from accounts.models import Role
 from core.errors import DomainError
 from qr.render import svg
@@ -158,14 +159,15 @@ def my_card(request):
 
 @login_required
 def place_poster(request, pk: int):
-    """A4 poster with the place's check-in QR code (coordinators and host staff)."""
+    """A4 poster with the place's check-in QR code (host staff of the place, and
+    coordinators, who must have passed MFA in this session: ``accounts.mfa``)."""
     place = get_object_or_404(Place, pk=pk)
-    if not (
-        request.user.is_superuser
-        or request.user.has_role(Role.COORDINATOR)
-        or place.hosts.filter(pk=request.user.pk).exists()
-    ):
-        raise PermissionDenied
+    if not place.hosts.filter(pk=request.user.pk).exists():
+        if not (request.user.is_superuser or request.user.has_role(Role.COORDINATOR)):
+            raise PermissionDenied
+        denial = back_office_mfa_response(request)
+        if denial is not None:
+            return denial
     url = scan_url(request, place_token(place))
     return render(
         request,

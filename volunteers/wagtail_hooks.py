@@ -15,6 +15,7 @@ from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem, RoleMenuItem
+from volunteers.admin.access_log import PersonalDataAccessReportView, log_personal_data
 from volunteers.admin.activity import (
     ManualEntryView,
     ReevaluateView,
@@ -188,11 +189,22 @@ def _resident_link(resident: Resident):
     )
 
 
+class ResidentEditView(EditView):
+    """The resident's form shows every detail (address, phone, emergency contact,
+    notes): each opening is in the personal data access log."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        log_personal_data(request, [self.object])
+        return response
+
+
 class ResidentViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     model = Resident
     icon = "user"
     menu_label = _("Residents")
     index_view_class = ResidentIndexView
+    edit_view_class = ResidentEditView
     list_display = [
         "full_name",
         "full_name_kana",
@@ -454,6 +466,33 @@ def register_aid_urls():
             name="aid_assignments_results",
         ),
     ]
+
+
+@hooks.register("register_admin_urls")
+def register_personal_data_access_urls():
+    return [
+        path(
+            "aid/personal-data-access/",
+            PersonalDataAccessReportView.as_view(),
+            name="aid_personal_data_access",
+        ),
+        path(
+            "aid/personal-data-access/results/",
+            PersonalDataAccessReportView.as_view(results_only=True),
+            name="aid_personal_data_access_results",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_personal_data_access_menu_item():
+    return PermissionMenuItem(
+        _("Personal data access log"),
+        reverse("aid_personal_data_access"),
+        icon_name="view",
+        order=900,
+        permission="volunteers.view_personaldataaccess",
+    )
 
 
 @hooks.register("register_admin_menu_item")

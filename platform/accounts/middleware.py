@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from allauth.account.authentication import get_authentication_records
-from allauth.mfa.models import Authenticator
-from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from accounts.mfa import back_office_mfa_response
 from accounts.models import language_for
 
 ADMIN_PREFIX = "/admin/"
@@ -45,15 +40,8 @@ class PreferredLanguageMiddleware:
         return response
 
 
-def session_passed_mfa(request, user) -> bool:
-    """True when this session's sign-in (or a later re-authentication) used MFA."""
-    return any(
-        record.get("method") == "mfa" for record in get_authentication_records(request, user)
-    )
-
-
 class AdminAccessPolicyMiddleware:
-    """The back office (Wagtail admin) requires MFA.
+    """The back office (Wagtail admin) requires MFA (the rule of ``accounts.mfa``).
 
     * Anonymous users fall through to Wagtail, which sends them to the allauth login.
     * Signed-in users without admin access get a clear 403 page instead of a login loop.
@@ -73,11 +61,6 @@ class AdminAccessPolicyMiddleware:
 
     def check(self, request):
         user = request.user
-        next_url = quote(request.get_full_path())
         if not user.has_perm("wagtailadmin.access_admin"):
             return render(request, "accounts/admin_forbidden.html", status=403)
-        if not is_mfa_enabled(user, [Authenticator.Type.TOTP]):
-            return redirect(f"{reverse('mfa_activate_totp')}?next={next_url}")
-        if not session_passed_mfa(request, user):
-            return redirect(f"{reverse('mfa_reauthenticate')}?next={next_url}")
-        return None
+        return back_office_mfa_response(request)

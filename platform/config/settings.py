@@ -424,10 +424,21 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Voucher codes and search terms never reach a log line (core.logmask).
+    "filters": {"mask_personal_data": {"()": "core.logmask.MaskPersonalData"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["mask_personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # runserver's request lines, through the masking handler (Django's default
+        # handler for them would not mask).
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Wagtail runs its own background tasks (reference and search index updates)
         # through django_tasks, which logs each task's start and end at INFO: four
         # lines for every page published.

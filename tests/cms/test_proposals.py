@@ -290,7 +290,14 @@ def test_only_the_applicant_and_city_staff_download_attachments(client, applican
     assert client.get(url).status_code == 404
     client.force_login(UserFactory(roles=["coordinator"]))
     assert client.get(url).status_code == 404
-    client.force_login(UserFactory(roles=["city_staff"]))
+    # City staff open it through their role: only once this session passed MFA.
+    staff = UserFactory(roles=["city_staff"])
+    client.force_login(staff)  # no MFA record (e.g. an emailed code)
+    refused = client.get(url)
+    assert refused.status_code == 302
+    assert refused["Location"] == f"/accounts/2fa/totp/activate/?next={url}"
+    client.logout()
+    signed_in_back_office(client, staff)
     assert client.get(url).status_code == 200
     client.logout()
     assert client.get(url).status_code == 302

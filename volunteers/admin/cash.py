@@ -13,8 +13,9 @@ from django.views.generic import TemplateView
 from accounts.models import Role
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
-from volunteers.models import Assignment
+from volunteers.models import Assignment, PersonalDataAccess
 from volunteers.services.help_requests import assignment_owed_settle
 
 
@@ -43,6 +44,7 @@ class OwedListView(CoordinatorView, TemplateView):
         rows = list(owed_assignments())
         for row in rows:
             row.owed_yen = -row.cash_difference_yen
+        log_personal_data(self.request, [row.request.resident for row in rows])
         return super().get_context_data(
             rows=rows, total=sum(row.owed_yen for row in rows), **kwargs
         )
@@ -74,6 +76,9 @@ class ReceiptView(GuardedViewMixin, TemplateView):
         )
 
     def get_context_data(self, **kwargs):
+        log_personal_data(
+            self.request, [self.assignment.request.resident], action=PersonalDataAccess.Action.PRINT
+        )
         return super().get_context_data(
             assignment=self.assignment,
             resident=self.assignment.request.resident,

@@ -16,6 +16,7 @@ from wagtail.admin.views.reports import ReportView
 from accounts.models import District
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
+from volunteers.admin.access_log import PersonalDataExportMixin
 from volunteers.models import Assignment, HelpCategory, HelpRequest
 from volunteers.selectors.help_requests import monthly_counts
 
@@ -39,8 +40,9 @@ def _request_link(req: HelpRequest):
     return format_html('<a href="{}">{}</a>', reverse("aid_request", args=[req.pk]), str(req))
 
 
-class RequestReportView(LocalisedExportMixin, ReportView):
-    """Every request, filterable; CSV and XLSX export."""
+class RequestReportView(PersonalDataExportMixin, LocalisedExportMixin, ReportView):
+    """Every request, filterable; CSV and XLSX export (residents' names: the export
+    asks why and is logged)."""
 
     model = HelpRequest
     permission_required = "view"
@@ -80,6 +82,9 @@ class RequestReportView(LocalisedExportMixin, ReportView):
         return HelpRequest.objects.select_related("resident", "category", "district").order_by(
             "-starts_at", "-pk"
         )
+
+    def residents_in(self, rows):
+        return [row.resident for row in rows]
 
 
 class AssignmentFilterSet(WagtailFilterSet):

@@ -15,6 +15,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import User
 from core.errors import DomainError
+from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
 from volunteers.forms import CancelForm, ConfirmForm
 from volunteers.models import Assignment, HelpRequest
@@ -91,6 +92,10 @@ class RequestView(CoordinatorView, TemplateView):
 
     def get_page_title(self):
         return _("Request: %(request)s") % {"request": self.help_request}
+
+    def get(self, request, *args, **kwargs):
+        log_personal_data(request, [self.help_request.resident])
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         req = self.help_request

@@ -14,6 +14,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from accounts.kana import name_search_q
 from accounts.models import Role, User
 from core.admin import GuardedViewMixin
+from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
 from volunteers.models import Resident
 
@@ -40,6 +41,7 @@ class ResidentView(CoordinatorView, TemplateView):
         )
         # Every look by a volunteer is logged; coordinators can see who and when.
         access_log = self.resident.access_log.select_related("user", "assignment")[:50]
+        log_personal_data(self.request, [self.resident])
         return super().get_context_data(
             resident=self.resident, history=history, access_log=access_log, **kwargs
         )

@@ -1,6 +1,7 @@
 """The volunteers app's models, one module per sub-domain. Every model is imported
 here, so ``volunteers.models.X`` and the app registry find them all."""
 
+from volunteers.models.access import PersonalDataAccess
 from volunteers.models.activity import Activity, ScanReceipt
 from volunteers.models.help_requests import (
     Assignment,
@@ -29,6 +30,7 @@ __all__ = [
     "HelpRequest",
     "MatchingSlot",
     "Offer",
+    "PersonalDataAccess",
     "Place",
     "Resident",
     "ResidentAccessLog",

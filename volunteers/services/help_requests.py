@@ -15,6 +15,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from core.errors import NotPermitted
@@ -37,12 +38,14 @@ from volunteers.models import (
     HelpCategory,
     HelpRequest,
     Offer,
+    PersonalDataAccess,
     Resident,
     ResidentAccessLog,
     StandingRequest,
     VolunteerProfile,
 )
 from volunteers.rules import coordinator_check, service_window_check
+from volunteers.services.access_log import personal_data_access_record
 from volunteers.tasks import (
     notify_assigned,
     notify_cancelled,
@@ -440,4 +443,12 @@ def resident_details_open(*, assignment: Assignment, user: User, via: str) -> Re
         raise NotPermitted()
     resident = assignment.request.resident
     ResidentAccessLog.objects.create(resident=resident, user=user, assignment=assignment, via=via)
+    # The same look in the log city staff read (volunteers.models.access).
+    personal_data_access_record(
+        actor=user,
+        residents=[resident],
+        action=PersonalDataAccess.Action.VIEW,
+        resource=f"assignment {assignment.pk} ({via})",
+        reason=_("The volunteer's assignment"),
+    )
     return resident
