@@ -539,3 +539,144 @@ def test_points_become_a_voucher_and_the_shop_accepts_it(chromium, production_si
     expect(clerk.get_by_text("商品券を受け付けました")).to_be_visible()
     shot(clerk, "16-redeemed")
     clerk.context.close()
+
+
+def test_the_month_end_job_makes_the_shops_statement(chromium, production_site):
+    """Statements are made for finished months by beat's job on the 1st; run it as it
+    will run next month (the clock 40 days ahead) and read the result on the pages."""
+    made = production_site.manage(
+        "shell",
+        "-c",
+        "from points.tasks import generate_statements; print(generate_statements())",
+        days_later=40,
+    )
+    assert made.stdout.strip().splitlines()[-1] == "1", made.stdout
+    clerk = fresh_page(chromium, production_site, phone=True)
+    sign_in_public(clerk, people["clerk"])
+    clerk.goto("/shop/statements/")
+    clerk.locator("main a[href^='/shop/statements/']").first.click()
+    expect(clerk.locator("main")).to_contain_text("ひがし青果店")
+    expect(clerk.locator("main")).to_contain_text("100")
+    shot(clerk, "17-statement")
+    clerk.context.close()
+
+
+def test_an_association_posts_an_event(chromium, production_site):
+    page = admin_page(chromium, production_site, "city")
+    home = home_page_id(page)
+    page.goto(f"/admin/pages/add/cms/districtindexpage/{home}/")
+    page.locator("#id_title").fill("地域協議会")
+    page.get_by_role("tab", name="プロモート").click()
+    page.locator("#id_slug").fill("chiiki")
+    page.get_by_role("tab", name="コンテンツ").click()
+    publish(page)  # back on the home page's listing
+    href = page.get_by_role("link", name="地域協議会", exact=True).first.get_attribute("href")
+    index = int(re.search(r"/admin/pages/(\d+)/", href).group(1))
+    page.goto(f"/admin/pages/add/cms/districtassociationpage/{index}/")
+    page.locator("#id_title").fill("東地域協議会")
+    page.locator("#id_district").select_option(label="東小学校区")
+    page.get_by_role("tab", name="プロモート").click()
+    page.locator("#id_slug").fill("higashi")
+    page.get_by_role("tab", name="コンテンツ").click()
+    publish(page)
+    page.goto(f"/admin/pages/{index}/")
+    href = page.get_by_role("link", name="東地域協議会").first.get_attribute("href")
+    association = int(re.search(r"/admin/pages/(\d+)/", href).group(1))
+    # City staff name the association's editor.
+    page.goto(f"/admin/associations/{association}/editors/")
+    page.get_by_label("東野 編集").check()
+    page.locator("main form [type=submit]").first.click()
+    expect(page.get_by_text("保存しました").first).to_be_visible()
+    page.context.close()
+
+    editor = admin_page(chromium, production_site, "editor")
+    day = dt.date.today() + dt.timedelta(days=7)
+    editor.goto(f"/admin/pages/add/cms/eventpage/{association}/")
+    editor.locator("#id_title").fill("東地区 健康体操の会")
+    editor.locator("#id_start_at").fill(f"{day:%Y-%m-%d} 10:00")
+    editor.locator("#id_end_at").fill(f"{day:%Y-%m-%d} 11:30")
+    editor.locator("#id_venue").fill("東町集会所")
+    editor.keyboard.press("Escape")  # close the date picker
+    editor.get_by_role("tab", name="プロモート").click()
+    editor.locator("#id_slug").fill("taiso")
+    editor.get_by_role("tab", name="コンテンツ").click()
+    publish(editor)
+    editor.goto("/")
+    upcoming = editor.get_by_role("region", name="これからのイベント")
+    expect(upcoming.get_by_role("link", name="東地区 健康体操の会")).to_be_visible()
+    shot(editor, "18-event-on-home")
+    editor.context.close()
+
+
+def test_a_citizen_group_proposes_and_city_staff_review(chromium, production_site):
+    site = production_site
+    page = admin_page(chromium, site, "city")
+    home = home_page_id(page)
+    today = dt.date.today()
+    page.goto(f"/admin/pages/add/cms/proposalcallpage/{home}/")
+    page.locator("#id_title").fill("市民提案型 協働事業の募集")
+    page.locator("#id_track").select_option(value="citizen")
+    page.locator("#id_opens_at").fill(f"{today - dt.timedelta(days=1):%Y-%m-%d} 09:00")
+    page.locator("#id_closes_at").fill(f"{today + dt.timedelta(days=30):%Y-%m-%d} 17:00")
+    page.keyboard.press("Escape")
+    page.get_by_role("tab", name="プロモート").click()
+    page.locator("#id_slug").fill("teian")
+    page.get_by_role("tab", name="コンテンツ").click()
+    publish(page)
+
+    # A citizen makes an account (confirming the address by mail) and proposes.
+    citizen = fresh_page(chromium, site, phone=True)
+    citizen.goto("/accounts/signup/")
+    citizen.locator("input[name=email]").fill("mimamori@example.jp")
+    citizen.locator("input[name=password1]").fill("Mimamori-no-kai-2026")
+    citizen.locator("input[name=password2]").fill("Mimamori-no-kai-2026")
+    citizen.locator("main form [type=submit]").first.click()
+    citizen.goto(path_of(site.last_link("mimamori@example.jp", r"/accounts/confirm-email/")))
+    citizen.locator("main form [type=submit]").first.click()
+    sign_in_public(citizen, {"email": "mimamori@example.jp", "password": "Mimamori-no-kai-2026"})
+    citizen.goto("/")
+    citizen.get_by_role("region", name="募集中の協働提案").get_by_role(
+        "link", name=re.compile("市民提案型")
+    ).click()
+    citizen.get_by_role("link", name="提案を提出する").click()
+    citizen.get_by_label("団体名").fill("東町見守りの会")
+    citizen.get_by_label("代表者").fill("山田 花子")
+    citizen.get_by_label("構成員数").fill("6")
+    citizen.get_by_label("活動年数").fill("4")
+    citizen.get_by_label("事業名").fill("ひとり暮らし高齢者の見守り")
+    citizen.get_by_label("目的").fill("見守りの輪を広げる")
+    citizen.get_by_label("事業内容").fill("毎週の声かけ訪問")
+    citizen.get_by_label("期待される効果").fill("孤立の予防")
+    citizen.get_by_label("市との役割分担").fill("市は広報を担う")
+    citizen.get_by_label("費目 1").fill("消耗品費")
+    citizen.get_by_label("金額（円） 1").fill("12000")
+    citizen.get_by_label("添付ファイル").set_input_files(
+        {"name": "提案書.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n%%EOF\n"}
+    )
+    citizen.get_by_role("button", name="提出する").click()
+    citizen.wait_for_url(re.compile(r"/me/proposals/$"))
+    expect(citizen.get_by_role("status").get_by_text("受け付けました")).to_be_visible()
+
+    page.goto("/admin/proposals/")
+    row = page.get_by_role("row").filter(has_text="ひとり暮らし高齢者の見守り")
+    row.get_by_role("link", name="確認する").click()
+    page.get_by_label("新しい状態").select_option(label="書類審査中")
+    page.get_by_label("審査コメント").fill("書類を受け付けました")
+    page.get_by_role("button", name="この段階を記録する").click()
+    page.wait_for_load_state()
+    page.context.close()
+
+    citizen.goto("/me/proposals/")
+    card = citizen.get_by_role("article").filter(has_text="ひとり暮らし高齢者の見守り")
+    expect(card).to_contain_text("書類審査中")
+    expect(card).to_contain_text("書類を受け付けました")
+    shot(citizen, "19-proposal-reviewed")
+    citizen.context.close()
+
+
+def test_the_books_balance_after_the_first_day(production_site):
+    audit = production_site.manage("points_audit")
+    assert "points ledger audit passed" in audit.stdout
+    balances = next(line for line in audit.stdout.splitlines() if line.startswith("balance"))
+    # 200 earned, 100 exchanged: 100 left; the voucher used, owed to the shop.
+    assert "wallet=100" in balances and "voucher_liability=0" in balances, balances
