@@ -112,7 +112,8 @@ MIDDLEWARE = [
     "core.middleware.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -416,8 +417,10 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Content-Security-Policy (django-csp): scripts and styles from our own origin only;
-# the few inline <style> blocks carry the request's nonce. Wagtail's admin sets
-# style attributes in its markup, hence 'unsafe-inline' for attributes only.
+# the few inline <style> blocks carry the request's nonce. Style attributes (a bar's
+# width, Wagtail's markup) are allowed: they cannot run code. Under /admin/ Wagtail 8
+# still writes inline scripts, so CSP_ADMIN_REPLACE allows inline there
+# (core.middleware.ContentSecurityPolicyMiddleware); the rest of the policy holds.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -434,6 +437,20 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+CSP_ADMIN_REPLACE = {
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+}
+# Answers with live voucher codes or a person's data: never stored by a browser or a
+# proxy cache (core.middleware.NoStoreMiddleware; prefixes of the path).
+NO_STORE_PATHS = [
+    "/me/",
+    "/shop/",
+    "/api/v1/",
+    "/_allauth/",
+    "/accounts/",
+    "/admin/",
+]
 # No page uses a browser API for the camera, microphone or location: QR codes are
 # read by the phone's own camera app, which opens the code's URL.
 PERMISSIONS_POLICY = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote_to_bytes
 
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -157,4 +158,35 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware, with the back office's exception: Wagtail's admin
+    still writes inline ``<script>`` (InlinePanel, the date widgets) and injects
+    styles, so under ``/admin/`` the ``CSP_ADMIN_REPLACE`` directives apply (inline
+    allowed, no nonce: a nonce would make browsers ignore 'unsafe-inline'). Every
+    other directive, and the public site's strict policy, stay."""
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if request.path_info.startswith("/admin/") and parts.replace is None:
+            parts.replace = settings.CSP_ADMIN_REPLACE
+        return parts
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on pages and API answers that show live voucher
+    codes or personal data (``NO_STORE_PATHS``, prefixes), so no browser or proxy
+    cache keeps them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefixes = tuple(settings.NO_STORE_PATHS)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(self.prefixes):
+            add_never_cache_headers(response)
+            response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
