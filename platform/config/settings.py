@@ -437,6 +437,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     },
 }
+CSP_INLINE_PATHS = ["/admin/", "/api/docs/"]
 CSP_ADMIN_REPLACE = {
     "script-src": ["'self'", "'unsafe-inline'"],
     "style-src": ["'self'", "'unsafe-inline'"],
@@ -451,6 +452,9 @@ NO_STORE_PATHS = [
     "/accounts/",
     "/admin/",
 ]
+# Wagtail's admin shows Gravatar pictures by default: a request to a third party
+# carrying a hash of each user's email address. Initials instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 # No page uses a browser API for the camera, microphone or location: QR codes are
 # read by the phone's own camera app, which opens the code's URL.
 PERMISSIONS_POLICY = (

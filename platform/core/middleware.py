@@ -164,13 +164,20 @@ class SecurityHeadersMiddleware:
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware, with the back office's exception: Wagtail's admin
     still writes inline ``<script>`` (InlinePanel, the date widgets) and injects
-    styles, so under ``/admin/`` the ``CSP_ADMIN_REPLACE`` directives apply (inline
-    allowed, no nonce: a nonce would make browsers ignore 'unsafe-inline'). Every
-    other directive, and the public site's strict policy, stay."""
+    styles, as does Swagger UI, so under ``CSP_INLINE_PATHS`` the
+    ``CSP_ADMIN_REPLACE`` directives apply (inline allowed, no nonce: a nonce would
+    make browsers ignore 'unsafe-inline'). Every other directive, and the public
+    site's strict policy, stay."""
+
+    inline_prefixes = ()
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        self.inline_prefixes = tuple(settings.CSP_INLINE_PATHS)
 
     def get_policy_parts(self, request, response, report_only=False):
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        if request.path_info.startswith("/admin/") and parts.replace is None:
+        if request.path_info.startswith(self.inline_prefixes) and parts.replace is None:
             parts.replace = settings.CSP_ADMIN_REPLACE
         return parts
 
