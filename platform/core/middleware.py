@@ -74,9 +74,7 @@ def error_response(request, *, status: int, code: str) -> HttpResponse:
     detail = str(badinput.MESSAGES[code])
     if wants_json(request):
         return JsonResponse({"code": code, "detail": detail}, status=status)
-    html = render_to_string(
-        "core/error.html", {"status": status, "code": code, "detail": detail}
-    )
+    html = render_to_string("core/error.html", {"status": status, "code": code, "detail": detail})
     return HttpResponse(html, status=status)
 
 

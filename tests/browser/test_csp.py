@@ -20,9 +20,11 @@ def watch(page) -> list[str]:
     violations: list[str] = []
     page.on(
         "console",
-        lambda message: violations.append(f"{page.url}: {message.text}")
-        if VIOLATION.search(message.text)
-        else None,
+        lambda message: (
+            violations.append(f"{page.url}: {message.text}")
+            if VIOLATION.search(message.text)
+            else None
+        ),
     )
     return violations
 

@@ -36,16 +36,15 @@ def test_nul_in_a_page_query_or_form_is_a_japanese_400(client):
     response = client.post("/accounts/login/", {"login": "a\x00@example.jp", "password": "x"})
     page_error(response, 400)
     response = client.post(
-        "/accounts/login/", "login=a%00%40example.jp&password=x",
+        "/accounts/login/",
+        "login=a%00%40example.jp&password=x",
         content_type="application/x-www-form-urlencoded",
     )
     page_error(response, 400)
 
 
 def test_deep_json_to_the_headless_login_is_a_400(client):
-    response = client.post(
-        "/_allauth/browser/v1/auth/login", DEEP, content_type="application/json"
-    )
+    response = client.post("/_allauth/browser/v1/auth/login", DEEP, content_type="application/json")
     api_error(response, 400, "json_too_deep")
 
 
@@ -89,7 +88,9 @@ def test_oversized_bodies_are_413_before_reading(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     # The Content-Length says more than the cap: refused without reading a byte.
     response = client.post(
-        "/api/v1/vouchers/exchange/", "{}", content_type="application/json",
+        "/api/v1/vouchers/exchange/",
+        "{}",
+        content_type="application/json",
         CONTENT_LENGTH="50000000",
     )
     api_error(response, 413, "request_too_large")
@@ -107,7 +108,7 @@ def test_uploads_have_their_own_larger_cap(settings):
     settings.UPLOAD_REQUEST_MAX_SIZE = 100_000
     boundary = "BoUnDaRy"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
         f"Content-Type: application/pdf\r\n\r\n%PDF-{'x' * 5000}\r\n--{boundary}--\r\n"
     )
     ctype = f"multipart/form-data; boundary={boundary}"

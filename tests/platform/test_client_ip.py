@@ -48,7 +48,10 @@ def test_signup_limit_is_per_client_behind_the_proxy(settings, page):
     assert signup(first, page, "b@example.jp").status_code == 200
     assert signup(first, page, "c@example.jp").status_code == 429
     # What the client wrote itself, left of the proxy's entry, changes nothing.
-    assert signup(through_proxy("198.51.100.7", spoofed="1.2.3.4"), page, "d@example.jp").status_code == 429
+    assert (
+        signup(through_proxy("198.51.100.7", spoofed="1.2.3.4"), page, "d@example.jp").status_code
+        == 429
+    )
     # Another resident behind the same proxy is not blocked.
     assert signup(through_proxy("198.51.100.8"), page, "e@example.jp").status_code == 200
     assert VolunteerApplication.objects.count() == 3
@@ -90,8 +93,9 @@ def test_failed_logins_block_one_client_not_the_city(settings):
 
 def test_signed_in_users_are_limited_per_user(settings):
     """Proposal submissions: two users at one address each have their own limit."""
-    from cms.page_handlers import _client_keys
     from django.test import RequestFactory
+
+    from cms.page_handlers import _client_keys
 
     settings.TRUSTED_PROXY_COUNT = 1
     request = RequestFactory().post("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="198.51.100.7")

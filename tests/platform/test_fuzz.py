@@ -109,9 +109,7 @@ KNOWN_ODD_5XX = re.compile(
 def send(client: Client, url: str, method: str, query: str, ctype, body):
     if method == "get":
         return client.get(url + query)
-    return client.generic(
-        "POST", url, body.encode(), content_type=ctype, HTTP_ACCEPT="text/html"
-    )
+    return client.generic("POST", url, body.encode(), content_type=ctype, HTTP_ACCEPT="text/html")
 
 
 def fuzz(client: Client, urls: list[str]) -> list[str]:

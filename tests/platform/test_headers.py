@@ -17,9 +17,7 @@ pytestmark = pytest.mark.django_db
 def directives(response) -> dict[str, list[str]]:
     policy = response["Content-Security-Policy"]
     return {
-        part.split()[0]: part.split()[1:]
-        for part in (p.strip() for p in policy.split(";"))
-        if part
+        part.split()[0]: part.split()[1:] for part in (p.strip() for p in policy.split(";")) if part
     }
 
 
@@ -34,7 +32,7 @@ def test_public_pages_have_a_strict_policy_they_keep(client):
     assert not re.search(r"\son[a-z]+=", html)
 
 
-def test_inline_styles_carry_the_nonce_of_the_policy(places):
+def test_inline_styles_carry_the_nonce_of_the_policy(places):  # noqa: F811
     """The kiosk's styles are inline: allowed by this response's nonce only."""
     host, made = places
     client = Client()
