@@ -20,9 +20,13 @@ BENCH_LOCK := requirements/lock-bench.txt
 UV         := $(BIN)/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(PY) --require-hashes
 
-$(STAMP): pyproject.toml $(LOCK) requirements/uv.txt
+# uv alone, so that `make lock` works before the new dependencies are installed.
+$(UV): requirements/uv.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements/uv.txt
+	touch $(UV)
+
+$(STAMP): pyproject.toml $(LOCK) $(UV)
 	$(UV_INSTALL) -r $(LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
@@ -72,7 +76,8 @@ format: install
 
 # Refresh the locks after changing dependencies in pyproject.toml, or to take newer
 # releases (UPGRADE=1). Versions already locked are kept unless UPGRADE=1.
-lock: install
+# Only uv is needed: a dependency just added to pyproject.toml is not installed yet.
+lock: $(UV)
 	$(UV) pip compile pyproject.toml --quiet --extra dev --generate-hashes \
 	  --python-version 3.11 $(if $(UPGRADE),--upgrade) -o $(LOCK)
 	$(UV) pip compile pyproject.toml --quiet --extra dev --extra bench --generate-hashes \

@@ -20,16 +20,15 @@ from cms.forms import BudgetLineFormSet, ProposalForm, VolunteerSignupForm
 from cms.services.applications import volunteer_application_submit
 from cms.services.proposals import BudgetLine, proposal_submit
 from core import ratelimit
+from core.clientip import client_key
 from core.errors import DomainError
 
 SUBMIT_PERIOD = 3600
 
 
 def _client_keys(prefix: str, request) -> list[str]:
-    keys = [f"{prefix}:ip:{request.META.get('REMOTE_ADDR', '')}"]
-    if request.user.is_authenticated:
-        keys.append(f"{prefix}:user:{request.user.pk}")
-    return keys
+    # The user when signed in, else the client's address behind trusted proxies.
+    return [client_key(prefix, request)]
 
 
 def proposal_submit_view(request, *, call):

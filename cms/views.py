@@ -110,7 +110,12 @@ def text_size(request):
         response.delete_cookie(TEXT_SIZE_COOKIE)
     else:
         response.set_cookie(
-            TEXT_SIZE_COOKIE, "large", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            TEXT_SIZE_COOKIE,
+            "large",
+            max_age=365 * 24 * 3600,
+            samesite="Lax",
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE,  # Secure in production, like every cookie
         )
     return response
 

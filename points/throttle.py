@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from core import ratelimit
+from core.clientip import client_ip
 from points.exceptions import TooManyAttempts, VoucherMistyped, VoucherUnknown
 
 FAILURE_LIMIT = 10
@@ -18,7 +19,9 @@ T = TypeVar("T")
 def keys_for(request) -> list[str]:
     return [
         f"voucher-lookup:user:{request.user.pk}",
-        f"voucher-lookup:ip:{request.META.get('REMOTE_ADDR', '')}",
+        # Both: one clerk cannot guess past the limit, nor one address through many
+        # shop accounts. The address is the client's, behind trusted proxies.
+        f"voucher-lookup:ip:{client_ip(request)}",
     ]
 
 

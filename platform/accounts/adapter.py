@@ -1,4 +1,5 @@
-"""allauth adapter: where each role lands after signing in."""
+"""allauth adapter: where each role lands after signing in, and the client's address
+its rate limits key on."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
 from accounts.models import BACK_OFFICE_ROLES
+from core.clientip import client_ip
 from core.navigation import landing_url_name
 
 
@@ -53,3 +55,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 ],
             }
         )
+
+    def get_client_ip(self, request) -> str:
+        # allauth's own lookup raises ImproperlyConfigured (a 500) on a short
+        # X-Forwarded-For; this one follows TRUSTED_PROXY_COUNT like the project's limits.
+        return client_ip(request)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "phonenumber_field",
+    "csp",
     # Django
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -102,7 +104,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id; /healthz answers before
+    # host validation and sessions; bodies too large or holding NULs are refused
+    # before anything reads them (core.middleware).
+    "core.middleware.RequestIdMiddleware",
+    "core.middleware.HealthCheckMiddleware",
+    "core.middleware.BadInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -132,6 +143,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "core.context_processors.site",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -311,6 +323,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON with the depth and NUL checks (core.badinput): bad input is a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.badinput.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -350,7 +368,6 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_SIZE
 
 # --- Public site (cms) --------------------------------------------------------------
 
@@ -404,8 +421,71 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security -----------------------------------------------------------------------
 
+# Proxies in front of the web processes, each appending to X-Forwarded-For (README,
+# "Behind a proxy"). The client's address, which per-address limits key on (allauth's
+# and the project's, core.clientip), is the entry this many places from the right;
+# 0 uses REMOTE_ADDR and ignores the header (what a client writes there is not trusted).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Request bodies (core.middleware.BadInputMiddleware refuses larger ones with a 413 from
+# Content-Length, before anything is read): forms and JSON, and multipart uploads
+# (a proposal's attachments at most, plus its form fields).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("REQUEST_BODY_MAX_SIZE", default=2 * 1024 * 1024)
+UPLOAD_REQUEST_MAX_SIZE = env.int(
+    "UPLOAD_REQUEST_MAX_SIZE",
+    default=PROPOSAL_ATTACHMENT_MAX_SIZE * PROPOSAL_ATTACHMENT_MAX_COUNT + 1024 * 1024,
+)
+#: Deepest nesting of arrays and objects a JSON body may have (400 ``json_too_deep``).
+JSON_MAX_DEPTH = 32
+
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Content-Security-Policy (django-csp): scripts and styles from our own origin only;
+# the few inline <style> blocks carry the request's nonce. Style attributes (a bar's
+# width, Wagtail's markup) are allowed: they cannot run code. Under /admin/ Wagtail 8
+# still writes inline scripts, so CSP_ADMIN_REPLACE allows inline there
+# (core.middleware.ContentSecurityPolicyMiddleware); the rest of the policy holds.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+CSP_INLINE_PATHS = ["/admin/", "/api/docs/"]
+CSP_ADMIN_REPLACE = {
+    "script-src": ["'self'", "'unsafe-inline'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+}
+# Answers with live voucher codes or a person's data: never stored by a browser or a
+# proxy cache (core.middleware.NoStoreMiddleware; prefixes of the path).
+NO_STORE_PATHS = [
+    "/me/",
+    "/shop/",
+    "/api/v1/",
+    "/_allauth/",
+    "/accounts/",
+    "/admin/",
+]
+# Wagtail's admin shows Gravatar pictures by default: a request to a third party
+# carrying a hash of each user's email address. Initials instead.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# No page uses a browser API for the camera, microphone or location: QR codes are
+# read by the phone's own camera app, which opens the code's URL.
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "interest-cohort=(), browsing-topics=()"
+)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -414,23 +494,41 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer polls over plain HTTP
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 # --- Logging ------------------------------------------------------------------------
 
+# One JSON object per line in production (LOG_FORMAT=json), each with the request's id
+# (X-Request-ID, core.middleware.RequestIdMiddleware); plain lines in development.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    # Voucher codes and search terms never reach a log line (core.logmask).
-    "filters": {"mask_personal_data": {"()": "core.logmask.MaskPersonalData"}},
+    "filters": {
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        # Voucher codes and search terms never reach a log line (core.logmask).
+        "mask_personal_data": {"()": "core.logmask.MaskPersonalData"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "json_ensure_ascii": False,
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["mask_personal_data"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "mask_personal_data"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -445,6 +543,24 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
     },
 }
+
+# Error reporting, off unless SENTRY_DSN is set (pip install '.[sentry]'). No personal
+# data is sent: no user, cookies, headers' values or request bodies.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    try:
+        import sentry_sdk
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "SENTRY_DSN is set but sentry-sdk is not installed: pip install '.[sentry]'."
+        ) from error
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV),
+        send_default_pii=False,
+        max_request_body_size="never",
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Points and vouchers ------------------------------------------------------------
 

@@ -63,10 +63,11 @@ def test_api_refuses_an_absurd_offset_with_400(client, site):
     assert client.get("/api/cms/v2/pages/", {"offset": "1"}).status_code == 200
 
 
-def test_search_ignores_nul_characters(client, site):
+def test_search_refuses_nul_characters_with_a_japanese_400(client, site):
+    # Refused before any view (core.middleware.BadInputMiddleware, issue #15).
     response = client.get("/search/", {"q": "体\x00操"})
-    assert response.status_code == 200
-    assert "体操" in response.content.decode()
+    assert response.status_code == 400
+    assert "使用できない文字が含まれています" in response.content.decode()
 
 
 def test_month_9999_12_is_a_field_error_and_the_district_filter_still_applies(client, site):
@@ -84,7 +85,7 @@ def test_month_9999_12_is_a_field_error_and_the_district_filter_still_applies(cl
 def test_api_refuses_nul_characters_with_400(client, site):
     response = client.get("/api/cms/v2/pages/", {"search": "体\x00操"})
     assert response.status_code == 400
-    assert "NUL" in response.json()["message"]
+    assert response.json()["code"] == "invalid_characters"
 
 
 def test_api_field_filters_with_bad_values_are_400(client, site):

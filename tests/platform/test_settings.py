@@ -119,3 +119,26 @@ def test_japanese_is_the_default_and_english_is_available():
         assert translation.gettext("Skip to main content") == "本文へ移動"
     with translation.override("en"):
         assert translation.gettext("Skip to main content") == "Skip to main content"
+
+
+def test_production_cookies_are_secure_and_headers_are_set(tmp_path):
+    """Every cookie Secure in production: the session, CSRF and language cookies (the
+    text-size cookie follows SESSION_COOKIE_SECURE, tests/platform/test_headers.py)."""
+    code = (
+        "import json; from django.conf import settings as s; print(json.dumps(["
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.LANGUAGE_COOKIE_SECURE, "
+        "s.LANGUAGE_COOKIE_SAMESITE, s.TRUSTED_PROXY_COUNT, s.LOG_FORMAT, "
+        "'core.middleware.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE]))"
+    )
+    env = {
+        "VAR_DIR": str(tmp_path),
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "VOUCHER_CODE_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "ikiiki.example.jp",
+        "TRUSTED_PROXY_COUNT": "1",
+    }
+    result = manage("shell", "-c", code, env=env, clean=True)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == [True, True, True, "Lax", 1, "json", True]
