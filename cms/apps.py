@@ -32,3 +32,10 @@ class CmsConfig(AppConfig):
             check=checklist.centre_phone_check,
             url=checklist.home_page_edit_url,
         )
+        navigation.register_checklist_item(
+            "volunteer_signup",
+            _("Volunteer sign-up page (published under the home page)"),
+            25,
+            check=checklist.volunteer_signup_check,
+            url=checklist.volunteer_signup_add_url,
+        )

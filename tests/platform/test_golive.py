@@ -9,7 +9,7 @@ import re
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
-from cms.models import HomePage
+from cms.models import HomePage, VolunteerSignupPage
 from points.models import ExchangeSettings
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 KEYS = [
     "districts",
     "centre_phone",
+    "volunteer_signup",
     "help_categories",
     "earning_rules",
     "exchange_settings",
@@ -204,6 +205,8 @@ def test_fresh_database_lists_everything_missing_then_each_line_turns_done(city)
     assert done("staff_mfa")
     assert "件数: 3" in checklist(city)["staff_mfa"]["text"]
 
+    home.refresh_from_db()
+    home.add_child(instance=VolunteerSignupPage(title="ボランティア登録"))
     assert {line["status"] for line in checklist(city).values()} == {"完了"}
 
 
@@ -223,3 +226,16 @@ def test_not_shown_to_a_coordinator(client, coordinator):
     assert client.get("/admin/").status_code == 200
     assert checklist(client) == {}
     assert "go-live" not in client.get("/admin/").content.decode()
+
+
+def test_the_volunteer_sign_up_page_is_a_line_until_it_is_published(city):
+    """Without it the home page has no sign-up link: residents cannot apply."""
+    home = HomePage.objects.get()
+    line = checklist(city)["volunteer_signup"]
+    assert line["status"] == "未設定"
+    assert line["url"] == f"/admin/pages/add/cms/volunteersignuppage/{home.pk}/"
+    signup = home.add_child(instance=VolunteerSignupPage(title="ボランティア登録", live=False))
+    assert checklist(city)["volunteer_signup"]["status"] == "未設定"  # a draft is not enough
+    signup.save_revision().publish()
+    assert checklist(city)["volunteer_signup"]["status"] == "完了"
+    assert "ボランティアに登録する" in city.get("/").content.decode()
