@@ -593,13 +593,13 @@ def test_an_association_posts_an_event(chromium, production_site):
     day = dt.date.today() + dt.timedelta(days=7)
     editor.goto(f"/admin/pages/add/cms/eventpage/{association}/")
     editor.locator("#id_title").fill("東地区 健康体操の会")
-    editor.locator("#id_start_at").fill(f"{day:%Y-%m-%d} 10:00")
-    editor.locator("#id_end_at").fill(f"{day:%Y-%m-%d} 11:30")
-    editor.locator("#id_venue").fill("東町集会所")
-    editor.keyboard.press("Escape")  # close the date picker
     editor.get_by_role("tab", name="プロモート").click()
     editor.locator("#id_slug").fill("taiso")
     editor.get_by_role("tab", name="コンテンツ").click()
+    editor.locator("#id_start_at").fill(f"{day:%Y-%m-%d} 10:00")
+    editor.locator("#id_end_at").fill(f"{day:%Y-%m-%d} 11:30")
+    editor.keyboard.press("Escape")  # close the date picker
+    editor.locator("#id_venue").fill("東町集会所")
     publish(editor)
     editor.goto("/")
     upcoming = editor.get_by_role("region", name="これからのイベント")
@@ -615,13 +615,14 @@ def test_a_citizen_group_proposes_and_city_staff_review(chromium, production_sit
     today = dt.date.today()
     page.goto(f"/admin/pages/add/cms/proposalcallpage/{home}/")
     page.locator("#id_title").fill("市民提案型 協働事業の募集")
-    page.locator("#id_track").select_option(value="citizen")
-    page.locator("#id_opens_at").fill(f"{today - dt.timedelta(days=1):%Y-%m-%d} 09:00")
-    page.locator("#id_closes_at").fill(f"{today + dt.timedelta(days=30):%Y-%m-%d} 17:00")
-    page.keyboard.press("Escape")
     page.get_by_role("tab", name="プロモート").click()
     page.locator("#id_slug").fill("teian")
     page.get_by_role("tab", name="コンテンツ").click()
+    page.locator("#id_track").select_option(value="citizen")
+    page.locator("#id_opens_at").fill(f"{today - dt.timedelta(days=1):%Y-%m-%d} 09:00")
+    page.locator("#id_closes_at").fill(f"{today + dt.timedelta(days=30):%Y-%m-%d} 17:00")
+    page.keyboard.press("Escape")  # close the date picker
+    page.locator("#id_title").click()  # and leave the date field, as a person would
     publish(page)
 
     # A citizen makes an account (confirming the address by mail) and proposes.
