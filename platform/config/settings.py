@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminAccessPolicyMiddleware",
+    # Last before the view: input some Wagtail and allauth views answer with a 500.
+    "core.middleware.ThirdPartyInputMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
