@@ -15,11 +15,13 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.admin.views.generic.models import DeleteView
+from wagtail.admin.views.generic.models import DeleteView, IndexView
 from wagtail.admin.viewsets.model import ModelViewSet as WagtailModelViewSet
+from wagtail.search.index import class_is_indexed
 
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.japanese_search import text_search_q
 from core.spreadsheets import read_dataset
 
 
@@ -117,10 +119,28 @@ class ProtectedDeleteView(DeleteView):
         return redirect(self.get_delete_url())
 
 
-class ModelViewSet(WagtailModelViewSet):
-    """The project's admin viewsets: Wagtail's, with :class:`ProtectedDeleteView`.
-    Set ``protected_hint`` to say what to do instead of deleting a record in use."""
+class TextSearchMixin:
+    """For a Wagtail ``IndexView`` of a model that is not in the search index: the
+    search box finds rows where every word occurs in one of ``search_fields``, in any
+    kana or width (:func:`core.japanese_search.text_search_q`). Wagtail's own looks
+    for the whole query as typed."""
 
+    def search_queryset(self, queryset):
+        if not self.is_searching or class_is_indexed(queryset.model):
+            return super().search_queryset(queryset)
+        return queryset.filter(text_search_q(self.search_query, self.search_fields or []))
+
+
+class TextSearchIndexView(TextSearchMixin, IndexView):
+    pass
+
+
+class ModelViewSet(WagtailModelViewSet):
+    """The project's admin viewsets: Wagtail's, with :class:`ProtectedDeleteView` and
+    :class:`TextSearchIndexView`. Set ``protected_hint`` to say what to do instead of
+    deleting a record in use."""
+
+    index_view_class = TextSearchIndexView
     delete_view_class = ProtectedDeleteView
     protected_hint = None
 

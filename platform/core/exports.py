@@ -25,6 +25,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from wagtail.admin.views.generic.models import IndexView
 
+from core.admin_views import TextSearchMixin
+
 
 def local_wall_clock(value: dt.datetime) -> dt.datetime:
     """An aware datetime as naive wall-clock time in the current time zone, to the
@@ -116,5 +118,5 @@ class LocalisedExportMixin:
         return row
 
 
-class LocalisedIndexView(LocalisedExportMixin, IndexView):
+class LocalisedIndexView(LocalisedExportMixin, TextSearchMixin, IndexView):
     """``ModelViewSet.index_view_class`` for viewsets that export."""

@@ -29,6 +29,7 @@ import re
 import unicodedata
 from functools import cache
 
+from django.db.models import Q
 from modelsearch.backends.database import SearchBackend as database_backend
 from modelsearch.query import And, Phrase, PlainText
 from wagtail.search import index
@@ -92,6 +93,30 @@ def _as_text(value) -> str:
     if isinstance(value, dict):
         return " ".join(_as_text(item) for item in value.values())
     return str(value)
+
+
+def _kana_variants(word: str) -> set[str]:
+    word = unicodedata.normalize("NFKC", word)
+    hiragana = normalize(word)
+    katakana = "".join(
+        chr(ord(char) + _KANA_OFFSET) if "ぁ" <= char <= "ゖ" else char for char in hiragana
+    )
+    return {word, hiragana, katakana}
+
+
+def text_search_q(query: str, fields) -> Q:
+    """For lists searched in the database (not the index): every word of ``query`` in
+    one of ``fields`` (case-insensitive substring), as typed after NFKC, as hiragana or
+    as katakana, so サロン, さろん and ｻﾛﾝ find each other. An empty query matches
+    everything."""
+    condition = Q()
+    for word in (query or "").split():
+        any_field = Q()
+        for variant in _kana_variants(word):
+            for field in fields:
+                any_field |= Q(**{f"{field}__icontains": variant})
+        condition &= any_field
+    return condition
 
 
 class JapaneseSearchField(index.SearchField):

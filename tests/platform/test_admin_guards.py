@@ -98,3 +98,27 @@ def test_phone_sign_in_is_not_offered(admin_client):
     response = admin_client.post("/_allauth/browser/v1/account/phone", {}, "application/json")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_admin_lists_find_every_word_in_any_kana_or_width(admin_client):
+    from points.models import EarningRule
+    from volunteers.models import Place
+
+    rule = EarningRule.objects.create(
+        activity_kind="salon", name="サロン", basis=EarningRule.Basis.PER_VISIT, points=100
+    )
+    Place.objects.create(
+        name="ふれあいサロン 港", kind="salon", address="港町1-2", earning_rule=rule
+    )
+    Place.objects.create(name="港町介護センター", kind="care_facility", earning_rule=rule)
+
+    def found(query):
+        response = admin_client.get(reverse("places:index"), {"q": query})
+        assert response.status_code == 200
+        return sorted(place.name for place in response.context["object_list"])
+
+    assert found("サロン") == found("ｻﾛﾝ") == found("さろん") == ["ふれあいサロン 港"]
+    assert found("フレアイ") == ["ふれあいサロン 港"]
+    assert found("港 サロン") == ["ふれあいサロン 港"]  # every word, not the whole string
+    assert found("港") == ["ふれあいサロン 港", "港町介護センター"]
+    assert found("港 病院") == []
