@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import IndexView
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button, HeaderButton
 
 from accounts.admin_search import NameSearchMixin
@@ -26,6 +25,7 @@ from cms.models import DistrictAssociationPage, Proposal, ProposalCallPage, Volu
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
 from core import formats
+from core.admin_views import ModelViewSet
 from core.exports import LocalisedIndexView
 
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from wagtail.admin.views.generic.models import IndexView
 
 from core import formats
+from core.admin_views import TextSearchMixin
 
 BOM = "\ufeff"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -191,7 +192,7 @@ class LocalisedExportMixin:
         return row
 
 
-class LocalisedIndexView(LocalisedExportMixin, IndexView):
+class LocalisedIndexView(LocalisedExportMixin, TextSearchMixin, IndexView):
     """``ModelViewSet.index_view_class`` for viewsets that export."""
 
 
