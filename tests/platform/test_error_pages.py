@@ -99,3 +99,13 @@ def test_the_favicon_answers_and_is_linked(client):
     assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
     html = client.get("/search/").content.decode()
     assert 'rel="icon" href="/static/core/favicon.svg"' in html
+
+
+def test_input_refused_before_any_view_gets_the_styled_page_too(client):
+    """core.middleware.error_response (NUL characters, too large, unreadable
+    parameters) renders without a request, in the same layout."""
+    response = client.get("/search/", {"q": "a\x00b"}, HTTP_ACCEPT="text/html")
+    if response.status_code != 400:
+        pytest.fail(f"expected the bad-input guard to refuse NUL, got {response.status_code}")
+    html = response.content.decode()
+    assert STYLESHEET in html and "<h1>リクエストを処理できませんでした</h1>" in html
