@@ -240,3 +240,18 @@ class NoStoreMiddleware:
             add_never_cache_headers(response)
             response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
         return response
+
+
+class CsvBomMiddleware:
+    """Every CSV answer starts with a UTF-8 byte-order mark, including the exports of
+    Wagtail's own reports that the project does not build itself: without it Excel on
+    Japanese Windows reads the file as Shift_JIS and shows mojibake. Answers that carry
+    one already (:func:`core.exports.csv_response`) are left as they are."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from core.exports import with_bom
+
+        return with_bom(self.get_response(request))
