@@ -138,7 +138,8 @@ def test_a_volunteer_without_the_pledge_is_not_offered_until_they_accept(
     req = today_request(coordinator, resident(district))
     person = helper(district, pledge=False)
     refused = offer(desk, req, person)
-    assert any(m.level_tag == "error" for m in refused.context["messages"])
+    errors = [str(m) for m in refused.context["messages"] if m.level_tag == "error"]
+    assert person.full_name in errors[0] and "守秘義務誓約" in errors[0]
     assert not Offer.objects.filter(request=req).exists()
 
     client = Client()  # the volunteer's own browser

@@ -157,7 +157,16 @@ def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: U
         raise ConsentMissing(field="volunteers")
     unpledged = list(without_current_pledge(User.objects.filter(pk__in=[v.pk for v in volunteers])))
     if unpledged:
-        raise PledgeMissing(field="volunteers", names=", ".join(u.full_name for u in unpledged))
+        names = "、".join(u.full_name for u in unpledged)
+        raise PledgeMissing(
+            _(
+                "Not offered: %(names)s has not accepted the current confidentiality pledge yet. "
+                "They accept it on their page, or a coordinator records their signed paper pledge."
+            )
+            % {"names": names},
+            field="volunteers",
+            names=names,
+        )
     help_request = request_lock(help_request.pk)
     help_request.status = _step(help_request, "offer")
     help_request.save(update_fields=["status"])
