@@ -300,8 +300,17 @@ def seed_aid(out) -> None:
     from accounts.models import Role
     from accounts.services import user_grant_roles
     from volunteers.defaults import help_categories_ensure
-    from volunteers.models import HelpCategory, HelpRequest, Resident, StandingRequest
+    from volunteers.models import (
+        ConsentRecord,
+        HelpCategory,
+        HelpRequest,
+        PledgeRecord,
+        Resident,
+        StandingRequest,
+    )
+    from volunteers.selectors.consent import consent_in_force
     from volunteers.selectors.profiles import ranked_volunteers
+    from volunteers.services.consent import consent_record, pledge_accept
     from volunteers.services.help_requests import (
         assignment_confirm,
         assignment_finish,
@@ -335,6 +344,13 @@ def seed_aid(out) -> None:
             },
         )
         residents.append(resident)
+        if not consent_in_force(resident):
+            consent_record(
+                resident=resident,
+                decision=ConsentRecord.Decision.GIVEN,
+                method=ConsentRecord.Method.PHONE,
+                actor=coordinator,
+            )
     today = timezone.localdate()
     insured = dt.date(today.year + (today.month >= 4), 3, 31)
     helpers = []
@@ -363,6 +379,10 @@ def seed_aid(out) -> None:
             insurance_valid_until=insured,
             manage_insurance=True,
         )
+        if email:
+            pledge_accept(volunteer=user, actor=user)
+        else:  # no login: the signed paper, recorded by the coordinator
+            pledge_accept(volunteer=user, actor=coordinator, method=PledgeRecord.Method.PAPER)
         helpers.append(user)
     if not HelpRequest.objects.filter(resident__in=residents, standing__isnull=True).exists():
         for index, code, offset, hour, minutes, state, helper in REQUESTS:

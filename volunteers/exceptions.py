@@ -225,3 +225,26 @@ class CashDifferenceUnexplained(DomainError):
     code = "cash_reason_required"
     http_status = 400
     default_message = _("The cash received is not the fee: say why (e.g. to be paid later).")
+
+
+class ConsentMissing(DomainError):
+    """The resident has not consented (or has withdrawn consent) to sharing their
+    details with a volunteer: no offer or assignment for their requests."""
+
+    code = "consent_missing"
+    http_status = 409
+    default_message = _(
+        "The resident has not agreed to their details being shared with a volunteer. "
+        "Record their consent on the resident's page first."
+    )
+
+
+class PledgeMissing(DomainError):
+    """The volunteer has not accepted the confidentiality pledge in force."""
+
+    code = "pledge_missing"
+    http_status = 409
+    default_message = _(
+        "This volunteer has not accepted the current confidentiality pledge. They accept "
+        "it on their page, or a coordinator records their signed paper pledge."
+    )

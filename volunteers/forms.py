@@ -132,6 +132,13 @@ class IntakeForm(forms.Form):
         choices=[c for c in HelpRequest.Channel.choices if c[0] != HelpRequest.Channel.STANDING],
         initial=HelpRequest.Channel.PHONE,
     )
+    consent = forms.BooleanField(
+        label=_("The resident agreed to their details being shared with the volunteer"),
+        help_text=_(
+            "Read the wording above to them first. Offered only while no consent is in force."
+        ),
+        required=False,
+    )
 
     def window(self) -> tuple[dt.datetime, dt.datetime]:
         zone = timezone.get_current_timezone()

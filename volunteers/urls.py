@@ -8,6 +8,7 @@ urlpatterns = [
     path("me/activity/", views.my_activity, name="my-activity"),
     path("me/card/", views.my_card, name="my-card"),
     path("me/offers/", views.my_offers, name="my-offers"),
+    path("me/pledge/", views.my_pledge, name="my-pledge"),
     re_path(
         r"^me/offers/(?P<pk>\d+)/(?P<answer>accept|decline)/$",
         views.offer_answer,

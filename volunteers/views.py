@@ -32,8 +32,9 @@ from volunteers.exceptions import (
     VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, Offer, Place, Resident, VolunteerProfile
+from volunteers.models import Assignment, Offer, Place, Resident, VolunteerProfile, Wording
 from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
+from volunteers.selectors.consent import pledge_current, wording_current
 from volunteers.selectors.help_requests import (
     assignments_for,
     offers_for,
@@ -49,6 +50,7 @@ from volunteers.selectors.places import (
 )
 from volunteers.selectors.profiles import upcoming_exceptions
 from volunteers.services.activity import activities_confirm
+from volunteers.services.consent import pledge_accept
 from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
@@ -210,14 +212,41 @@ def my_home(request):
             "open_offers": offers_for(request.user).count(),
             "upcoming": upcoming.count(),
             "next_assignment": upcoming.first(),
+            "pledge_needed": _pledge_needed(request.user),
         },
     )
+
+
+def _pledge_needed(user) -> bool:
+    return user.acts_as(Role.VOLUNTEER) and pledge_current(user) is None
 
 
 @login_required
 def my_offers(request):
     """Open offers: district, task and time only; accept or decline."""
-    return render(request, "volunteers/my_offers.html", {"offers": offers_for(request.user)})
+    return render(
+        request,
+        "volunteers/my_offers.html",
+        {"offers": offers_for(request.user), "pledge_needed": _pledge_needed(request.user)},
+    )
+
+
+@volunteer_required
+def my_pledge(request):
+    """The confidentiality pledge in force: read it and accept it (once per wording).
+    No request is offered to a volunteer before they have."""
+    if request.method == "POST":
+        pledge_accept(volunteer=request.user, actor=request.user)
+        messages.success(request, _("Thank you. Requests can now be offered to you."))
+        return redirect("my-home")
+    return render(
+        request,
+        "volunteers/my_pledge.html",
+        {
+            "wording": wording_current(Wording.Kind.PLEDGE),
+            "pledge": pledge_current(request.user),
+        },
+    )
 
 
 @login_required

@@ -25,6 +25,7 @@ from volunteers.admin.activity import (
     ReviewView,
 )
 from volunteers.admin.board import BoardView, IntakeView
+from volunteers.admin.consent import PaperPledgeView, ResidentConsentView, WordingsView
 from volunteers.admin.imports import VolunteerImportView
 from volunteers.admin.reports import AssignmentReportView, MonthlyCountsPanel, RequestReportView
 from volunteers.admin.request_page import (
@@ -442,6 +443,17 @@ def register_aid_urls():
         path("aid/", BoardView.as_view(), name="aid_board"),
         path("aid/residents/<int:pk>/", ResidentView.as_view(), name="aid_resident"),
         path("aid/residents/<int:pk>/intake/", IntakeView.as_view(), name="aid_intake"),
+        path(
+            "aid/residents/<int:pk>/consent/",
+            ResidentConsentView.as_view(),
+            name="aid_resident_consent",
+        ),
+        path(
+            "aid/volunteers/<int:pk>/pledge/",
+            PaperPledgeView.as_view(),
+            name="aid_volunteer_pledge",
+        ),
+        path("aid/wordings/", WordingsView.as_view(), name="aid_wordings"),
         path("aid/requests/<int:pk>/", RequestView.as_view(), name="aid_request"),
         path("aid/volunteers/<int:pk>/", VolunteerView.as_view(), name="aid_volunteer"),
         path(
@@ -511,6 +523,17 @@ def register_board_menu_item():
         icon_name="list-ul",
         order=240,
         permission="volunteers.add_helprequest",
+    )
+
+
+@hooks.register("register_settings_menu_item")
+def register_wordings_menu_item():
+    return RoleMenuItem(
+        _("Consent and pledge wordings"),
+        reverse("aid_wordings"),
+        icon_name="doc-full",
+        order=720,
+        roles=(Role.CITY_STAFF,),
     )
 
 

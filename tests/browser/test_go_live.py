@@ -408,6 +408,10 @@ def test_a_resident_signs_up_to_volunteer_and_the_coordinator_approves(chromium,
     sign_in_public(phone, people["volunteer"])
     assert "/me/" in phone.url, phone.url
     shot(phone, "10-volunteer-home")
+    # Before any offer reaches them: the confidentiality pledge, read and accepted.
+    phone.get_by_role("link", name="誓約を読む").click()
+    phone.get_by_role("button", name="この誓約に同意する").click()
+    expect(phone.get_by_text("依頼をお届けできるようになりました")).to_be_visible()
     phone.context.close()
 
 
@@ -468,6 +472,8 @@ def test_a_phone_request_is_matched_to_the_new_volunteer(chromium, production_si
     desk.locator("#id_starts").fill("10:00")
     desk.locator("#id_ends").fill("11:00")
     desk.locator("#id_notes").fill("牛乳と卵をお願いします")
+    # A first call: the consent wording is read out and the resident agrees.
+    desk.get_by_label("利用者から、担当ボランティアへの情報提供の同意を得た").check()
     desk.get_by_role("button", name="保存する").click()
     desk.wait_for_url(re.compile(r"/admin/aid/requests/\d+/$"))
     suggestions = desk.locator("table.aid-suggestions tbody tr")

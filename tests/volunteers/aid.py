@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from accounts.models import District
 from tests.factories import DistrictFactory, UserFactory
-from volunteers.models import HelpCategory, HelpRequest, Resident
+from volunteers.models import (
+    ConsentRecord,
+    HelpCategory,
+    HelpRequest,
+    PledgeRecord,
+    Resident,
+    Wording,
+)
+from volunteers.selectors.consent import wording_current
 from volunteers.services.help_requests import request_receive
 from volunteers.services.profiles import volunteer_profile_save
 
@@ -27,7 +35,28 @@ def category(code: str = "shopping") -> HelpCategory:
     return HelpCategory.objects.get(code=code)
 
 
-def resident(district: District | None = None, **fields) -> Resident:
+def consent_given(res: Resident) -> ConsentRecord:
+    """The resident's consent on record (as a coordinator would record it)."""
+    return ConsentRecord.objects.create(
+        resident=res,
+        decision=ConsentRecord.Decision.GIVEN,
+        method=ConsentRecord.Method.PHONE,
+        wording=wording_current(Wording.Kind.CONSENT),
+        recorded_by=UserFactory(roles=["coordinator"]),
+    )
+
+
+def pledged(user) -> PledgeRecord:
+    """The volunteer's pledge on the wording in force."""
+    return PledgeRecord.objects.create(
+        volunteer=user,
+        wording=wording_current(Wording.Kind.PLEDGE),
+        method=PledgeRecord.Method.PAGE,
+        recorded_by=user,
+    )
+
+
+def resident(district: District | None = None, *, consent: bool = True, **fields) -> Resident:
     n = next(_names)
     defaults = {
         "full_name": f"山本 ハル{n}",
@@ -38,7 +67,10 @@ def resident(district: District | None = None, **fields) -> Resident:
         "gender": "female",
     }
     defaults.update(fields)
-    return Resident.objects.create(**defaults)
+    created = Resident.objects.create(**defaults)
+    if consent:
+        consent_given(created)
+    return created
 
 
 def volunteer(
@@ -49,6 +81,7 @@ def volunteer(
     insurance: dt.date | None = dt.date(2031, 3, 31),
     home_district: District | None = None,
     active: bool = True,
+    pledge: bool = True,
     **fields,
 ):
     user = UserFactory(roles=["volunteer"], full_name=fields.pop("full_name", "佐藤 一郎"))
@@ -64,6 +97,8 @@ def volunteer(
         manage_insurance=True,
         **fields,
     )
+    if pledge:
+        pledged(user)
     return user
 
 

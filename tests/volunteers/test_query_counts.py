@@ -32,8 +32,9 @@ TOKYO = timezone.get_default_timezone()
 PINS = {
     "check_in": {"sqlite": 7, "postgresql": 7},
     "check_out": {"sqlite": 16, "postgresql": 12},
-    "request_offer": {"sqlite": 8, "postgresql": 8},
-    "offer_accept": {"sqlite": 12, "postgresql": 12},
+    # +2 each for the resident's consent and the volunteers' pledge (issue #19)
+    "request_offer": {"sqlite": 10, "postgresql": 10},
+    "offer_accept": {"sqlite": 14, "postgresql": 14},
     "home_page": {"sqlite": 13, "postgresql": 13},
 }
 

@@ -13,8 +13,10 @@ from django.views.generic import FormView, TemplateView
 from core.errors import DomainError
 from volunteers.admin.base import CoordinatorView
 from volunteers.forms import IntakeForm
-from volunteers.models import Resident
+from volunteers.models import ConsentRecord, HelpRequest, Resident, Wording
+from volunteers.selectors.consent import consent_in_force, wording_current
 from volunteers.selectors.help_requests import requests_board, residents_search
+from volunteers.services.consent import consent_record
 from volunteers.services.help_requests import request_receive
 
 
@@ -50,17 +52,40 @@ class IntakeView(CoordinatorView, FormView):
 
     def load(self, pk):
         self.resident = get_object_or_404(Resident.objects.select_related("district"), pk=pk)
+        self.consent_in_force = consent_in_force(self.resident)
 
     def get_initial(self):
         return {"day": timezone.localdate(), "starts": dt.time(10), "ends": dt.time(11)}
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.consent_in_force:
+            del form.fields["consent"]
+        return form
+
     def get_context_data(self, **kwargs):
         history = self.resident.requests.select_related("category").order_by("-starts_at")[:5]
-        return super().get_context_data(resident=self.resident, history=history, **kwargs)
+        return super().get_context_data(
+            resident=self.resident,
+            history=history,
+            consent_in_force=self.consent_in_force,
+            consent_wording=wording_current(Wording.Kind.CONSENT),
+            **kwargs,
+        )
 
     def form_valid(self, form):
         starts_at, ends_at = form.window()
         data = form.cleaned_data
+        if data.get("consent"):
+            consent_record(
+                resident=self.resident,
+                decision=ConsentRecord.Decision.GIVEN,
+                method=ConsentRecord.Method.PHONE
+                if data["channel"] == HelpRequest.Channel.PHONE
+                else ConsentRecord.Method.IN_PERSON,
+                actor=self.request.user,
+                note=_("At intake"),
+            )
         try:
             help_request = request_receive(
                 actor=self.request.user,

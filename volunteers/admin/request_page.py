@@ -19,6 +19,7 @@ from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
 from volunteers.forms import CancelForm, ConfirmForm
 from volunteers.models import Assignment, HelpRequest
+from volunteers.selectors.consent import consent_in_force
 from volunteers.selectors.profiles import suggest
 from volunteers.services.help_requests import (
     assignment_confirm,
@@ -116,6 +117,7 @@ class RequestView(CoordinatorView, TemplateView):
             offers=req.offers.select_related("volunteer").order_by("created_at"),
             suggestions=suggest(req, limit=15) if open_steps else [],
             open_steps=open_steps,
+            consent_missing=open_steps and not consent_in_force(req.resident),
             confirm_form=confirm_form,
             cancel_form=CancelForm(),
             can_cancel=req.status in CANCELLABLE,

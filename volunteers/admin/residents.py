@@ -18,6 +18,7 @@ from core.admin import GuardedViewMixin
 from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
 from volunteers.models import Resident
+from volunteers.selectors.consent import consent_in_force
 
 
 class ResidentView(CoordinatorView, TemplateView):
@@ -44,7 +45,12 @@ class ResidentView(CoordinatorView, TemplateView):
         access_log = self.resident.access_log.select_related("user", "assignment")[:50]
         log_personal_data(self.request, [self.resident])
         return super().get_context_data(
-            resident=self.resident, history=history, access_log=access_log, **kwargs
+            resident=self.resident,
+            history=history,
+            access_log=access_log,
+            consents=self.resident.consents.select_related("recorded_by", "wording")[:20],
+            consent_in_force=consent_in_force(self.resident),
+            **kwargs,
         )
 
 

@@ -21,6 +21,7 @@ from volunteers.admin.base import CoordinatorView
 from volunteers.cards import card_context
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, VolunteerProfile
+from volunteers.selectors.consent import pledge_current
 from volunteers.selectors.profiles import upcoming_exceptions
 from volunteers.services.places import card_reissue
 from volunteers.services.profiles import (
@@ -64,6 +65,7 @@ class VolunteerView(CoordinatorView, FormView):
             history=history,
             away=away,
             is_volunteer=self.volunteer.has_role(Role.VOLUNTEER),
+            pledge=pledge_current(self.volunteer),
             **kwargs,
         )
 

@@ -3,6 +3,7 @@ here, so ``volunteers.models.X`` and the app registry find them all."""
 
 from volunteers.models.access import PersonalDataAccess
 from volunteers.models.activity import Activity, ScanReceipt
+from volunteers.models.consent import ConsentRecord, PledgeRecord, Wording
 from volunteers.models.help_requests import (
     Assignment,
     Gender,
@@ -25,6 +26,7 @@ __all__ = [
     "Activity",
     "Assignment",
     "AvailabilityException",
+    "ConsentRecord",
     "Gender",
     "HelpCategory",
     "HelpRequest",
@@ -32,6 +34,7 @@ __all__ = [
     "Offer",
     "PersonalDataAccess",
     "Place",
+    "PledgeRecord",
     "Resident",
     "ResidentAccessLog",
     "ScanReceipt",
@@ -40,4 +43,5 @@ __all__ = [
     "VolunteerCard",
     "VolunteerProfile",
     "WeeklyAvailability",
+    "Wording",
 ]

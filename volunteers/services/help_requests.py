@@ -24,12 +24,14 @@ from points.exceptions import RuleNotApplicable
 from points.services.earning import points_award
 from volunteers.exceptions import (
     CashDifferenceUnexplained,
+    ConsentMissing,
     InvalidAmount,
     InvalidTransition,
     NothingToOffer,
     OfferClosed,
     OfferTaken,
     OutsideAssignmentWindow,
+    PledgeMissing,
     VolunteerBusy,
     VolunteerUnavailable,
 )
@@ -46,6 +48,7 @@ from volunteers.models import (
     VolunteerProfile,
 )
 from volunteers.rules import coordinator_check, service_window_check
+from volunteers.selectors.consent import consent_in_force, without_current_pledge
 from volunteers.services.access_log import personal_data_access_record
 from volunteers.tasks import (
     notify_assigned,
@@ -135,10 +138,12 @@ def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: U
     """Offer the request to one or several volunteers; each is told (after commit).
 
     Offering again to someone already asked does nothing for them. Only people with
-    a volunteer profile can be offered help to do: anyone else among ``volunteers``
-    refuses the whole offer (nothing is sent). Allowed from *requested* and
+    a volunteer profile and the confidentiality pledge in force can be offered help
+    to do, and only for a resident whose consent to sharing is in force: otherwise
+    the whole offer is refused (nothing is sent). Allowed from *requested* and
     *offered*. Raises :class:`InvalidTransition`, :class:`NothingToOffer`,
-    :class:`VolunteerUnavailable`, :class:`NotPermitted`.
+    :class:`VolunteerUnavailable`, :class:`ConsentMissing`, :class:`PledgeMissing`,
+    :class:`NotPermitted`.
     """
     coordinator_check(actor)
     if not volunteers:
@@ -148,6 +153,20 @@ def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: U
     )
     if any(v.pk not in with_profile for v in volunteers):
         raise VolunteerUnavailable(field="volunteers")
+    if not consent_in_force(help_request.resident):
+        raise ConsentMissing(field="volunteers")
+    unpledged = list(without_current_pledge(User.objects.filter(pk__in=[v.pk for v in volunteers])))
+    if unpledged:
+        names = "、".join(u.full_name for u in unpledged)
+        raise PledgeMissing(
+            _(
+                "Not offered: %(names)s has not accepted the current confidentiality pledge yet. "
+                "They accept it on their page, or a coordinator records their signed paper pledge."
+            )
+            % {"names": names},
+            field="volunteers",
+            names=names,
+        )
     help_request = request_lock(help_request.pk)
     help_request.status = _step(help_request, "offer")
     help_request.save(update_fields=["status"])
@@ -161,8 +180,10 @@ def request_offer(*, help_request: HelpRequest, volunteers: list[User], actor: U
 
 
 def _eligible_profile(volunteer: User, help_request: HelpRequest) -> VolunteerProfile:
-    """Lock the volunteer's profile and check they can take the request now.
-    Raises :class:`VolunteerUnavailable` or :class:`VolunteerBusy`."""
+    """Lock the volunteer's profile and check they can take the request now: an
+    active volunteer, insured on the day, free then, with the pledge in force, for a
+    resident whose consent is in force. Raises :class:`VolunteerUnavailable`,
+    :class:`VolunteerBusy`, :class:`PledgeMissing` or :class:`ConsentMissing`."""
     profile = profile_lock(volunteer)
     day = timezone.localtime(help_request.starts_at).date()
     if (
@@ -181,6 +202,10 @@ def _eligible_profile(volunteer: User, help_request: HelpRequest) -> VolunteerPr
     ).exclude(request=help_request)
     if busy.exists():
         raise VolunteerBusy()
+    if not consent_in_force(help_request.resident):
+        raise ConsentMissing()
+    if without_current_pledge(User.objects.filter(pk=volunteer.pk)).exists():
+        raise PledgeMissing()
     return profile
 
 
