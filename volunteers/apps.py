@@ -45,10 +45,10 @@ ROLE_PERMISSIONS = {
 
 
 def _is_linked_resident(request) -> bool:
-    from volunteers.models import Resident
+    from volunteers.selectors.help_requests import resident_of
 
     user = getattr(request, "user", None)
-    return bool(user and user.is_authenticated and Resident.objects.filter(user=user).exists())
+    return bool(user and user.is_authenticated and resident_of(user) is not None)
 
 
 def _hosts_any_place(request) -> bool:

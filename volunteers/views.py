@@ -32,13 +32,14 @@ from volunteers.exceptions import (
     VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, Offer, Place, Resident, VolunteerProfile, Wording
+from volunteers.models import Assignment, Offer, Place, VolunteerProfile, Wording
 from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
 from volunteers.selectors.consent import pledge_current, wording_current
 from volunteers.selectors.help_requests import (
     assignments_for,
     offers_for,
     requests_of_resident,
+    resident_of,
     upcoming_assignments_for,
 )
 from volunteers.selectors.places import (
@@ -283,7 +284,7 @@ def _helper_name(help_request) -> str:
 def _resident_or_404(request):
     """A page for residents: only for an account a coordinator linked to a resident
     record; anyone else (a volunteer, staff) finds nothing here."""
-    resident = Resident.objects.filter(user=request.user).first()
+    resident = resident_of(request.user)
     if resident is None:
         raise Http404
     return resident

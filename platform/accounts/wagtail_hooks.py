@@ -5,7 +5,6 @@ actions on users obeying the same rules as the user pages (``accounts.users_admi
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -15,11 +14,11 @@ from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.admin.districts import DistrictImportView
 from accounts.admin.golive import GoLivePanel
-from accounts.kana import normalize_kana
 from accounts.models import District, Role, User
 from accounts.selectors import user_managed_by
 from core.admin import PermissionMenuItem
 from core.admin_views import ModelViewSet
+from core.japanese_search import text_search_q
 
 
 class DistrictIndexView(IndexView):
@@ -42,11 +41,7 @@ class DistrictIndexView(IndexView):
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
-        query = self.search_query.strip()
-        kana = normalize_kana(query)
-        return queryset.filter(
-            Q(name__icontains=query) | Q(code__icontains=query) | Q(name_kana__icontains=kana)
-        )
+        return queryset.filter(text_search_q(self.search_query, ["name", "code", "name_kana"]))
 
 
 class DistrictViewSet(ModelViewSet):

@@ -15,6 +15,11 @@ from accounts.models import User
 from volunteers.models import Assignment, HelpRequest, Offer, Resident
 
 
+def resident_of(user: User) -> Resident | None:
+    """The resident record a coordinator linked to this account, if any."""
+    return Resident.objects.filter(user=user).first()
+
+
 def month_start(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, 1, tzinfo=timezone.get_current_timezone())
 
