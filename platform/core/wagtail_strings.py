@@ -16,10 +16,11 @@ with its ``ja`` ones (see ``tests/platform/test_i18n_wagtail.py``).
 from django.utils.translation import gettext_noop, ngettext_lazy
 
 MESSAGES = (
-    # Column headings of the sites listing, absent from Wagtail's en catalogue too.
-    gettext_noop("Port"),
-    gettext_noop("Site name"),
-    gettext_noop("Root page"),
+    # Wagtail's paginator and keyboard-shortcuts dialog: words the project once gave
+    # another meaning (費目, 口座), now in contexts of their own.
+    gettext_noop("item"),
+    gettext_noop("account"),
+    gettext_noop("Report this error to your website administrator with the following information:"),
     gettext_noop("any"),
     gettext_noop("%(range_start)s - %(range_end)s"),
     gettext_noop("You do not have permission to access the admin."),

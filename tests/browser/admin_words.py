@@ -102,28 +102,37 @@ PAGE_TEXT_JS = """
 
 
 def data_words() -> frozenset[str]:
-    """Identifiers the city typed or a file must contain, shown as they are: district
-    and help-category codes, earning rules' activity kinds, the header row of each
-    spreadsheet import, and page types' internal names (Wagtail's page-types report)."""
+    """Identifiers the city typed, shown as they are: district and help-category
+    codes, earning rules' activity kinds, and the project's page types' internal names
+    (Wagtail's page-types report)."""
     from django.contrib.contenttypes.models import ContentType
 
     from accounts.models import District
-    from accounts.resources import DistrictResource
     from points.models import EarningRule
-    from points.resources import ShopResource
     from volunteers.models import HelpCategory
-    from volunteers.resources import VolunteerResource
 
     words: set[str] = set()
     words.update(District.objects.values_list("code", flat=True))
     words.update(HelpCategory.objects.values_list("code", flat=True))
     for kind in EarningRule.objects.values_list("activity_kind", flat=True):
         words.update(re.split(r"[-\s]", kind))
-    for resource in (DistrictResource, ShopResource, VolunteerResource):
-        words.update(field.column_name for field in resource.fields.values())
-    for content_type in ContentType.objects.filter(app_label__in=["cms", "wagtailcore"]):
+    for content_type in ContentType.objects.filter(app_label="cms"):
         words.update((content_type.app_label, content_type.model))
     return frozenset(word.lower() for word in words if word)
+
+
+def import_columns() -> frozenset[str]:
+    """The header row a spreadsheet import expects (``name_kana``, ``active``...):
+    what people type into their file, allowed on the import pages only."""
+    from accounts.resources import DistrictResource
+    from points.resources import ShopResource
+    from volunteers.resources import VolunteerResource
+
+    return frozenset(
+        field.column_name.lower()
+        for resource in (DistrictResource, ShopResource, VolunteerResource)
+        for field in resource.fields.values()
+    )
 
 
 def english_words(text: str, data_words: frozenset[str] = frozenset()) -> list[str]:
@@ -196,6 +205,7 @@ def next_paths(page) -> list[str]:
 
 def walk_admin(page, data_words: frozenset[str], *, limit: int = 150):
     """Visit every menu page and one level below; yield (path, English words)."""
+    columns = import_columns()
     page.goto("/admin/")
     queue = menu_paths(page)
     seen: set[str] = set()
@@ -212,6 +222,7 @@ def walk_admin(page, data_words: frozenset[str], *, limit: int = 150):
             yield path, [f"HTTP {response.status if response else '?'}"]
             continue
         page.wait_for_load_state("networkidle")
-        yield path, page_english(page, data_words)
+        allowed = data_words | columns if "/import/" in path else data_words
+        yield path, page_english(page, allowed)
         if path in menu:
             queue[0:0] = [p for p in next_paths(page) if p not in seen]

@@ -78,9 +78,15 @@ class ReviewQueueView(LocalisedExportMixin, ReportView):
         Column("volunteer", label=_("Volunteer")),
         Column("place", label=_("Place")),
         Column(
-            "started_at", label=_("Checked in"), accessor=lambda a: local_datetime(a.started_at)
+            "started_at",
+            label=pgettext_lazy("activity time", "Checked in"),
+            accessor=lambda a: local_datetime(a.started_at),
         ),
-        Column("ended_at", label=_("Checked out"), accessor=lambda a: local_datetime(a.ended_at)),
+        Column(
+            "ended_at",
+            label=pgettext_lazy("activity time", "Checked out"),
+            accessor=lambda a: local_datetime(a.ended_at),
+        ),
         Column(
             "reason",
             label=_("Why"),
