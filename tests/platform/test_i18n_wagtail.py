@@ -151,3 +151,23 @@ def test_the_help_menu_leads_to_the_projects_guide():
     guide = client.get("/admin/guide/")
     assert guide.status_code == 200
     assert "管理画面の使い方" in guide.content.decode()
+
+
+@pytest.mark.django_db
+def test_groups_read_as_roles_and_association_editors():
+    from django.contrib.auth.models import Group
+
+    from accounts.selectors import group_display_name
+    from tests.factories import DistrictFactory
+
+    district = DistrictFactory(code="chuo", name="中央")
+    with translation.override("ja"):
+        assert group_display_name(Group(name="coordinator")) == "コーディネーター"
+        assert group_display_name(Group(name=f"association-{district.code}")) == (
+            "中央の地域協議会編集者"
+        )
+        assert group_display_name(Group(name="広報担当")) == "広報担当"
+    client = signed_in_back_office(Client(), UserFactory(is_superuser=True))
+    Group.objects.get_or_create(name="coordinator")
+    listing = client.get("/admin/groups/").content.decode()
+    assert "コーディネーター" in listing and ">coordinator<" not in listing
