@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import IndexView
@@ -31,7 +32,7 @@ from core.exports import LocalisedIndexView
 
 def _review_link(proposal: Proposal):
     url = reverse("cms_proposal_review", args=[proposal.pk])
-    return format_html('<a href="{}">{}</a>', url, _("Review"))
+    return format_html('<a href="{}">{}</a>', url, pgettext_lazy("proposal", "Review"))
 
 
 def _channel(proposal: Proposal):

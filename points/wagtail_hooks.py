@@ -4,6 +4,7 @@ manual adjustments and earning-rule editing."""
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
@@ -121,7 +122,7 @@ class VoucherViewSet(ModelViewSet):
     model = Voucher
     index_view_class = LocalisedIndexView
     icon = "tag"
-    menu_label = _("Vouchers")
+    menu_label = pgettext_lazy("admin menu", "Vouchers")
     list_display = [
         "__str__",
         "owner",

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.forms import (
     BirthDateField,
@@ -68,7 +69,9 @@ class ProfileForm(forms.Form):
                 required=False,
                 widget=forms.DateInput(attrs={"type": "date"}),
             )
-            self.fields["active"] = forms.BooleanField(label=_("Active"), required=False)
+            self.fields["active"] = forms.BooleanField(
+                label=pgettext_lazy("volunteer", "Active"), required=False
+            )
 
     @staticmethod
     def initial_for(profile, user=None) -> dict:
@@ -121,7 +124,9 @@ class IntakeForm(forms.Form):
         label=_("Kind of help"), queryset=HelpCategory.objects.filter(active=True)
     )
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    starts = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    starts = forms.TimeField(
+        label=pgettext_lazy("time", "From"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     ends = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
     notes = forms.CharField(

@@ -31,8 +31,10 @@ from cms.models.proposals import (
     _attachment_path,
     private_storage,
 )
+from cms.models.settings import SchemeNames
 
 __all__ = [
+    "SchemeNames",
     "DistrictAssociationPage",
     "DistrictIndexPage",
     "DistrictScopedPage",

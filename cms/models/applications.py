@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VolunteerApplication(models.Model):
@@ -49,7 +50,7 @@ class VolunteerApplication(models.Model):
         null=True,
         blank=True,
         related_name="volunteer_applications",
-        verbose_name=_("account"),
+        verbose_name=pgettext_lazy("user account", "account"),
     )
     welcome_sent_at = models.DateTimeField(_("sign-in email sent at"), null=True, blank=True)
 

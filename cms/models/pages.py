@@ -27,6 +27,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import BodyBlock, ContactBlock
+from cms.models.settings import SchemeNames
 from core.japanese_search import index_fields
 
 
@@ -392,6 +393,11 @@ class ProposalCallPage(RoutablePageMixin, Page):
     def is_open(self, at=None) -> bool:
         at = at or timezone.now()
         return self.opens_at <= at < self.closes_at
+
+    @property
+    def track_name(self) -> str:
+        """The track as the city names it (Settings → Scheme names), else generic."""
+        return SchemeNames.load().track_name(self.track, default=self.get_track_display())
 
     @path("")
     def index(self, request):

@@ -152,7 +152,7 @@ class Proposal(models.Model):
 
 class ProposalBudgetLine(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="budget_lines")
-    item = models.CharField(_("item"), max_length=200)
+    item = models.CharField(pgettext_lazy("budget line", "item"), max_length=200)
     amount_yen = models.PositiveIntegerField(_("amount (yen)"))
     note = models.CharField(_("note"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)

@@ -24,7 +24,7 @@ def site_home_ensure() -> HomePage:
     if home is None:
         Locale.objects.get_or_create(language_code="ja")
         root = Page.get_first_root_node() or Page.add_root(
-            instance=Page(title="Root", slug="root", locale=Locale.get_default())
+            instance=Page(title="ルート", slug="root", locale=Locale.get_default())
         )
         home = root.add_child(
             instance=HomePage(title=HOME_TITLE, slug="home", locale=Locale.get_default())

@@ -74,3 +74,4 @@ class UsersAdminConfig(WagtailUsersAppConfig):
 
     default = False
     user_viewset = "accounts.users_admin.UserViewSet"
+    group_viewset = "accounts.groups_admin.GroupViewSet"

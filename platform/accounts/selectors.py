@@ -25,3 +25,26 @@ def user_managed_by(*, actor: User, user: User) -> bool:
     if actor.pk == user.pk:
         return True
     return all(role_may_grant(actor=actor, role=role) for role in user.role_names)
+
+
+#: The prefix of a district association's editors' group (``association-<district
+#: code>``, named by ``cms.selectors.association_group_name``).
+ASSOCIATION_GROUP_PREFIX = "association-"
+
+
+def group_display_name(group) -> str:
+    """A group as people read it: a role's name (コーディネーター), or "<district>の地域協議会
+    編集者" for an association's editors; any other group by its own name. The stored
+    names are codes the software looks groups up by, so they stay as they are."""
+    from django.utils.translation import gettext
+
+    from accounts.models import District, Role
+
+    if group.name in Role.values:
+        return str(Role(group.name).label)
+    if group.name.startswith(ASSOCIATION_GROUP_PREFIX):
+        code = group.name.removeprefix(ASSOCIATION_GROUP_PREFIX)
+        district = District.objects.filter(code=code).only("name").first()
+        if district is not None:
+            return gettext("Editors of the %(district)s association") % {"district": district.name}
+    return group.name

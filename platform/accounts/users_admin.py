@@ -24,7 +24,7 @@ from wagtail.users.views import users as wagtail_users
 from accounts.forms import BirthDateField
 from accounts.kana import name_search_q, normalize_kana, validate_kana
 from accounts.models import Role, User
-from accounts.selectors import user_managed_by
+from accounts.selectors import group_display_name, user_managed_by
 from accounts.services import role_grant, role_may_grant, role_revoke, user_attach_email
 
 PERSON_FIELDS = [
@@ -37,6 +37,13 @@ PERSON_FIELDS = [
 ]
 
 
+class GroupChoiceField(forms.ModelMultipleChoiceField):
+    """Groups by the name people read (an association's editors: 中央の地域協議会編集者)."""
+
+    def label_from_instance(self, obj):
+        return group_display_name(obj)
+
+
 class PersonFormMixin(forms.ModelForm):
     """What the create and edit forms share; ``actor`` is the signed-in user."""
 
@@ -47,7 +54,7 @@ class PersonFormMixin(forms.ModelForm):
     roles = forms.MultipleChoiceField(
         label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    other_groups = forms.ModelMultipleChoiceField(
+    other_groups = GroupChoiceField(
         label=_("Other groups"),
         queryset=Group.objects.exclude(name__in=Role.values),
         required=False,

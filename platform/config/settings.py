@@ -373,6 +373,12 @@ WAGTAIL_I18N_ENABLED = False
 # set one through "forgot password" (accounts.users_admin).
 WAGTAILUSERS_PASSWORD_REQUIRED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
+# One time zone for everyone (Asia/Tokyo): the account page then offers no list of
+# 600 English zone names. No banners pointing to wagtail.org's English pages, and no
+# update check calling out to the internet from the admin.
+WAGTAIL_USER_TIME_ZONES = ["Asia/Tokyo"]
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 # The database's own full-text search, with Japanese cut into bigrams (core.japanese_search).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "core.japanese_search"}}
 # Wagtail warns when a page model's search_fields lack Page's own; ours hold them all,

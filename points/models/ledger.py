@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AccountKind(models.TextChoices):
@@ -174,7 +175,7 @@ class Entry(models.Model):
         Account,
         on_delete=models.PROTECT,
         related_name="entries",
-        verbose_name=_("account"),
+        verbose_name=pgettext_lazy("points ledger", "account"),
         db_index=False,
     )
     amount = models.BigIntegerField(_("points"))

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana
@@ -37,7 +38,10 @@ class Shop(models.Model):
         related_name="shops",
     )
     category = models.CharField(
-        _("category"), max_length=32, choices=Category.choices, default=Category.OTHER
+        pgettext_lazy("shop", "category"),
+        max_length=32,
+        choices=Category.choices,
+        default=Category.OTHER,
     )
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
     phone = PhoneNumberField(_("phone number"), region="JP", blank=True)

@@ -123,7 +123,7 @@ def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
     sign_in(staff, "city@demo.example.jp", password, secrets["city@demo.example.jp"])
     staff.goto("/admin/proposals/")
     row = staff.get_by_role("row").filter(has_text="ブラウザから出した提案")
-    row.get_by_role("link", name="確認する").click()
+    row.get_by_role("link", name="審査する").click()
     staff.get_by_label("新しい状態").select_option(label="書類審査中")
     staff.get_by_label("審査コメント").fill("書類を受け付けました")
     staff.get_by_role("button", name="この段階を記録する").click()

@@ -40,7 +40,7 @@ def test_a_category_in_use_is_not_deleted_and_the_page_says_why(admin_client, co
 
 
 def test_a_record_nobody_refers_to_is_still_deleted(admin_client):
-    nobody = resident(DistrictFactory())
+    nobody = resident(DistrictFactory(), consent=False)
     url = reverse("aid_residents:delete", args=[nobody.pk])
     assert 'class="button serious"' in admin_client.get(url).content.decode()
     assert admin_client.post(url).status_code == 302

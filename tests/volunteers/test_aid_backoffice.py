@@ -78,7 +78,7 @@ def test_intake_then_suggestions_then_offer_and_assign(desk, district):
             "channel": "phone",
         },
     )
-    assert bad.status_code == 200 and "サービス時間外" in bad.content.decode()
+    assert bad.status_code == 200 and "受付時間外" in bad.content.decode()
     response = desk.post(
         f"/admin/aid/residents/{res.pk}/intake/",
         {

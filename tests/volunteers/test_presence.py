@@ -175,7 +175,9 @@ def test_an_unconfirmed_check_in_expires_to_the_review_queue(client, volunteer, 
 
     coordinator = signed_in_back_office(type(client)(), UserFactory(roles=["coordinator"]))
     queue = coordinator.get("/admin/activities/review/").content.decode()
-    assert volunteer.full_name in queue and "職員が確認しなかった本人のチェックイン" in queue
+    assert (
+        volunteer.full_name in queue and "会場スタッフが確認しなかった本人のチェックイン" in queue
+    )
     approved = coordinator.post(
         f"/admin/activities/review/{activity.pk}/",
         {"decision": "approve", "ended_at": "", "note": ""},

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import FormView
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -77,9 +78,15 @@ class ReviewQueueView(LocalisedExportMixin, ReportView):
         Column("volunteer", label=_("Volunteer")),
         Column("place", label=_("Place")),
         Column(
-            "started_at", label=_("Checked in"), accessor=lambda a: local_datetime(a.started_at)
+            "started_at",
+            label=pgettext_lazy("activity time", "Checked in"),
+            accessor=lambda a: local_datetime(a.started_at),
         ),
-        Column("ended_at", label=_("Checked out"), accessor=lambda a: local_datetime(a.ended_at)),
+        Column(
+            "ended_at",
+            label=pgettext_lazy("activity time", "Checked out"),
+            accessor=lambda a: local_datetime(a.ended_at),
+        ),
         Column(
             "reason",
             label=_("Why"),
@@ -96,7 +103,10 @@ class ReviewQueueView(LocalisedExportMixin, ReportView):
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
-        choices=[("approve", _("Credit the points")), ("reject", _("Reject"))],
+        choices=[
+            ("approve", _("Credit the points")),
+            ("reject", pgettext_lazy("activity review", "Reject")),
+        ],
         widget=forms.RadioSelect,
     )
     ended_at = forms.DateTimeField(
@@ -104,7 +114,7 @@ class ReviewForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    note = forms.CharField(label=pgettext_lazy("memo", "Note"), required=False, max_length=300)
 
     def clean_ended_at(self):
         value = self.cleaned_data["ended_at"]
@@ -204,7 +214,9 @@ class ManualEntryForm(forms.Form):
     )
     place = forms.ModelChoiceField(label=_("Place"), queryset=Place.objects.filter(active=True))
     day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    start = forms.TimeField(
+        label=pgettext_lazy("time", "From"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
 
     def clean_day(self):

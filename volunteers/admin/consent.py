@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import FormView
 
 from accounts.models import Role, User
@@ -28,7 +29,7 @@ class ConsentForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ConsentRecord.Method.PHONE,
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(label=pgettext_lazy("memo", "Note"), max_length=300, required=False)
 
 
 class ResidentConsentView(CoordinatorView, FormView):

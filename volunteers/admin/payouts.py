@@ -10,7 +10,7 @@ from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -92,7 +92,7 @@ def payout_rows(summary: PayoutMonth) -> list[list]:
         [
             gettext("Volunteer"),
             gettext("Date"),
-            gettext("Task"),
+            pgettext("help task", "Task"),
             gettext("District"),
             gettext("Minutes"),
             gettext("Fee (yen)"),

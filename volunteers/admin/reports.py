@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
@@ -54,7 +55,11 @@ class RequestReportView(PersonalDataExportMixin, LocalisedExportMixin, ReportVie
     paginate_by = 50
     columns = [
         Column("request", label=_("Request"), accessor=_request_link),
-        Column("starts_at", label=_("From"), accessor=lambda r: local_datetime(r.starts_at)),
+        Column(
+            "starts_at",
+            label=pgettext_lazy("time", "From"),
+            accessor=lambda r: local_datetime(r.starts_at),
+        ),
         Column("resident", label=_("Resident")),
         Column("district", label=_("District")),
         Column("status", label=_("Status"), accessor="get_status_display"),
@@ -109,7 +114,11 @@ class AssignmentReportView(LocalisedExportMixin, ReportView):
     paginate_by = 50
     columns = [
         Column("request", label=_("Request"), accessor=lambda a: _request_link(a.request)),
-        Column("starts_at", label=_("From"), accessor=lambda a: local_datetime(a.starts_at)),
+        Column(
+            "starts_at",
+            label=pgettext_lazy("time", "From"),
+            accessor=lambda a: local_datetime(a.starts_at),
+        ),
         Column("volunteer", label=_("Volunteer")),
         Column("status", label=_("Status"), accessor="get_status_display"),
         Column("minutes", label=_("Minutes")),
@@ -154,10 +163,18 @@ class MonthlyCountsPanel(Component):
     def get_context_data(self, parent_context):
         counts = monthly_counts()
         charts = []
-        for key, title in (("category", _("By category")), ("district", _("By district"))):
+        # Each chart's first column heads what its rows are (a category, a district).
+        for key, title, column in (
+            ("category", _("By category"), pgettext_lazy("dashboard chart", "Category")),
+            ("district", _("By district"), pgettext_lazy("dashboard chart", "District")),
+        ):
             rows = counts[key]
             top = max((n for _, n in rows), default=0) or 1
             charts.append(
-                {"title": title, "rows": [(label, n, round(100 * n / top)) for label, n in rows]}
+                {
+                    "title": title,
+                    "column": column,
+                    "rows": [(label, n, round(100 * n / top)) for label, n in rows],
+                }
             )
         return {"charts": charts, "month": timezone.localdate()}

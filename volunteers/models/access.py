@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import formats
 from volunteers.models.help_requests import Resident
@@ -33,7 +34,7 @@ class PersonalDataAccess(models.Model):
         Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(_("what"), max_length=8, choices=Action.choices)
-    resource = models.CharField(_("page"), max_length=200)
+    resource = models.CharField(pgettext_lazy("access log", "page"), max_length=200)
     reason = models.CharField(_("why"), max_length=200)
     request_id = models.CharField(_("request ID"), max_length=64, blank=True)
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import formats
 from volunteers.models.places import Place
@@ -20,7 +21,7 @@ class Activity(models.Model):
         COORDINATOR = "coordinator", _("Entered by a coordinator")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Checked in")
+        OPEN = "open", pgettext_lazy("activity status", "Checked in")
         AWAITING = "awaiting", _("Awaiting the host's confirmation")
         REVIEW = "review", _("Waiting for review")
         CREDITED = "credited", _("Points credited")

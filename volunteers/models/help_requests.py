@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana, validate_kana
@@ -156,7 +157,7 @@ class HelpRequest(models.Model):
     """One request for help in a time window, and where it is in its lifecycle."""
 
     class Channel(models.TextChoices):
-        PHONE = "phone", _("Phone")
+        PHONE = "phone", pgettext_lazy("intake channel", "Phone")
         VISIT = "visit", _("Visit")
         ONLINE = "online", _("Online")
         STANDING = "standing", _("Standing request")
@@ -165,7 +166,7 @@ class HelpRequest(models.Model):
         REQUESTED = "requested", _("Received")
         OFFERED = "offered", _("Offered")
         ASSIGNED = "assigned", _("Assigned")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("help request", "In progress")
         DONE = "done", _("Done")
         CONFIRMED = "confirmed", _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
@@ -176,7 +177,7 @@ class HelpRequest(models.Model):
     )
     category = models.ForeignKey(
         HelpCategory,
-        verbose_name=_("category"),
+        verbose_name=pgettext_lazy("help category", "category"),
         on_delete=models.PROTECT,
         related_name="requests",
     )
@@ -287,7 +288,7 @@ class Assignment(models.Model):
 
     class Status(models.TextChoices):
         ASSIGNED = "assigned", _("Assigned")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("help request", "In progress")
         DONE = "done", _("Done")
         CONFIRMED = "confirmed", _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")

@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from volunteers.exceptions import InvalidWindow, OutsideServiceHours
 from volunteers.models.help_requests import HelpCategory, Resident
@@ -27,7 +28,10 @@ class StandingRequest(models.Model):
         Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="standing"
     )
     category = models.ForeignKey(
-        HelpCategory, verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
+        HelpCategory,
+        verbose_name=pgettext_lazy("help category", "category"),
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     weekdays = models.JSONField(
         _("weekdays"), default=list, help_text=_("Monday = 0 … Sunday = 6.")
