@@ -8,6 +8,7 @@ urlpatterns = [
     path("districts/<slug:code>/events.ics", views.district_events_ics, name="district-events-ics"),
     path("search/", views.search, name="search"),
     path("text-size/", views.text_size, name="text-size"),
+    path("contrast/", views.contrast, name="contrast"),
     path("me/proposals/", views.my_proposals, name="my-proposals"),
     path(
         "me/proposals/<int:pk>/withdraw/",

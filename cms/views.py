@@ -1,7 +1,7 @@
-"""Public-site views outside the page tree: calendar feeds, search, the text-size
-switch, /me/proposals/ and attachment downloads. Thin: one selector or service call
-and a template; domain errors become messages, never a 500. The form handling of the
-pages that take input is in :mod:`cms.page_handlers`."""
+"""Public-site views outside the page tree: calendar feeds, search, the text-size and
+contrast switches, /me/proposals/ and attachment downloads. Thin: one selector or
+service call and a template; domain errors become messages, never a 500. The form
+handling of the pages that take input is in :mod:`cms.page_handlers`."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from cms import selectors
 from cms.calendars import calendar_build
 from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
 from cms.services.proposals import proposal_withdraw
+from core.display import HIGH_CONTRAST, LARGE_TEXT, preference_toggle
 from core.errors import DomainError
 
 SEARCH_PAGE_SIZE = 10
 FEED_MAX_AGE = 300
-TEXT_SIZE_COOKIE = "text_size"
 
 
 # --- Calendars ----------------------------------------------------------------------
@@ -97,27 +97,25 @@ def search(request):
     return render(request, "cms/search.html", {"query": query, "results_page": page})
 
 
-@require_POST
-def text_size(request):
-    """Toggle large text for this browser (a cookie; works without JavaScript)."""
+def _next_url(request) -> str:
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
-    response = redirect(target)
-    if request.COOKIES.get(TEXT_SIZE_COOKIE) == "large":
-        response.delete_cookie(TEXT_SIZE_COOKIE)
-    else:
-        response.set_cookie(
-            TEXT_SIZE_COOKIE,
-            "large",
-            max_age=365 * 24 * 3600,
-            samesite="Lax",
-            httponly=True,
-            secure=settings.SESSION_COOKIE_SECURE,  # Secure in production, like every cookie
-        )
-    return response
+    return target
+
+
+@require_POST
+def text_size(request):
+    """Toggle large text for this browser (a cookie; works without JavaScript)."""
+    return preference_toggle(request, redirect(_next_url(request)), LARGE_TEXT)
+
+
+@require_POST
+def contrast(request):
+    """Toggle high contrast (white on black) for this browser, like :func:`text_size`."""
+    return preference_toggle(request, redirect(_next_url(request)), HIGH_CONTRAST)
 
 
 # --- Collaboration proposals --------------------------------------------------------
