@@ -1,5 +1,5 @@
-"""Public-site views outside the page tree: calendar feeds, search, the text-size and
-contrast switches, /me/proposals/ and attachment downloads. Thin: one selector or
+"""Public-site views outside the page tree: calendar feeds, search, /me/proposals/ and
+attachment downloads (the display switches are core.display's). Thin: one selector or
 service call and a template; domain errors become messages, never a 500. The form
 handling of the pages that take input is in :mod:`cms.page_handlers`."""
 
@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page, Site
@@ -23,7 +22,6 @@ from cms import selectors
 from cms.calendars import calendar_build
 from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
 from cms.services.proposals import proposal_withdraw
-from core.display import HIGH_CONTRAST, LARGE_TEXT, preference_toggle
 from core.errors import DomainError
 
 SEARCH_PAGE_SIZE = 10
@@ -95,27 +93,6 @@ def search(request):
     results = selectors.pages_search(query) if query else Page.objects.none()
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cms/search.html", {"query": query, "results_page": page})
-
-
-def _next_url(request) -> str:
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    return target
-
-
-@require_POST
-def text_size(request):
-    """Toggle large text for this browser (a cookie; works without JavaScript)."""
-    return preference_toggle(request, redirect(_next_url(request)), LARGE_TEXT)
-
-
-@require_POST
-def contrast(request):
-    """Toggle high contrast (white on black) for this browser, like :func:`text_size`."""
-    return preference_toggle(request, redirect(_next_url(request)), HIGH_CONTRAST)
 
 
 # --- Collaboration proposals --------------------------------------------------------

@@ -1,9 +1,9 @@
 """Display preferences a visitor sets for this browser: large text and high contrast
-(white text on a black background, as many city sites offer). Each is a cookie set by
-a POST form (no JavaScript needed), read on every page that extends ``base.html``
+(white text on a black background, as many city sites offer), and the two views that
+switch them (routed by cms/urls.py at /text-size/ and /contrast/). Each is a cookie set
+by a POST form (no JavaScript needed), read on every page that extends ``base.html``
 as a class on ``<html>``: rem sizes follow the root's font size, and the colour
-variables of site.css are redefined there. Print styles put paper back to black on
-white (print.css)."""
+variables of site.css are redefined there. print.css puts paper back to black on white."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 
 @dataclass(frozen=True)
@@ -50,3 +53,25 @@ def preference_toggle(request: HttpRequest, response: HttpResponse, preference: 
             secure=settings.SESSION_COOKIE_SECURE,
         )
     return response
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Back to the page the button was on (this site only)."""
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    return redirect(target)
+
+
+@require_POST
+def text_size(request):
+    """Toggle large text for this browser (a cookie; works without JavaScript)."""
+    return preference_toggle(request, _back(request), LARGE_TEXT)
+
+
+@require_POST
+def contrast(request):
+    """Toggle high contrast (white on black) for this browser, like :func:`text_size`."""
+    return preference_toggle(request, _back(request), HIGH_CONTRAST)
