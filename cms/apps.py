@@ -17,8 +17,14 @@ class CmsConfig(AppConfig):
     verbose_name = _("Public site")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from core import navigation
         from core.permissions import connect
+
+        # Configuration, not domain logic: Wagtail's Site record follows BASE_URL and
+        # SITE_NAME after every migrate (cms.services.site.site_settings_sync).
+        post_migrate.connect(_sync_site, sender=self)
 
         connect(self, ROLE_PERMISSIONS)
         navigation.register_me_link("my-proposals", _("My proposals"), 90)
@@ -39,3 +45,9 @@ class CmsConfig(AppConfig):
             check=checklist.volunteer_signup_check,
             url=checklist.volunteer_signup_add_url,
         )
+
+
+def _sync_site(sender, apps=None, using="default", **kwargs):
+    from cms.services.site import site_settings_sync
+
+    site_settings_sync()

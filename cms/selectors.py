@@ -104,22 +104,15 @@ def proposals_for_review() -> QuerySet[Proposal]:
 
 
 def pages_search(query: str):
-    """Live public pages matching ``query``, best first.
+    """Live public pages matching every word of ``query``, best first.
 
-    Wagtail's search does the work. The database backend on PostgreSQL splits text on
-    spaces and punctuation, so a Japanese title is one long "word": a query that is
-    part of it (サロン in ふれあい・いきいきサロン) is retried as a word prefix
-    (``autocomplete``) and then as a substring of the title. A deployment with
-    OpenSearch/Elasticsearch and a Japanese analyser (kuromoji) needs neither step.
+    Wagtail's search on the database, with Japanese cut into bigrams
+    (:mod:`core.japanese_search`): 買い物 finds 買い物の手伝い, サロン finds さろん
+    and ｻﾛﾝ. A query of only symbols finds nothing.
     """
     from wagtail.models import Page
 
-    pages = Page.objects.live().public()
-    for attempt in (pages.search, pages.autocomplete):
-        results = attempt(query)
-        if len(results):
-            return results
-    return pages.filter(title__icontains=query).order_by("-first_published_at", "pk")
+    return Page.objects.live().public().search(query)
 
 
 # --- Association editors ------------------------------------------------------------

@@ -5,7 +5,6 @@ handling of the pages that take input is in :mod:`cms.page_handlers`."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
-from wagtail.models import Page, Site
+from wagtail.models import Page
 
 from accounts.mfa import back_office_mfa_response
 from accounts.models import Role
@@ -22,6 +21,7 @@ from cms import selectors
 from cms.calendars import calendar_build
 from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
 from cms.services.proposals import proposal_withdraw
+from core import site
 from core.errors import DomainError
 
 SEARCH_PAGE_SIZE = 10
@@ -31,17 +31,12 @@ FEED_MAX_AGE = 300
 # --- Calendars ----------------------------------------------------------------------
 
 
-def _site_host(request) -> str:
-    site = Site.find_for_request(request) or Site.objects.filter(is_default_site=True).first()
-    return site.hostname if site else request.get_host().split(":")[0]
-
-
 def calendar_response(request, *, events, name: str, filename: str) -> HttpResponse:
     body = calendar_build(
         events,
-        host=_site_host(request),
+        host=site.hostname(),
         name=name,
-        url_for=lambda event: event.get_full_url(request) or "",
+        url_for=lambda event: site.absolute_url(event.url or ""),
     )
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -57,7 +52,7 @@ def events_ics(request):
     return calendar_response(
         request,
         events=selectors.events_for_calendar(),
-        name=settings.WAGTAIL_SITE_NAME,
+        name=site.site_name(),
         filename="events.ics",
     )
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import IndexView
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import Button, HeaderButton
 
 from accounts.admin_search import NameSearchMixin
@@ -25,6 +24,8 @@ from cms.admin_views import (
 from cms.models import DistrictAssociationPage, Proposal, ProposalCallPage, VolunteerApplication
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
+from core import formats
+from core.admin_views import ModelViewSet
 from core.exports import LocalisedIndexView
 
 
@@ -35,7 +36,7 @@ def _review_link(proposal: Proposal):
 
 def _channel(proposal: Proposal):
     if proposal.received_on_paper:
-        return _("On paper (%(date)s)") % {"date": proposal.received_on.strftime("%Y-%m-%d")}
+        return _("On paper (%(date)s)") % {"date": formats.date(proposal.received_on)}
     return _("Online")
 
 

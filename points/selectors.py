@@ -361,13 +361,13 @@ def voucher_assert_usable(voucher: Voucher, today: dt.date) -> None:
     :class:`VoucherExpired` unless ``voucher`` can be used on ``today``."""
     if voucher.status == Voucher.Status.REDEEMED:
         raise VoucherAlreadyRedeemed(
-            redeemed_at=timezone.localtime(voucher.redeemed_at).strftime("%Y-%m-%d %H:%M"),
+            redeemed_at=timezone.localtime(voucher.redeemed_at),
             shop=voucher.shop.name,
         )
     if voucher.status == Voucher.Status.VOID:
         raise VoucherVoid()
     if voucher.status == Voucher.Status.EXPIRED or voucher.expires_on < today:
-        raise VoucherExpired(expires_on=voucher.expires_on.isoformat())
+        raise VoucherExpired(expires_on=voucher.expires_on)
 
 
 def shop_assert_staff(shop: Shop, staff: User) -> None:

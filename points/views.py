@@ -8,15 +8,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import formats
 from core.errors import DomainError
-from core.exports import csv_text, xlsx_bytes
+from core.exports import csv_response, xlsx_response
 from points import codes, throttle
 from points.exceptions import ShopRequired, TooManyAttempts, VoucherUnknown, WrongShop
 from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
@@ -252,7 +252,7 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         )
     rows = [
         [
-            timezone.localtime(v.redeemed_at).strftime("%Y-%m-%d %H:%M:%S"),
+            v.redeemed_at,
             v.pk,
             v.points,
             v.face_value_yen,
@@ -267,11 +267,5 @@ def shop_statement(request, pk: int, fmt: str = "html"):
         [_("Total"), statement.voucher_count, statement.total_points, statement.total_yen, ""],
     ]
     if fmt == "csv":
-        response = HttpResponse(csv_text(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            xlsx_bytes(f"{statement.month:%Y-%m}", table),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+        return csv_response(table, name)
+    return xlsx_response(formats.month(statement.month), table, name)

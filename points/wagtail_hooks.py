@@ -9,12 +9,12 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem
+from core.admin_views import ModelViewSet
 from core.exports import LocalisedIndexView
 from points.admin.adjustment import AdjustmentView
 from points.admin.ledger import LedgerReportView

@@ -15,11 +15,12 @@ from typing import Protocol
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User, language_for
+from core import formats, site
 from core.outbox import send_once
 from volunteers.models import HelpRequest
 
@@ -49,19 +50,19 @@ def channels() -> list[Channel]:
 
 
 def _summary(help_request: HelpRequest) -> str:
-    start = timezone.localtime(help_request.starts_at)
-    end = timezone.localtime(help_request.ends_at)
+    start, end = help_request.starts_at, help_request.ends_at
+    # Together these read as formats.datetime_range: 2026年12月3日(木) 10:00〜11:00.
     return _("%(task)s in %(district)s, %(day)s %(start)s–%(end)s") % {
         "task": help_request.category.name,
         "district": help_request.district.name,
-        "day": start.strftime("%Y-%m-%d"),
-        "start": start.strftime("%H:%M"),
-        "end": end.strftime("%H:%M"),
+        "day": formats.date(start),
+        "start": formats.time(start),
+        "end": formats.time(end),
     }
 
 
 def _link(name: str) -> str:
-    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(name)
+    return site.absolute_url(reverse(name))
 
 
 MESSAGES = {

@@ -5,16 +5,17 @@ from django import forms
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView, IndexView
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
 from core.admin import PermissionMenuItem, RoleMenuItem
+from core.admin_views import ModelViewSet
 from volunteers.admin.access_log import PersonalDataAccessReportView, log_personal_data
 from volunteers.admin.activity import (
     ManualEntryView,
@@ -271,7 +272,14 @@ class VolunteerProfileViewSet(ModelViewSet):
     list_filter = ["home_district", "has_car", "active", "skills"]
     search_fields = ["user__full_name", "user__full_name_kana", "user__email"]
     form_fields = ["active"]
-    copy_view_enabled = False  # volunteers are registered through aid_volunteer_register
+    copy_view_enabled = False
+
+    @property
+    def add_view(self):
+        """Volunteers are registered on their own page (an account with a profile):
+        the generic create form, which would make a profile without a user, is not
+        offered."""
+        return RedirectView.as_view(pattern_name="aid_volunteer_register")
 
 
 class HelpCategoryViewSet(ModelViewSet):

@@ -27,6 +27,7 @@ from wagtail.models import Page
 from wagtail.search import index
 
 from cms.blocks import BodyBlock, ContactBlock
+from core.japanese_search import index_fields
 
 
 class HomePage(Page):
@@ -60,7 +61,9 @@ class HomePage(Page):
         "cms.VolunteerSignupPage",
     ]
     max_count = 1
-    search_fields = [*Page.search_fields, index.SearchField("intro")]
+    search_fields = index_fields(
+        [*Page.search_fields, index.SearchField("intro"), index.SearchField("volunteer_intro")]
+    )
 
     class Meta:
         verbose_name = _("home page")
@@ -82,6 +85,7 @@ class DistrictIndexPage(Page):
 
     intro = RichTextField(_("introduction"), blank=True)
 
+    search_fields = index_fields([*Page.search_fields, index.SearchField("intro")])
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.DistrictAssociationPage"]
@@ -132,7 +136,9 @@ class DistrictAssociationPage(Page):
     ]
     parent_page_types = ["cms.DistrictIndexPage"]
     subpage_types = ["cms.EventPage", "cms.NewsPage"]
-    search_fields = [*Page.search_fields, index.SearchField("area"), index.SearchField("body")]
+    search_fields = index_fields(
+        [*Page.search_fields, index.SearchField("area"), index.SearchField("body")]
+    )
     api_fields = [APIField("area"), APIField("body"), APIField("contacts")]
 
     class Meta:
@@ -241,12 +247,14 @@ class EventPage(DistrictScopedPage):
     ]
     parent_page_types = ["cms.DistrictAssociationPage"]
     subpage_types: list[str] = []
-    search_fields = [
-        *Page.search_fields,
-        index.SearchField("venue"),
-        index.SearchField("description"),
-        index.FilterField("start_at"),
-    ]
+    search_fields = index_fields(
+        [
+            *Page.search_fields,
+            index.SearchField("venue"),
+            index.SearchField("description"),
+            index.FilterField("start_at"),
+        ]
+    )
     api_fields = [
         APIField("start_at"),
         APIField("end_at"),
@@ -298,7 +306,9 @@ class NewsPage(DistrictScopedPage):
     ]
     parent_page_types = ["cms.DistrictAssociationPage"]
     subpage_types: list[str] = []
-    search_fields = [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    search_fields = index_fields(
+        [*Page.search_fields, index.SearchField("intro"), index.SearchField("body")]
+    )
     api_fields = [APIField("date"), APIField("intro"), APIField("body")]
 
     class Meta:
@@ -311,6 +321,7 @@ class EventIndexPage(Page):
 
     intro = RichTextField(_("introduction"), blank=True)
 
+    search_fields = index_fields([*Page.search_fields, index.SearchField("intro")])
     content_panels = [*Page.content_panels, FieldPanel("intro")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
@@ -370,11 +381,9 @@ class ProposalCallPage(RoutablePageMixin, Page):
     ]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []
-    search_fields = [
-        *Page.search_fields,
-        index.SearchField("theme"),
-        index.SearchField("guidelines"),
-    ]
+    search_fields = index_fields(
+        [*Page.search_fields, index.SearchField("theme"), index.SearchField("guidelines")]
+    )
 
     class Meta:
         verbose_name = _("call for proposals")
@@ -402,6 +411,7 @@ class VolunteerSignupPage(Page):
     intro = RichTextField(_("introduction"), blank=True)
     thanks = RichTextField(_("thank-you text"), blank=True)
 
+    search_fields = index_fields([*Page.search_fields, index.SearchField("intro")])
     content_panels = [*Page.content_panels, FieldPanel("intro"), FieldPanel("thanks")]
     parent_page_types = ["cms.HomePage"]
     subpage_types: list[str] = []

@@ -19,6 +19,7 @@ from accounts.services import role_grant
 from cms.exceptions import AccountDeactivated, ApplicationDecided
 from cms.models import VolunteerApplication
 from cms.tasks import send_volunteer_welcome
+from core import site
 from core.errors import NotPermitted
 from core.outbox import send_once
 
@@ -137,7 +138,7 @@ def volunteer_application_welcome_send(*, application_id: int) -> bool:
             or not user.email
         ):
             return None
-        base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
+        base = site.base_url()
         password_url = base + reverse(
             "account_reset_password_from_key",
             kwargs={

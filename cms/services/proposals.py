@@ -39,6 +39,7 @@ from cms.models import (
 from cms.selectors import TRANSITIONS, paper_proposal_by_submission_key, proposal_by_submission_key
 from cms.tasks import send_proposal_confirmation
 from cms.uploads import SCAN_EXTENSIONS, attachment_check
+from core import site
 from core.errors import NotPermitted
 from core.outbox import send_once
 
@@ -327,7 +328,7 @@ def proposal_send_confirmation(*, proposal_id: int) -> bool:
         if proposal.confirmation_sent_at is not None or not proposal.applicant.email:
             return None
         with translation.override(language_for(proposal.applicant)):
-            context = {"proposal": proposal, "base_url": settings.WAGTAILADMIN_BASE_URL}
+            context = {"proposal": proposal, "base_url": site.base_url()}
             subject = render_to_string("cms/email/proposal_received_subject.txt", context).strip()
             body = render_to_string("cms/email/proposal_received.txt", context)
         return lambda: send_mail(subject, body, None, [proposal.applicant.email])

@@ -6,6 +6,7 @@ from django.db import transaction
 from wagtail.models import Locale, Page, Site
 
 from cms.models import HomePage
+from core import site
 
 HOME_TITLE = "いきいきポイント・支えあいセンター"
 
@@ -30,10 +31,35 @@ def site_home_ensure() -> HomePage:
         )
     Site.objects.update_or_create(
         is_default_site=True,
-        defaults={"hostname": "localhost", "port": 80, "root_page": home},
+        defaults={**_site_fields(), "root_page": home},
     )
     city_staff_page_permissions_ensure()
     return home
+
+
+def _site_fields() -> dict:
+    return {"hostname": site.hostname(), "port": site.port(), "site_name": site.site_name()}
+
+
+def site_settings_sync(*, apps=None) -> bool:
+    """Make Wagtail's default Site say what settings say (``BASE_URL``'s host and port,
+    ``SITE_NAME``): Wagtail builds page URLs in the CMS API, the editor dashboard's
+    summary and ``get_full_url`` from that record, which the first migration created
+    as ``localhost:80``. Idempotent; run after every ``migrate`` (``cms.apps``) and by
+    :func:`site_home_ensure`. Returns whether the record changed."""
+    if apps is None:
+        from django.apps import apps
+    site_model = apps.get_model("wagtailcore", "Site")
+    fields = _site_fields()
+    default = site_model.objects.filter(is_default_site=True).first()
+    if default is None or all(getattr(default, k) == v for k, v in fields.items()):
+        return False
+    for key, value in fields.items():
+        setattr(default, key, value)
+    default.save(update_fields=list(fields))
+    # Wagtail caches the site root paths; a changed host must not serve stale URLs.
+    Site.clear_site_root_paths_cache()
+    return True
 
 
 #: Page rights city staff hold on the home page, so on every page of the site: they

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.models import BACK_OFFICE_ROLES
 from core.clientip import client_ip
 from core.navigation import landing_url_name
+from core.site import configured_site
 
 
 def landing_url(user) -> str:
@@ -32,7 +33,6 @@ class AccountAdapter(DefaultAccountAdapter):
         retries. The message is complete, so the task reads nothing from the database
         and need not wait for a commit."""
         from allauth.core import context as allauth_context
-        from django.contrib.sites.shortcuts import get_current_site
 
         from accounts.tasks import send_email
 
@@ -40,8 +40,7 @@ class AccountAdapter(DefaultAccountAdapter):
         message = self.render_mail(
             template_prefix,
             email,
-            {"request": request, "email": email, "current_site": get_current_site(request)}
-            | context,
+            {"request": request, "email": email, "current_site": configured_site()} | context,
         )
         send_email.delay(
             {

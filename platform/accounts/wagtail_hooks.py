@@ -11,7 +11,6 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.views.generic.models import IndexView
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets.button import HeaderButton
 
 from accounts.admin.districts import DistrictImportView
@@ -20,6 +19,7 @@ from accounts.kana import normalize_kana
 from accounts.models import District, Role, User
 from accounts.selectors import user_managed_by
 from core.admin import PermissionMenuItem
+from core.admin_views import ModelViewSet
 
 
 class DistrictIndexView(IndexView):

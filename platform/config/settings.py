@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "core.middleware.ContentSecurityPolicyMiddleware",
     "core.middleware.NoStoreMiddleware",
+    "core.middleware.CsvBomMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,6 +125,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AdminAccessPolicyMiddleware",
+    # Last before the view: input some Wagtail and allauth views answer with a 500.
+    "core.middleware.ThirdPartyInputMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -278,6 +281,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"  # where each role lands
+# A form sent with a stale or missing CSRF token gets the styled 403 page.
+CSRF_FAILURE_VIEW = "accounts.error_pages.csrf_failure"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -358,6 +363,9 @@ SPECTACULAR_SETTINGS = {
 
 WAGTAIL_SITE_NAME = env.str("SITE_NAME", default="いきいきポイント・支えあいセンター")
 WAGTAILADMIN_BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000")
+# One source of truth for the site's name and address (core.site): the CMS API's links,
+# and Wagtail's Site record, which cms.services.site.site_settings_sync keeps in line.
+WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL
 # The admin signs in through allauth so that the MFA stage applies to the back office.
 WAGTAILADMIN_LOGIN_URL = "account_login"
 WAGTAIL_FRONTEND_LOGIN_URL = "account_login"
@@ -366,7 +374,12 @@ WAGTAIL_I18N_ENABLED = False
 # set one through "forgot password" (accounts.users_admin).
 WAGTAILUSERS_PASSWORD_REQUIRED = False
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("ja", "日本語"), ("en", "English")]
-WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+# The database's own full-text search, with Japanese cut into bigrams (core.japanese_search).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "core.japanese_search"}}
+# Wagtail warns when a page model's search_fields lack Page's own; ours hold them all,
+# wrapped to be indexed as bigrams (core.japanese_search.index_fields), which the
+# check's identity test cannot see (tests/cms/test_japanese_search.py checks them).
+SILENCED_SYSTEM_CHECKS = ["wagtailsearch.W001"]
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "xlsx", "csv", "txt"]
 MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 
@@ -388,6 +401,9 @@ LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
+# Dates and times Django prints by itself (admin list columns, inspect views) in the
+# style of core.formats: 2026年12月3日(木) 06:56.
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

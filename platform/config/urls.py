@@ -10,8 +10,16 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.api import api_router
+from core.views import favicon
+
+# Styled Japanese error pages (accounts.error_pages); the 500 page is static.
+handler400 = "accounts.error_pages.bad_request"
+handler403 = "accounts.error_pages.permission_denied"
+handler404 = "accounts.error_pages.page_not_found"
+handler500 = "accounts.error_pages.server_error"
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     # The back office signs in through allauth (MFA); Wagtail's own form is not used.
     path(
         "admin/login/",

@@ -4,15 +4,24 @@ permission, service and wording."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django import forms
 from django.contrib import messages
+from django.db import router
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.shortcuts import redirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.views.generic.models import DeleteView, IndexView
+from wagtail.admin.viewsets.model import ModelViewSet as WagtailModelViewSet
+from wagtail.search.index import class_is_indexed
 
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
+from core.japanese_search import text_search_q
 from core.spreadsheets import read_dataset
 
 
@@ -53,6 +62,93 @@ class ConfirmActionView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
         if message:
             messages.success(self.request, message)
         return redirect(self.get_success_url())
+
+
+def protected_references(obj) -> list[tuple[str, int]]:
+    """What keeps ``obj`` from being deleted: ``[(model's plural name, count)]`` of the
+    records that refer to it through ``PROTECT`` or ``RESTRICT`` (Django's own deletion
+    collector, so cascades are followed as a delete would)."""
+    collector = Collector(using=router.db_for_write(type(obj)))
+    try:
+        collector.collect([obj])
+    except ProtectedError as error:
+        blocking = error.protected_objects
+    except RestrictedError as error:
+        blocking = error.restricted_objects
+    else:
+        return []
+    counts = Counter(str(capfirst(item._meta.verbose_name_plural)) for item in blocking)
+    return sorted(counts.items())
+
+
+class ProtectedDeleteView(DeleteView):
+    """Wagtail's delete page, which says what still refers to the record instead of
+    failing with a 500: ledger entries, requests and activities keep their history
+    (``PROTECT``), so a category, resident or shop in use cannot go. The page names
+    what refers to it and ``protected_hint`` (the viewset's) says what to do instead;
+    a POST that meets a reference made after the page was shown (a race) gets the
+    same answer."""
+
+    template_name = "core/admin/confirm_delete.html"
+    protected_hint = _(
+        "To stop using it, turn it off on its edit page instead (active): its history stays."
+    )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        references = protected_references(self.object)
+        if references:
+            context["is_protected"] = True
+            context["protected_references"] = references
+            context["protected_hint"] = self.protected_hint
+        return context
+
+    def form_valid(self, form):
+        if protected_references(self.object):
+            return self._refused()
+        try:
+            return super().form_valid(form)
+        except (ProtectedError, RestrictedError):
+            return self._refused()
+
+    def _refused(self):
+        messages.error(
+            self.request,
+            _("%(object)s cannot be deleted: other records refer to it.") % {"object": self.object},
+        )
+        return redirect(self.get_delete_url())
+
+
+class TextSearchMixin:
+    """For a Wagtail ``IndexView`` of a model that is not in the search index: the
+    search box finds rows where every word occurs in one of ``search_fields``, in any
+    kana or width (:func:`core.japanese_search.text_search_q`). Wagtail's own looks
+    for the whole query as typed."""
+
+    def search_queryset(self, queryset):
+        if not self.is_searching or class_is_indexed(queryset.model):
+            return super().search_queryset(queryset)
+        return queryset.filter(text_search_q(self.search_query, self.search_fields or []))
+
+
+class TextSearchIndexView(TextSearchMixin, IndexView):
+    pass
+
+
+class ModelViewSet(WagtailModelViewSet):
+    """The project's admin viewsets: Wagtail's, with :class:`ProtectedDeleteView` and
+    :class:`TextSearchIndexView`. Set ``protected_hint`` to say what to do instead of
+    deleting a record in use."""
+
+    index_view_class = TextSearchIndexView
+    delete_view_class = ProtectedDeleteView
+    protected_hint = None
+
+    def get_delete_view_kwargs(self, **kwargs):
+        kwargs = super().get_delete_view_kwargs(**kwargs)
+        if self.protected_hint is not None:
+            kwargs["protected_hint"] = self.protected_hint
+        return kwargs
 
 
 class SpreadsheetImportForm(forms.Form):

@@ -9,3 +9,6 @@ class CoreConfig(AppConfig):
     def ready(self):
         # Registers the OpenAPI description of our authentication class.
         from core import schema  # noqa: F401
+        from core.admin_display import register
+
+        register()

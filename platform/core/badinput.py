@@ -21,7 +21,11 @@ from rest_framework.exceptions import ParseError
 INVALID_CHARACTERS = "invalid_characters"
 JSON_TOO_DEEP = "json_too_deep"
 REQUEST_TOO_LARGE = "request_too_large"
+INVALID_PARAMETER = "invalid_parameter"
+NOT_FOUND = "not_found"
 MESSAGES = {
+    NOT_FOUND: _("There is no such page."),
+    INVALID_PARAMETER: _("A value in the request is not valid."),
     INVALID_CHARACTERS: _("The request contains characters that are not allowed."),
     JSON_TOO_DEEP: _("The request's data is nested too deeply."),
     REQUEST_TOO_LARGE: _("The request is too large."),

@@ -8,8 +8,10 @@ status it maps to. Views and the API exception handler translate them in one pla
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -46,6 +48,12 @@ class NotPermitted(DomainError):
 
 
 def _jsonable(value: Any) -> Any:
+    """API clients get dates and times as ISO 8601 (in the site's time zone); pages
+    format the same values through ``core.formats``."""
     if isinstance(value, str | int | float | bool) or value is None:
         return value
+    if isinstance(value, dt.datetime):
+        return (timezone.localtime(value) if timezone.is_aware(value) else value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
     return str(value)

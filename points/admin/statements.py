@@ -12,6 +12,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 
+from core import formats
 from core.admin_views import ConfirmActionView
 from core.exports import LocalisedExportMixin
 from points.models import SettlementStatement
@@ -46,7 +47,7 @@ class StatementReportView(LocalisedExportMixin, ReportView):
     filterset_class = StatementFilterSet
     columns = [
         Column("shop", label=_("Shop")),
-        Column("month", label=_("Month"), accessor=lambda s: s.month.strftime("%Y-%m")),
+        Column("month", label=_("Month"), accessor=lambda s: formats.month(s.month)),
         Column("voucher_count", label=_("Vouchers")),
         Column("total_yen", label=_("Amount (yen)")),
         Column("status", label=_("Status"), accessor=_pay_link),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana
+from core import formats
 from points.models.ledger import Transaction
 
 
@@ -177,9 +178,9 @@ class Voucher(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Voucher #%(number)s (¥%(value)s)") % {
+        return _("Voucher #%(number)s (%(value)s)") % {
             "number": self.pk,
-            "value": f"{self.face_value_yen:,}",
+            "value": formats.yen(self.face_value_yen),
         }
 
 

@@ -62,7 +62,7 @@ def test_exchange_scan_and_redeem(chromium, live_server):
     staff_page.get_by_role("button", name="ログイン").click()
     staff_page.wait_for_load_state()
     staff_page.goto(url)  # what the phone camera does with the QR
-    assert staff_page.get_by_text("¥500").first.is_visible()
+    assert staff_page.get_by_text("500円").first.is_visible()
     staff_page.get_by_role("button", name="この商品券を受け付ける").click()
     assert staff_page.get_by_role("heading", name="商品券を受け付けました").is_visible()
 

@@ -24,12 +24,12 @@ def test_weekday_and_date_come_from_tokyo_not_utc():
         assert when(start, start + dt.timedelta(hours=1)) == "2026年12月6日(日) 05:00〜06:00"
 
 
-def test_range_across_days_repeats_the_end_date():
+def test_range_across_days_repeats_the_end_date_and_across_years_its_year():
     start = dt.datetime(2026, 12, 31, 22, 0, tzinfo=TOKYO)
     with translation.override("ja"):
         assert (
             when(start, start + dt.timedelta(hours=4))
-            == "2026年12月31日(木) 22:00〜1月1日(金) 02:00"
+            == "2026年12月31日(木) 22:00〜2027年1月1日(金) 02:00"
         )
 
 

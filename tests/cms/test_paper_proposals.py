@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from cms.models import Proposal, ProposalAttachment, ProposalStatus, ProposalTrack
+from core import formats
 from tests.cms import support
 from tests.cms.test_proposals import form_data, stored_files
 from tests.factories import UserFactory
@@ -99,7 +100,7 @@ def test_city_staff_enter_a_paper_proposal_which_waits_for_review_marked_as_pape
 
     listing = client.get("/admin/proposals/").content.decode()
     assert "見守り散歩" in listing
-    assert f"紙（{timezone.localdate():%Y-%m-%d}）" in listing  # marked as paper
+    assert f"紙（{formats.date(timezone.localdate())}）" in listing  # marked as paper
     review = client.get(f"/admin/proposals/{proposal.pk}/review/").content.decode()
     assert 'data-testid="paper"' in review and "市役所 花子" in review
     attachment = ProposalAttachment.objects.get(kind="jpg")

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import formats
 from points.models import EarningRule, Voucher
 from points.selectors import passbook_of, voucher_code
 from points.services.accounts import wallet_for
@@ -73,16 +74,16 @@ def test_volunteer_reads_balance_entries_places_and_vouchers(client, volunteer, 
     assert "ポイント通帳" in html and '<strong data-testid="balance">500</strong>' in html
     today = timezone.localdate()
     assert rows(html) == [
-        ["2025年12月1日", "サロン運営協力 場所：いきいきサロン桜ヶ丘", "+200", "200"],
-        ["2025年12月3日", "サロン運営協力 場所：いきいきサロン桜ヶ丘", "+300", "500"],
-        [f"{today.year}年{today.month}月{today.day}日", "手動調整", "+500", "1,000"],
-        [f"{today.year}年{today.month}月{today.day}日", "商品券に交換", "-500", "500"],
+        ["2025年12月1日(月)", "サロン運営協力 場所：いきいきサロン桜ヶ丘", "+200", "200"],
+        ["2025年12月3日(水)", "サロン運営協力 場所：いきいきサロン桜ヶ丘", "+300", "500"],
+        [formats.date(today), "手動調整", "+500", "1,000"],
+        [formats.date(today), "商品券に交換", "-500", "500"],
     ]
     code = voucher_code(voucher)
     assert code not in html  # the passbook never shows a usable code
     assert f"****-****-****-{code[-6:]}" in html
-    assert "¥500" in html and "未使用" in html
-    assert voucher.expires_on.strftime("%Y年%-m月%-d日") in html
+    assert "500円" in html and "未使用" in html
+    assert formats.date(voucher.expires_on) in html
 
 
 def test_passbook_reads_in_a_fixed_number_of_queries(client, volunteer, place):

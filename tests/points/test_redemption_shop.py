@@ -97,7 +97,7 @@ def test_two_shop_clerk_redeems_at_the_second_shop_by_opening_the_qr_url(
     client.force_login(clerk)
     code = voucher_code(vouchers[0])
     scanned = client.get(f"/shop/redeem/{code}/").content.decode()
-    assert "¥500" in scanned and checked_shop(scanned) is None
+    assert "500円" in scanned and checked_shop(scanned) is None
     assert f'type="hidden" name="code" value="{code}"' in scanned
     assert 'action="/shop/redeem/"' in scanned  # the code goes on in the POST body
     confirm = client.post("/shop/redeem/", {"code": code, "shop": second.pk}).content.decode()
@@ -196,7 +196,7 @@ def test_a_qr_url_opened_by_someone_not_shop_staff_explains_the_code(client, vou
     assert response.status_code == 200
     assert "<h1>これは商品券のコードです</h1>" in html
     assert "参加しているお店" in html and "このページを開いただけでは" in html
-    assert "¥500" not in html and CONFIRM not in html  # nothing looked up, no redeem form
+    assert "500円" not in html and CONFIRM not in html  # nothing looked up, no redeem form
     # The same page for any code: it tells nothing about whether a voucher exists.
     unknown = client.get("/shop/redeem/AAAA-AAAA-AAAA-AAAA-A/")
     assert unknown.status_code == 200 and "<h1>これは商品券のコードです</h1>" in unknown.text

@@ -51,7 +51,7 @@ def test_scan_lands_on_confirmation_then_redeems(client, vouchers):
     client.force_login(clerk)
     code = voucher_code(vouchers[0])
     page = client.get(f"/shop/redeem/{code}/")
-    assert page.status_code == 200 and "¥500" in page.content.decode()
+    assert page.status_code == 200 and "500円" in page.content.decode()
     assert Voucher.objects.get(pk=vouchers[0].pk).status == Voucher.Status.ISSUED
     done = client.post(CONFIRM, {"code": code, "shop": shop.pk})
     assert "商品券を受け付けました" in done.content.decode()
@@ -289,7 +289,7 @@ def test_statement_export_for_the_payment_run_reads_as_the_screen(client, vouche
     assert headings[-1] == "支払日"  # "paid on", not the status "paid" (支払済み)
     (row,) = rows
     assert row[0] == "'=HYPERLINK(1)"
-    assert row[-2:] == ["支払済み", "2026-10-01 00:30:00"]
+    assert row[-2:] == ["支払済み", "2026年10月1日(木) 00:30"]
 
 
 def test_statement_page_and_exports(client, vouchers):
@@ -300,7 +300,7 @@ def test_statement_page_and_exports(client, vouchers):
     statement = statement_generate(shop=shop, month=dt.date(2026, 8, 1))
     client.force_login(clerk)
     html = client.get(f"/shop/statements/{statement.pk}/").content.decode()
-    assert "2026年8月" in html and "¥500" in html
+    assert "2026年8月" in html and "500円" in html
     rows = list(
         csv.reader(
             io.StringIO(
@@ -308,7 +308,7 @@ def test_statement_page_and_exports(client, vouchers):
             )
         )
     )
-    assert len(rows) == 3 and rows[1][0].startswith("2026-08-31 23:00") and rows[-1][3] == "500"
+    assert len(rows) == 3 and rows[1][0] == "2026年8月31日(月) 23:00" and rows[-1][3] == "500"
     book = openpyxl.load_workbook(
         io.BytesIO(client.get(f"/shop/statements/{statement.pk}/xlsx/").content)
     )

@@ -78,15 +78,15 @@ def test_the_month_lists_each_volunteer_with_fees_cash_and_differences(client, c
     page = desk.get("/admin/aid/payouts/?month=2030-06").content.decode()
     kimura, sato = blocks(page)  # by kana: キムラ before サトウ
     assert "木村 和子" in kimura and "佐藤 一郎" in sato
-    assert 'data-testid="fee">¥1300<' in sato and 'data-testid="cash">¥1100<' in sato
-    assert 'data-testid="shortfall">¥200<' in sato and "次回200円" in sato
+    assert 'data-testid="fee">1,300円<' in sato and 'data-testid="cash">1,100円<' in sato
+    assert 'data-testid="shortfall">200円<' in sato and "次回200円" in sato
     # July's assignment (30 June in UTC) is not in June.
-    assert 'data-testid="fee">¥300<' in kimura and 'data-testid="excess">¥100<' in kimura
+    assert 'data-testid="fee">300円<' in kimura and 'data-testid="excess">100円<' in kimura
     assert "お釣りは寄付" in kimura and "7月1日" not in kimura
     total = page.split('data-testid="payout-total"')[1]
-    assert "¥1600" in total and "¥1500" in total
+    assert "1,600円" in total and "1,500円" in total
     july = desk.get("/admin/aid/payouts/?month=2030-07").content.decode()
-    assert [("木村 和子" in b, "¥300" in b) for b in blocks(july)] == [(True, True)]
+    assert [("木村 和子" in b, "300円" in b) for b in blocks(july)] == [(True, True)]
 
 
 def test_the_print_keeps_each_volunteer_in_one_block(client, coordinator, june):
@@ -104,9 +104,9 @@ def test_the_csv_has_a_line_per_assignment_and_totals(client, coordinator, june)
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     lines = [row for row in rows[1:] if row[1]]
     assert [(r[0], r[1], r[5], r[6], r[7], r[8]) for r in lines] == [
-        ("木村 和子", "2030-06-01", "300", "400", "100", "お釣りは寄付"),
-        ("佐藤 一郎", "2030-06-04", "600", "600", "0", ""),
-        ("佐藤 一郎", "2030-06-18", "700", "500", "-200", "次回200円"),
+        ("木村 和子", "2030年6月1日(土)", "300", "400", "100", "お釣りは寄付"),
+        ("佐藤 一郎", "2030年6月4日(火)", "600", "600", "0", ""),
+        ("佐藤 一郎", "2030年6月18日(火)", "700", "500", "-200", "次回200円"),
     ]
     assert rows[-1][0] == "合計" and rows[-1][5:8] == ["1600", "1500", "-100"]
 

@@ -105,7 +105,7 @@ def test_an_export_of_requests_asks_why_and_logs_each_resident_with_the_reason(d
     assert refused.status_code == 400 and entries() == []
 
     response = desk.post(url, {"reason": "市への月次報告"})
-    assert response.status_code == 200 and response["Content-Type"] == "text/csv"
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "小林 トメ" in text and "田中 ウメ" in text
     assert sorted(entries()) == sorted(

@@ -88,7 +88,7 @@ def test_host_place_credits_a_replayed_poster_only_once_its_host_confirms(client
     host_client.force_login(host)
     with frozen(at(12, 30)):
         page = host_client.get(f"/places/{place.pk}/checkins/").content.decode()
-        assert volunteer.full_name in page and "11/20 10:00–12:00" in page
+        assert volunteer.full_name in page and "11月20日(金) 10:00〜12:00" in page
         activity = Activity.objects.get()
         confirmed = host_client.post(
             f"/places/{place.pk}/checkins/", {"confirm": "selected", "activity": [activity.pk]}

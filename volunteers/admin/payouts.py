@@ -16,8 +16,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.models import Role
+from core import formats
 from core.admin import GuardedViewMixin
-from core.exports import csv_text
+from core.exports import csv_response
 from volunteers.admin.base import CoordinatorView
 from volunteers.selectors.payouts import PayoutMonth, payout_month
 
@@ -108,7 +109,7 @@ def payout_rows(summary: PayoutMonth) -> list[list]:
             rows.append(
                 [
                     name,
-                    timezone.localtime(a.starts_at).strftime("%Y-%m-%d"),
+                    formats.date(a.starts_at),
                     a.request.category.name,
                     a.request.district.name if a.request.district else "",
                     a.minutes or 0,
@@ -116,7 +117,7 @@ def payout_rows(summary: PayoutMonth) -> list[list]:
                     a.cash_received_yen or 0,
                     a.cash_difference_yen,
                     a.cash_note,
-                    timezone.localtime(settled).strftime("%Y-%m-%d") if settled else "",
+                    formats.date(settled),
                 ]
             )
         rows.append(_subtotal(gettext("Subtotal: %(name)s") % {"name": name}, payout))
@@ -139,8 +140,4 @@ class PayoutCsvView(GuardedViewMixin, View):
         form, month = chosen_month(request)
         if month is None:
             return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-        response = HttpResponse(
-            csv_text(payout_rows(payout_month(month))), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="payouts-{month:%Y-%m}.csv"'
-        return response
+        return csv_response(payout_rows(payout_month(month)), f"payouts-{month:%Y-%m}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -98,6 +99,9 @@ class AccountChosenView(GuardedViewMixin, chooser_views.ChosenView):
 
 class AccountCreateView(GuardedViewMixin, chooser_views.CreateView):
     roles = (Role.COORDINATOR,)
+
+    def post(self, request, *args, **kwargs):
+        raise Http404  # the chooser has no creation form: accounts are made elsewhere
 
 
 class AccountChooserViewSet(ChooserViewSet):

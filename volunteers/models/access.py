@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import formats
 from volunteers.models.help_requests import Resident
 
 
@@ -45,4 +46,4 @@ class PersonalDataAccess(models.Model):
         indexes = [models.Index(fields=["resident", "-at"], name="pda_resident_at")]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.action} {self.resident} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.actor} {self.action} {self.resident} ({formats.datetime(self.at)})"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import formats
 from volunteers.models.places import Place
 
 
@@ -102,9 +102,7 @@ class Activity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.volunteer} @ {self.place} {timezone.localtime(self.started_at):%Y-%m-%d %H:%M}"
-        )
+        return f"{self.volunteer} @ {self.place} {formats.datetime(self.started_at)}"
 
     @property
     def points_credited(self) -> int:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana, validate_kana
+from core import formats
 
 
 class Gender(models.TextChoices):
@@ -233,7 +234,7 @@ class HelpRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category} {timezone.localtime(self.starts_at):%m/%d %H:%M}"
+        return f"{self.category} {formats.datetime(self.starts_at, year=False)}"
 
     @property
     def duration_minutes(self) -> int:
@@ -397,4 +398,4 @@ class ResidentAccessLog(models.Model):
         verbose_name_plural = _("resident access log")
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.resident} ({self.at:%Y-%m-%d %H:%M})"
+        return f"{self.user} → {self.resident} ({formats.datetime(self.at)})"

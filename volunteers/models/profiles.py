@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core import formats
 from volunteers.models.help_requests import Gender, HelpCategory
 
 
@@ -103,7 +104,7 @@ class WeeklyAvailability(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_weekday_display()} {self.starts:%H:%M}–{self.ends:%H:%M}"
+        return f"{self.get_weekday_display()} {formats.time_range(self.starts, self.ends)}"
 
 
 class AvailabilityException(models.Model):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from core import formats
 from core.errors import NotPermitted
 from points.exceptions import RuleNotApplicable
 from points.services.earning import points_award
@@ -81,8 +82,7 @@ def _start_window_check(assignment: Assignment, moment: dt.datetime) -> None:
     :data:`START_EARLY_TOLERANCE` before the assignment's window and its end."""
     if assignment.starts_at - START_EARLY_TOLERANCE <= moment <= assignment.ends_at:
         return
-    starts = timezone.localtime(assignment.starts_at)
-    when = f"{starts:%Y/%m/%d %H:%M}–{timezone.localtime(assignment.ends_at):%H:%M}"
+    when = formats.datetime_range(assignment.starts_at, assignment.ends_at)
     reason = "too_early" if moment < assignment.starts_at else "too_late"
     minutes = int(START_EARLY_TOLERANCE.total_seconds() // 60)
     raise OutsideAssignmentWindow(reason, when=when, minutes=minutes)
