@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install demo serve test bench worker lint format messages clean backup restore lock
+.PHONY: install demo serve test bench worker lint format messages clean backup restore lock axe
 
 # Reproducible installs: every package, version and file hash comes from the lock
 # (requirements/lock.txt, made from pyproject.toml by `make lock`), installed by uv
@@ -42,7 +42,20 @@ demo: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+# axe-core, which tests/browser/test_axe.py injects into every page it checks: version
+# and integrity hash pinned in package-lock.json, installed by `npm ci` into node_modules/
+# (git-ignored). Without npm, `make test` skips that test; .ci/run installs npm and runs
+# `make axe`, and there a missing axe-core fails the test.
+AXE := node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(AXE)
+
+axe: $(AXE)
+
+test: install $(if $(NPM),$(AXE))
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The benchmarks also need the `bench` extra (django-hordak, the ledger's reference).
@@ -108,4 +121,4 @@ restore:
 	  DATABASE_URL="$$target" $(PY) manage.py points_audit
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache node_modules

@@ -1,18 +1,16 @@
-"""Public-site views outside the page tree: calendar feeds, search, the text-size
-switch, /me/proposals/ and attachment downloads. Thin: one selector or service call
-and a template; domain errors become messages, never a 500. The form handling of the
-pages that take input is in :mod:`cms.page_handlers`."""
+"""Public-site views outside the page tree: calendar feeds, search, /me/proposals/ and
+attachment downloads (the display switches are core.display's). Thin: one selector or
+service call and a template; domain errors become messages, never a 500. The form
+handling of the pages that take input is in :mod:`cms.page_handlers`."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_cache_control
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from wagtail.models import Page
@@ -28,7 +26,6 @@ from core.errors import DomainError
 
 SEARCH_PAGE_SIZE = 10
 FEED_MAX_AGE = 300
-TEXT_SIZE_COOKIE = "text_size"
 
 
 # --- Calendars ----------------------------------------------------------------------
@@ -91,29 +88,6 @@ def search(request):
     results = selectors.pages_search(query) if query else Page.objects.none()
     page = Paginator(results, SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "cms/search.html", {"query": query, "results_page": page})
-
-
-@require_POST
-def text_size(request):
-    """Toggle large text for this browser (a cookie; works without JavaScript)."""
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
-    response = redirect(target)
-    if request.COOKIES.get(TEXT_SIZE_COOKIE) == "large":
-        response.delete_cookie(TEXT_SIZE_COOKIE)
-    else:
-        response.set_cookie(
-            TEXT_SIZE_COOKIE,
-            "large",
-            max_age=365 * 24 * 3600,
-            samesite="Lax",
-            httponly=True,
-            secure=settings.SESSION_COOKIE_SECURE,  # Secure in production, like every cookie
-        )
-    return response
 
 
 # --- Collaboration proposals --------------------------------------------------------

@@ -147,7 +147,7 @@ def reference_data(transactional_db):
     from core.permissions import grant_role_permissions
     from points.apps import ROLE_PERMISSIONS as POINTS
     from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS
-    from volunteers.defaults import help_categories_ensure
+    from volunteers.defaults import help_categories_ensure, wordings_ensure
 
     role_groups_sync()
     grant_role_permissions("accounts", ACCOUNTS)
@@ -156,3 +156,4 @@ def reference_data(transactional_db):
     grant_role_permissions("cms", CMS)
     site_home_ensure()
     help_categories_ensure()
+    wordings_ensure()

@@ -39,12 +39,6 @@ def event_when(event) -> str:
     return when(event.start_at, event.end_at)
 
 
-@register.simple_tag(takes_context=True)
-def large_text(context) -> bool:
-    request = context.get("request")
-    return bool(request and request.COOKIES.get("text_size") == "large")
-
-
 @register.simple_tag
 def mutual_aid_phone() -> str:
     """The centre's phone number, edited on the home page (shown in every footer)."""
