@@ -138,11 +138,14 @@ def coordinator(db):
 
 def reference_data_restore() -> None:
     """Recreate the data that migrations create (role groups and their permissions, the
-    Wagtail root, home page and site, the default help categories). Idempotent.
+    Wagtail root page, home page, site and root collection, the default help
+    categories). Idempotent.
 
     A transactional test's flush empties every table, and nothing migrates again
     afterwards: on a kept test database (``--reuse-db``) the next run would start
     without them."""
+    from wagtail.models import Collection
+
     from accounts.apps import ROLE_PERMISSIONS as ACCOUNTS
     from accounts.services import role_groups_sync
     from cms.apps import ROLE_PERMISSIONS as CMS
@@ -152,6 +155,8 @@ def reference_data_restore() -> None:
     from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS
     from volunteers.defaults import help_categories_ensure
 
+    if Collection.get_first_root_node() is None:  # Wagtail's migration made it
+        Collection.add_root(name="Root")
     role_groups_sync()
     grant_role_permissions("accounts", ACCOUNTS)
     grant_role_permissions("points", POINTS)
