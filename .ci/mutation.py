@@ -22,6 +22,8 @@ Why a wrapper and not ``mutmut run`` alone:
   its import name (``qr.tokens``: platform/ is a folder on the path, not a package,
   DESIGN.md §3). The names never match, so every mutant under platform/ would be
   reported "no tests". The wrapper strips the leading ``platform.`` from mutmut's names.
+* mutmut skips decorated functions; the wrapper lets it mutate those whose only
+  decorator is ``@transaction.atomic`` (most services), see _patch_mutmut_atomic.
 * The modules and their tests come from tests/mutation.json, so ``make mutation`` and
   the CI ratchet cannot drift apart, and the ratchet can mutate only what changed.
 """
@@ -64,6 +66,51 @@ def _patch_mutmut_names() -> None:
     file_mutation.get_mutant_name = get_mutant_name
 
 
+def _is_atomic(decorator) -> bool:
+    import libcst as cst
+
+    return (
+        isinstance(decorator, cst.Attribute)
+        and decorator.attr.value == "atomic"
+        and isinstance(decorator.value, cst.Name)
+        and decorator.value.value == "transaction"
+    )
+
+
+def _patch_mutmut_atomic() -> None:
+    """Mutate services decorated with ``@transaction.atomic`` too.
+
+    mutmut skips every decorated function (a decorator may register the function, or
+    break the trampoline), which would leave out most writes: voucher_exchange,
+    role_grant, statement_generate. ``transaction.atomic`` is neither: it only wraps
+    calls, and mutmut keeps it on the trampoline, so a mutant runs in the same atomic
+    block (its own copy adds a savepoint, which changes no outcome). Other decorators
+    (``functools.cache`` would hand a mutant the original's cached results) stay
+    skipped."""
+    import libcst as cst
+    from mutmut.mutation import file_mutation
+
+    visitor = file_mutation.MutationVisitor
+    if getattr(visitor, "_ikiiki_atomic", False):
+        return
+    original = visitor._skip_node_and_children
+
+    def skip(self, node):
+        if (
+            isinstance(node, cst.FunctionDef)
+            and node.decorators
+            and all(_is_atomic(d.decorator) for d in node.decorators)
+        ):
+            if original(self, node.with_changes(decorators=[])):
+                return True
+            position = self.get_metadata(file_mutation.PositionProvider, node, None)
+            return bool(position and position.start.line in self._ignored_node_lines)
+        return original(self, node)
+
+    visitor._skip_node_and_children = skip
+    visitor._ikiiki_atomic = True
+
+
 def _configure_mutmut(modules: list[str], tests: list[str]) -> None:
     from mutmut import configuration
 
@@ -77,6 +124,7 @@ def mutmut_run(modules: list[str], tests: list[str], max_children: int) -> None:
     """Run mutmut in this process (the name patch must be in the process that forks)."""
     os.chdir(ROOT)
     _patch_mutmut_names()
+    _patch_mutmut_atomic()
     _configure_mutmut(modules, tests)
     from mutmut.__main__ import cli
 
@@ -167,9 +215,27 @@ def changed_modules(config: dict) -> tuple[list[str], str]:
     picked = [
         module
         for module, entry in config["modules"].items()
-        if module in changed or any(c.startswith(tuple(entry["tests"])) for c in changed)
+        if module in changed or any(_covers(module, entry["tests"], c) for c in changed)
     ]
     return picked, base
+
+
+def _covers(module: str, tests: list[str], changed: str) -> bool:
+    """Is the changed file one of ``module``'s tests: listed by name, or under a listed
+    folder and importing the module (``points.codes`` or ``from points import codes``)?"""
+    if not (changed.startswith("tests/") and changed.endswith(".py")):
+        return False
+    if changed in tests:
+        return True
+    if not any(changed.startswith(t.rstrip("/") + "/") for t in tests if not t.endswith(".py")):
+        return False
+    path = ROOT / changed
+    if not path.exists():
+        return False
+    text = path.read_text(encoding="utf-8")
+    dotted = module.removeprefix("platform/").removesuffix(".py").replace("/", ".")
+    parent, _, leaf = dotted.rpartition(".")
+    return dotted in text or (f"from {parent} import" in text and leaf in text)
 
 
 def main(argv: list[str] | None = None) -> int:
