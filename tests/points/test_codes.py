@@ -28,6 +28,9 @@ CODE = BODY + "V"
         # Luhn mod 32 by hand: the last symbol "1" (value 1) is doubled, total 2,
         # check (32 - 2) % 32 = 30, which is "Y".
         ("0000000000000001", "Y"),
+        # "G" (16) in a doubled place is 32, "10" in base 32: its digit sum is 1 (the
+        # one addend where "// 32" and "// 33" differ), check 31, which is "Z".
+        ("000000000000000G", "Z"),
         ("ZZZZZZZZZZZZZZZZ", "G"),
         ("0123456789ABCDEF", "8"),
         ("GHJKMNPQRSTVWXYZ", "0"),
