@@ -161,3 +161,14 @@ def test_the_loser_of_a_concurrent_insert_gets_the_winners_transaction(monkeypat
         spend(wallet, payee, 6, key="race")
     with pytest.raises(IntegrityError):
         spend(wallet, payee, 5, key="never-posted")
+
+
+def test_replaying_a_posting_that_emptied_the_account_returns_it(wallet, payee):
+    """A retried request after a success must get the success again, not "not enough
+    points": the replay is answered before the balance is checked."""
+    fund(wallet, 100)
+    first = spend(wallet, payee, 100, key="drain")
+    assert balance_of(wallet) == 0
+    again = spend(wallet, payee, 100, key="drain")
+    assert again.pk == first.pk
+    assert balance_of(wallet) == 0 and balance_of(payee) == 100
