@@ -114,8 +114,9 @@ def test_a_replay_returns_the_original_and_a_conflict_is_refused(wallet, payee):
     again = spend(wallet, payee, 30, key="same", reference="r")
     assert again.pk == first.pk and balance_of(wallet) == 70
     assert Entry.objects.filter(transaction=first).count() == 2
-    with pytest.raises(IdempotencyConflict):
+    with pytest.raises(IdempotencyConflict) as conflict:
         spend(wallet, payee, 31, key="same", reference="r")
+    assert conflict.value.details == {"idempotency_key": "same"}  # the API reports it
     with pytest.raises(IdempotencyConflict):
         spend(wallet, payee, 30, key="same", reference="other")
     assert balance_of(wallet) == 70

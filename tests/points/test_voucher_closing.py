@@ -117,7 +117,8 @@ def test_points_expiry_counts_each_wallet_once(volunteer, wallet, expiring_rule)
     # Run again the same day: the wallet is still a candidate (points left, an expired
     # lot), its expiry is replayed, and it is not counted twice.
     assert points_expire_due(as_of=day) == 0
-    assert Transaction.objects.filter(kind=TransactionKind.EXPIRE).count() == 1
+    expiry = Transaction.objects.get(kind=TransactionKind.EXPIRE)
+    assert (expiry.reference, expiry.memo) == (f"expire:{day.isoformat()}", "")
 
 
 def test_a_wallet_with_a_single_point_left_expires(volunteer, wallet, payee, expiring_rule):  # noqa: F811
