@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 
 import pytest
 from django.core.cache import cache
@@ -135,11 +136,16 @@ def coordinator(db):
     return factories.UserFactory(roles=["coordinator"])
 
 
-@pytest.fixture
-def reference_data(transactional_db):
-    """Data that migrations create (role groups, the home page and site), restored for
-    transactional tests: their flush empties every table, and pytest-django's
-    serialized rollback is unreliable next to live_server (pytest-django #1117)."""
+def reference_data_restore() -> None:
+    """Recreate the data that migrations create (role groups and their permissions, the
+    Wagtail root page, home page, site and root collection, the default help
+    categories). Idempotent.
+
+    A transactional test's flush empties every table, and nothing migrates again
+    afterwards: on a kept test database (``--reuse-db``) the next run would start
+    without them."""
+    from wagtail.models import Collection
+
     from accounts.apps import ROLE_PERMISSIONS as ACCOUNTS
     from accounts.services import role_groups_sync
     from cms.apps import ROLE_PERMISSIONS as CMS
@@ -149,6 +155,8 @@ def reference_data(transactional_db):
     from volunteers.apps import ROLE_PERMISSIONS as VOLUNTEERS
     from volunteers.defaults import help_categories_ensure, wordings_ensure
 
+    if Collection.get_first_root_node() is None:  # Wagtail's migration made it
+        Collection.add_root(name="Root")
     role_groups_sync()
     grant_role_permissions("accounts", ACCOUNTS)
     grant_role_permissions("points", POINTS)
@@ -157,3 +165,47 @@ def reference_data(transactional_db):
     site_home_ensure()
     help_categories_ensure()
     wordings_ensure()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """With ``--reuse-db`` on SQLite, keep the test database in a file
+    (``var/test-db.sqlite3``): an in-memory database dies with the process, so there
+    would be nothing to reuse. Without the flag (``make test``, CI) nothing changes: an
+    in-memory database, migrated from scratch."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if not (request.config.getoption("reuse_db") and db["ENGINE"].endswith("sqlite3")):
+        return
+    settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+    kept = settings.VAR_DIR / "test-db.sqlite3"
+    name = kept
+    # mutmut (.ci/mutation.py) runs two mutants' tests at once, each in a forked
+    # process: each gets its own copy of the kept database, or one's flush would empty
+    # the other's tables mid-test.
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    if mutant not in ("", "stats", "fail", "mutant_generation") and kept.exists():
+        name = settings.VAR_DIR / f"test-db-{os.getpid()}.sqlite3"
+        shutil.copyfile(kept, name)
+        request.addfinalizer(lambda: name.unlink(missing_ok=True))
+    db.setdefault("TEST", {})["NAME"] = str(name)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Once per session, after the test database is created or reused: put back what
+    migrations made. pytest-django runs the transactional tests (whose flush empties
+    the tables) after the others, so within one run the data is there for every
+    non-transactional test; a kept database flushed by the previous run gets it back
+    here. Transactional tests that need it ask for ``reference_data``."""
+    with django_db_blocker.unblock():
+        reference_data_restore()
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """Data that migrations create (role groups, the home page and site), restored for
+    transactional tests: their flush empties every table, and pytest-django's
+    serialized rollback is unreliable next to live_server (pytest-django #1117)."""
+    reference_data_restore()

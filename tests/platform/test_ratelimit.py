@@ -88,3 +88,75 @@ def test_a_counter_that_expires_during_an_increment_still_expires(redis_url, mon
         assert server.get(key) == b"1"
         assert 0 < server.ttl(key) <= PERIOD
         cache.clear()
+
+
+def test_the_limit_is_reached_exactly_at_the_limit_for_every_name(clock):
+    fail(LIMIT - 1, "a")
+    fail(LIMIT - 1, "b")
+    assert not ratelimit.blocked(["a", "b"], limit=LIMIT, period=PERIOD)
+    ratelimit.record_failure(["a", "b"], period=PERIOD)  # one failure counts for both
+    assert ratelimit.blocked(["a"], limit=LIMIT, period=PERIOD)
+    assert ratelimit.blocked(["b"], limit=LIMIT, period=PERIOD)
+    assert not ratelimit.blocked(["a"], limit=LIMIT + 1, period=PERIOD)
+
+
+def test_a_window_ending_exactly_now_is_closed(clock):
+    """Without Redis (the local-memory cache, on a fake clock): the window is open for
+    ``period`` seconds after the first failure, and closed at that very second."""
+    fail(LIMIT)
+    clock[0] += PERIOD - 0.001
+    assert ratelimit.blocked(["guesser"], limit=LIMIT, period=PERIOD)
+    clock[0] += 0.001
+    assert not ratelimit.blocked(["guesser"], limit=LIMIT, period=PERIOD)
+
+
+def test_windows_of_different_periods_count_apart(clock):
+    fail(LIMIT)
+    assert ratelimit.blocked(["guesser"], limit=LIMIT, period=PERIOD)
+    assert not ratelimit.blocked(["guesser"], limit=1, period=PERIOD * 2)
+    assert ratelimit._key("guesser", PERIOD) == f"ratelimit:guesser:{PERIOD}"
+
+
+class FakeCache:
+    """A cache whose key is there for ``add`` and gone by ``incr`` (or comes back new
+    from it), the two races record_failure handles, without Redis."""
+
+    def __init__(self, incr_result):
+        self.incr_result = incr_result
+        self.calls = []
+
+    def add(self, key, value, timeout):
+        self.calls.append(("add", key, value, timeout))
+        return False  # it existed
+
+    def incr(self, key):
+        self.calls.append(("incr", key))
+        if isinstance(self.incr_result, Exception):
+            raise self.incr_result
+        return self.incr_result
+
+    def set(self, key, value, timeout):
+        self.calls.append(("set", key, value, timeout))
+
+    def touch(self, key, timeout):
+        self.calls.append(("touch", key, timeout))
+
+
+def test_a_counter_gone_between_add_and_incr_opens_a_new_window(monkeypatch):
+    fake = FakeCache(ValueError("gone"))
+    monkeypatch.setattr(ratelimit, "cache", fake)
+    ratelimit.record_failure(["guesser"], period=PERIOD)
+    key = f"ratelimit:guesser:{PERIOD}"
+    assert fake.calls == [("add", key, 1, PERIOD), ("incr", key), ("set", key, 1, PERIOD)]
+
+
+@pytest.mark.parametrize(("count", "touched"), [(1, True), (2, False)])
+def test_a_counter_recreated_by_incr_gets_its_period_back(monkeypatch, count, touched):
+    fake = FakeCache(count)
+    monkeypatch.setattr(ratelimit, "cache", fake)
+    ratelimit.record_failure(["guesser"], period=PERIOD)
+    key = f"ratelimit:guesser:{PERIOD}"
+    expected = [("add", key, 1, PERIOD), ("incr", key)]
+    if touched:
+        expected.append(("touch", key, PERIOD))
+    assert fake.calls == expected
