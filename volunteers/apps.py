@@ -40,6 +40,8 @@ ROLE_PERMISSIONS = {
         "change_helpcategory",
         # The personal data access log: read-only (the model has no other permission).
         "view_personaldataaccess",
+        # How long residents' and volunteers' details are kept after they leave.
+        "change_personaldatasettings",
     ],
 }
 

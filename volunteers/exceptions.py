@@ -248,3 +248,40 @@ class PledgeMissing(DomainError):
         "This volunteer has not accepted the current confidentiality pledge. They accept "
         "it on their page, or a coordinator records their signed paper pledge."
     )
+
+
+class PersonalDataStillNeeded(ConflictError):
+    """The person's details cannot be erased yet: ``reasons`` says what still needs
+    them (an open request, money owed, an unconfirmed assignment)."""
+
+    code = "personal_data_still_needed"
+
+    def __init__(self, reasons: list[str]):
+        super().__init__(" ".join(reasons), reasons=" ".join(reasons))
+        self.reasons = reasons
+
+
+class AlreadyAnonymised(ConflictError):
+    code = "already_anonymised"
+    default_message = _("This person's details have already been erased.")
+
+
+class AlreadyLeft(ConflictError):
+    code = "already_left"
+    default_message = _("Their leaving is already recorded.")
+
+
+class NotLeft(ConflictError):
+    code = "not_left"
+    default_message = _("No leaving is recorded for them.")
+
+
+class ResidentLeft(ConflictError):
+    """No new request for a resident who left the service (or whose details were
+    erased)."""
+
+    code = "resident_left"
+    default_message = _(
+        "This resident has left the service. If they are coming back, record that on "
+        "their page first."
+    )

@@ -2,7 +2,8 @@
 
 Lock order, for any transaction that holds more than one lock:
 
-    volunteer profile → standing request → help request → assignment → points ledger
+    resident → volunteer profile → standing request → help request → assignment →
+    points ledger
 
 (the ledger's accounts are locked by ``points.services`` when a credit is posted,
 always last). An activity and a declined offer are each locked alone, before the
@@ -26,9 +27,21 @@ from volunteers.models import (
     HelpRequest,
     Offer,
     Place,
+    Resident,
     StandingRequest,
     VolunteerProfile,
 )
+
+
+def resident_lock(resident_id: int) -> Resident:
+    """Lock one resident's row and return it fresh (leaving, consent, anonymisation
+    serialise on it). Raises ``Resident.DoesNotExist``."""
+    return (
+        Resident.objects.filter(pk=resident_id)
+        .select_related("user")
+        .select_for_update(of=("self",))
+        .get()
+    )
 
 
 def profile_lock(user: User) -> VolunteerProfile | None:

@@ -150,3 +150,13 @@ def generate_standing_requests() -> int:
     from volunteers.services.standing import standing_requests_generate
 
     return standing_requests_generate(days=settings.STANDING_REQUESTS_DAYS_AHEAD)
+
+
+@shared_task(name="volunteers.personal_data_retention")
+def personal_data_retention() -> int:
+    """Anonymise residents and volunteers whose retention period after leaving has
+    ended (beat: nightly). Idempotent; returns how many people were anonymised."""
+    from volunteers.services.personal_data import retention_run
+
+    result = retention_run()
+    return result.residents + result.volunteers

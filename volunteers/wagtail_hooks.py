@@ -2,6 +2,7 @@
 paper sign-in entry."""
 
 from django import forms
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +28,17 @@ from volunteers.admin.activity import (
 from volunteers.admin.board import BoardView, IntakeView
 from volunteers.admin.consent import PaperPledgeView, ResidentConsentView, WordingsView
 from volunteers.admin.imports import VolunteerImportView
+from volunteers.admin.personal_data import (
+    PersonalDataRequestsView,
+    ResidentDisclosureView,
+    ResidentErasureView,
+    ResidentLeaveView,
+    ResidentReturnView,
+    VolunteerDisclosureView,
+    VolunteerErasureView,
+    VolunteerLeaveView,
+    VolunteerReturnView,
+)
 from volunteers.admin.reports import AssignmentReportView, MonthlyCountsPanel, RequestReportView
 from volunteers.admin.request_page import (
     AssignmentConfirmView,
@@ -195,6 +207,12 @@ class ResidentEditView(EditView):
     """The resident's form shows every detail (address, phone, emergency contact,
     notes): each opening is in the personal data access log."""
 
+    def get_object(self):
+        resident = super().get_object()
+        if resident.anonymised_at:  # nothing left to edit, nor to type back in
+            raise Http404
+        return resident
+
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         log_personal_data(request, [self.object])
@@ -229,7 +247,8 @@ class ResidentViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
         "prefers_same_gender",
         "prefers_familiar",
         "notes",
-        "active",
+        # Not "active": leaving is recorded on the resident's page (a date and why),
+        # which starts the retention period; a bare tick box would start nothing.
         "user",
     ]
 
@@ -454,6 +473,45 @@ def register_aid_urls():
             name="aid_volunteer_pledge",
         ),
         path("aid/wordings/", WordingsView.as_view(), name="aid_wordings"),
+        path(
+            "aid/residents/<int:pk>/leave/", ResidentLeaveView.as_view(), name="aid_resident_leave"
+        ),
+        path(
+            "aid/residents/<int:pk>/return/",
+            ResidentReturnView.as_view(),
+            name="aid_resident_return",
+        ),
+        path(
+            "aid/volunteers/<int:pk>/leave/",
+            VolunteerLeaveView.as_view(),
+            name="aid_volunteer_leave",
+        ),
+        path(
+            "aid/volunteers/<int:pk>/return/",
+            VolunteerReturnView.as_view(),
+            name="aid_volunteer_return",
+        ),
+        path("aid/personal-data/", PersonalDataRequestsView.as_view(), name="aid_personal_data"),
+        path(
+            "aid/personal-data/residents/<int:pk>/",
+            ResidentDisclosureView.as_view(),
+            name="aid_resident_disclosure",
+        ),
+        path(
+            "aid/personal-data/residents/<int:pk>/erase/",
+            ResidentErasureView.as_view(),
+            name="aid_resident_erase",
+        ),
+        path(
+            "aid/personal-data/volunteers/<int:pk>/",
+            VolunteerDisclosureView.as_view(),
+            name="aid_volunteer_disclosure",
+        ),
+        path(
+            "aid/personal-data/volunteers/<int:pk>/erase/",
+            VolunteerErasureView.as_view(),
+            name="aid_volunteer_erase",
+        ),
         path("aid/requests/<int:pk>/", RequestView.as_view(), name="aid_request"),
         path("aid/volunteers/<int:pk>/", VolunteerView.as_view(), name="aid_volunteer"),
         path(
@@ -512,6 +570,17 @@ def register_personal_data_access_menu_item():
         icon_name="view",
         order=900,
         permission="volunteers.view_personaldataaccess",
+    )
+
+
+@hooks.register("register_reports_menu_item")
+def register_personal_data_requests_menu_item():
+    return RoleMenuItem(
+        _("Disclosure and erasure requests"),
+        reverse("aid_personal_data"),
+        icon_name="lock",
+        order=905,
+        roles=(Role.CITY_STAFF,),
     )
 
 

@@ -195,3 +195,38 @@ def superuser_email_verify(*, user: User) -> EmailAddress:
         user=user, email=user.email.lower(), defaults={"primary": True, "verified": True}
     )
     return address
+
+
+#: What an anonymised person is called from then on (their number keeps records apart).
+ANONYMISED_NAME = "削除済み No.{pk}"
+ANONYMISED_KANA = "サクジョズミ"
+
+
+@transaction.atomic
+def user_anonymise(*, user: User) -> User:
+    """Make ``user`` anonymous for good: name, kana, email, phone and date of birth are
+    overwritten, the password made unusable, the account deactivated (every session
+    and API token stops working: inactive users are refused), every role, email
+    address and MFA authenticator removed.
+
+    The row itself stays, so whatever refers to it (ledger accounts, activities,
+    assignments, logs) keeps its history and its totals. Nothing is sent to the
+    person: there is nobody left to send it to. Idempotent."""
+    from allauth.mfa.models import Authenticator
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.full_name = ANONYMISED_NAME.format(pk=user.pk)
+    user.full_name_kana = ANONYMISED_KANA
+    user.email = None
+    user.phone = ""
+    user.birth_date = None
+    user.is_active = False
+    user.is_staff = False
+    user.is_superuser = False
+    user.set_unusable_password()
+    user.save()
+    user.groups.clear()
+    user.user_permissions.clear()
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    return user

@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.send_reminders",
         "schedule": crontab(hour="17-21", minute=0),
     },
+    # Residents and volunteers who left more than the retention period ago (APPI).
+    "personal-data-retention": {
+        "task": "volunteers.personal_data_retention",
+        "schedule": crontab(hour=2, minute=10),
+    },
     "statements-generate": {
         "task": "points.generate_statements",
         "schedule": crontab(day_of_month=1, hour=1, minute=0),

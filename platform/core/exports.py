@@ -136,16 +136,40 @@ def _xlsx_cell_format(cell, value) -> None:
 def xlsx_bytes(title: str, rows: Iterable[Sequence]) -> bytes:
     """``rows`` as a one-sheet workbook named ``title``. openpyxl stores text that
     begins with ``=`` as a formula; such cells are kept as the text they are."""
+    return xlsx_workbook_bytes([(title, rows)])
+
+
+#: What a sheet's name may not hold (Excel's rule), and its longest length.
+_SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "・"))
+_SHEET_NAME_MAX = 31
+
+
+def xlsx_workbook_bytes(sheets: Iterable[tuple[str, Iterable[Sequence]]]) -> bytes:
+    """A workbook with one sheet per ``(title, rows)``, cells written as
+    :func:`xlsx_bytes` does. Titles are made valid sheet names (Excel forbids some
+    characters and allows 31 at most) and kept unique."""
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    for row in rows:
-        values = [local_wall_clock(v) if isinstance(v, dt.datetime) else v for v in row]
-        sheet.append(values)
-        for cell, value in zip(sheet[sheet.max_row], values, strict=False):
-            if cell.data_type == "f":
-                cell.data_type = "s"
-            _xlsx_cell_format(cell, value)
+    workbook.remove(workbook.active)
+    used: set[str] = set()
+    for title, rows in sheets:
+        name = str(title).translate(_SHEET_NAME_FORBIDDEN)[:_SHEET_NAME_MAX] or "Sheet"
+        number = 2
+        while name in used:
+            suffix = f" ({number})"
+            name = str(title).translate(_SHEET_NAME_FORBIDDEN)[: _SHEET_NAME_MAX - len(suffix)]
+            name += suffix
+            number += 1
+        used.add(name)
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            values = [local_wall_clock(v) if isinstance(v, dt.datetime) else v for v in row]
+            sheet.append(values)
+            for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                _xlsx_cell_format(cell, value)
+    if not workbook.worksheets:
+        workbook.create_sheet("Sheet")
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

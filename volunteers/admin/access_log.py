@@ -34,18 +34,21 @@ def request_id_of(request) -> str:
 
 def log_personal_data(
     request,
-    residents: Iterable[Resident],
+    residents: Iterable[Resident] = (),
     *,
+    subjects: Iterable[User] = (),
     action: PersonalDataAccess.Action = PersonalDataAccess.Action.VIEW,
     reason: str | None = None,
 ) -> int:
-    """Log that the signed-in user is being shown (printed, exported) the details of
-    ``residents`` by this request. Every staff view of a resident's details calls it."""
+    """Log that the signed-in user is being shown (printed, exported, disclosed) the
+    details of ``residents`` (and of the people ``subjects``: volunteers) by this
+    request. Every staff view of a resident's details calls it."""
     match = request.resolver_match
     resource = f"{match.view_name} {request.path}" if match else request.path
     return personal_data_access_record(
         actor=request.user,
         residents=residents,
+        subjects=subjects,
         action=action,
         resource=resource,
         reason=str(reason or DEFAULT_REASON),
@@ -157,7 +160,11 @@ class PersonalDataAccessReportView(LocalisedExportMixin, ReportView):
         Column("at", label=_("When"), accessor=lambda e: local_datetime(e.at)),
         Column("actor", label=_("Who")),
         Column("action", label=_("What"), accessor="get_action_display"),
-        Column("resident", label=_("Resident")),
+        Column(
+            "resident",
+            label=_("Whose details"),
+            accessor=lambda e: e.resident if e.resident_id else e.subject,
+        ),
         Column("reason", label=pgettext_lazy("access reason", "Why")),
         # The record keeps "view_name path"; people read the address (the view name
         # stays in the CSV export for auditors).
@@ -173,7 +180,11 @@ class PersonalDataAccessReportView(LocalisedExportMixin, ReportView):
         "actor.email",
         "action",
         "resident_id",
-        "resident.full_name",
+        # Not "resident.full_name": an entry about a volunteer has no resident (and the
+        # reverse), and the export's lookups fail on None.
+        "resident",
+        "subject_id",
+        "subject",
         "reason",
         "resource",
         "request_id",
@@ -182,8 +193,12 @@ class PersonalDataAccessReportView(LocalisedExportMixin, ReportView):
         "actor.full_name": _("Who"),
         "actor.email": _("Email address"),
         "resident_id": _("Resident ID"),
-        "resident.full_name": _("Resident"),
+        "resident": _("Resident"),
+        "subject_id": _("Account number"),
+        "subject": _("Person (account)"),
     }
 
     def get_queryset(self):
-        return PersonalDataAccess.objects.select_related("actor", "resident").order_by("-at", "-pk")
+        return PersonalDataAccess.objects.select_related("actor", "resident", "subject").order_by(
+            "-at", "-pk"
+        )

@@ -51,7 +51,9 @@ class IntakeView(CoordinatorView, FormView):
     header_icon = "form"
 
     def load(self, pk):
-        self.resident = get_object_or_404(Resident.objects.select_related("district"), pk=pk)
+        self.resident = get_object_or_404(
+            Resident.objects.select_related("district"), pk=pk, anonymised_at__isnull=True
+        )
         self.consent_in_force = consent_in_force(self.resident)
 
     def get_initial(self):
@@ -76,16 +78,6 @@ class IntakeView(CoordinatorView, FormView):
     def form_valid(self, form):
         starts_at, ends_at = form.window()
         data = form.cleaned_data
-        if data.get("consent"):
-            consent_record(
-                resident=self.resident,
-                decision=ConsentRecord.Decision.GIVEN,
-                method=ConsentRecord.Method.PHONE
-                if data["channel"] == HelpRequest.Channel.PHONE
-                else ConsentRecord.Method.IN_PERSON,
-                actor=self.request.user,
-                note=_("At intake"),
-            )
         try:
             help_request = request_receive(
                 actor=self.request.user,
@@ -101,5 +93,16 @@ class IntakeView(CoordinatorView, FormView):
             field = {"starts_at": "starts", "ends_at": "ends"}.get(error.field or "")
             form.add_error(field, str(error.message))
             return self.form_invalid(form)
+        # After the request is taken (a refused request records no consent either).
+        if data.get("consent"):
+            consent_record(
+                resident=self.resident,
+                decision=ConsentRecord.Decision.GIVEN,
+                method=ConsentRecord.Method.PHONE
+                if data["channel"] == HelpRequest.Channel.PHONE
+                else ConsentRecord.Method.IN_PERSON,
+                actor=self.request.user,
+                note=_("At intake"),
+            )
         messages.success(self.request, _("Request received."))
         return redirect("aid_request", pk=help_request.pk)

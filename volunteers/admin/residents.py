@@ -19,6 +19,7 @@ from volunteers.admin.access_log import log_personal_data
 from volunteers.admin.base import CoordinatorView
 from volunteers.models import Resident
 from volunteers.selectors.consent import consent_in_force
+from volunteers.selectors.personal_data import erasure_date
 
 
 class ResidentView(CoordinatorView, TemplateView):
@@ -50,6 +51,7 @@ class ResidentView(CoordinatorView, TemplateView):
             access_log=access_log,
             consents=self.resident.consents.select_related("recorded_by", "wording")[:20],
             consent_in_force=consent_in_force(self.resident),
+            erase_on=erasure_date(self.resident.left_on, resident=True),
             **kwargs,
         )
 

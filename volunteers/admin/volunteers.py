@@ -22,6 +22,7 @@ from volunteers.cards import card_context
 from volunteers.forms import AwayForm, ProfileForm
 from volunteers.models import Assignment, VolunteerProfile
 from volunteers.selectors.consent import pledge_current
+from volunteers.selectors.personal_data import erasure_date
 from volunteers.selectors.profiles import upcoming_exceptions
 from volunteers.services.places import card_reissue
 from volunteers.services.profiles import (
@@ -66,6 +67,7 @@ class VolunteerView(CoordinatorView, FormView):
             away=away,
             is_volunteer=self.volunteer.has_role(Role.VOLUNTEER),
             pledge=pledge_current(self.volunteer),
+            erase_on=erasure_date(self.profile.left_on if self.profile else None, resident=False),
             **kwargs,
         )
 

@@ -20,6 +20,7 @@ from volunteers.models.profiles import (
     VolunteerProfile,
     WeeklyAvailability,
 )
+from volunteers.models.retention import LeaveReason, PersonalDataSettings
 from volunteers.models.standing import StandingRequest, StandingRequestSkip
 
 __all__ = [
@@ -30,9 +31,11 @@ __all__ = [
     "Gender",
     "HelpCategory",
     "HelpRequest",
+    "LeaveReason",
     "MatchingSlot",
     "Offer",
     "PersonalDataAccess",
+    "PersonalDataSettings",
     "Place",
     "PledgeRecord",
     "Resident",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -22,6 +23,8 @@ class PersonalDataAccess(models.Model):
         VIEW = "view", _("Viewed")
         PRINT = "print", _("Printed")
         EXPORT = "export", _("Exported")
+        DISCLOSE = "disclose", _("Disclosed to the person")
+        ERASE = "erase", _("Erased on request")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -30,8 +33,23 @@ class PersonalDataAccess(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Whose details: a resident's record, or (disclosure and erasure for volunteers)
+    # a person's account. Exactly one of the two (a database constraint).
     resident = models.ForeignKey(
-        Resident, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="+"
+        Resident,
+        verbose_name=_("resident"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
     )
     action = models.CharField(_("what"), max_length=8, choices=Action.choices)
     resource = models.CharField(pgettext_lazy("access log", "page"), max_length=200)
@@ -44,7 +62,18 @@ class PersonalDataAccess(models.Model):
         default_permissions = ("view",)
         verbose_name = _("personal data access")
         verbose_name_plural = _("personal data access log")
-        indexes = [models.Index(fields=["resident", "-at"], name="pda_resident_at")]
+        indexes = [
+            models.Index(fields=["resident", "-at"], name="pda_resident_at"),
+            models.Index(fields=["subject", "-at"], name="pda_subject_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resident__isnull=False, subject__isnull=True)
+                | Q(resident__isnull=True, subject__isnull=False),
+                name="pda_resident_or_subject",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.action} {self.resident} ({formats.datetime(self.at)})"
+        whom = self.resident if self.resident_id else self.subject
+        return f"{self.actor} {self.action} {whom} ({formats.datetime(self.at)})"

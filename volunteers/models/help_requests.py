@@ -15,6 +15,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from accounts.kana import normalize_kana, validate_kana
 from core import formats
+from volunteers.models.retention import LeaveReason
 
 
 class Gender(models.TextChoices):
@@ -135,6 +136,13 @@ class Resident(models.Model):
         related_name="resident",
         help_text=_("Their sign-in account, if they have one (search by name, kana or email)."),
     )
+    # Leaving the service (``volunteers.services.personal_data.resident_leave``) starts
+    # the retention period (``PersonalDataSettings``); then the person is anonymised.
+    left_on = models.DateField(_("left the service on"), null=True, blank=True)
+    left_reason = models.CharField(
+        _("why they left"), max_length=16, choices=LeaveReason.choices, blank=True
+    )
+    anonymised_at = models.DateTimeField(_("details erased"), null=True, blank=True)
 
     class Meta:
         ordering = ["full_name_kana", "pk"]
@@ -151,6 +159,10 @@ class Resident(models.Model):
     def save(self, *args, **kwargs):
         self.full_name_kana = normalize_kana(self.full_name_kana)
         super().save(*args, **kwargs)
+
+    @property
+    def anonymised(self) -> bool:
+        return self.anonymised_at is not None
 
 
 class HelpRequest(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core import formats
 from volunteers.models.help_requests import Gender, HelpCategory
+from volunteers.models.retention import LeaveReason
 
 
 class VolunteerProfile(models.Model):
@@ -50,6 +51,13 @@ class VolunteerProfile(models.Model):
         _("languages"), max_length=100, blank=True, help_text=_("e.g. 日本語, English")
     )
     active = models.BooleanField(_("active"), default=True)
+    # Leaving (``volunteers.services.personal_data.volunteer_leave``) starts the
+    # retention period; then the account is anonymised.
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    left_reason = models.CharField(
+        _("why they left"), max_length=16, choices=LeaveReason.choices, blank=True
+    )
+    anonymised_at = models.DateTimeField(_("details erased"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("volunteer profile")

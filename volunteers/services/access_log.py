@@ -14,26 +14,29 @@ from volunteers.models import PersonalDataAccess, Resident
 def personal_data_access_record(
     *,
     actor: User,
-    residents: Iterable[Resident],
+    residents: Iterable[Resident] = (),
+    subjects: Iterable[User] = (),
     action: PersonalDataAccess.Action | str,
     resource: str,
     reason: str,
     request_id: str = "",
 ) -> int:
-    """Log that ``actor`` saw (``view``), printed or exported the details of each of
-    ``residents`` (each once, however often it appears), at ``resource`` (the page),
-    for ``reason``. Returns the number of entries written. Entries are never changed
-    or deleted afterwards."""
-    unique = {resident.pk: resident for resident in residents}
+    """Log that ``actor`` saw (``view``), printed, exported, disclosed or erased the
+    details of each of ``residents`` (residents' records) and ``subjects`` (people's
+    accounts: volunteers), each once however often it appears, at ``resource`` (the
+    page), for ``reason``. Returns the number of entries written. Entries are never
+    changed or deleted afterwards."""
+    whom = {("r", resident.pk): {"resident": resident} for resident in residents}
+    whom.update({("u", user.pk): {"subject": user} for user in subjects})
     PersonalDataAccess.objects.bulk_create(
         PersonalDataAccess(
             actor=actor,
-            resident=resident,
             action=PersonalDataAccess.Action(action),
             resource=resource[:200],
             reason=reason[:200],
             request_id=request_id[:64],
+            **who,
         )
-        for resident in unique.values()
+        for who in whom.values()
     )
-    return len(unique)
+    return len(whom)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from core.errors import NotPermitted
+from volunteers.locks import resident_lock
 from volunteers.models import ConsentRecord, Offer, PledgeRecord, Resident, Wording
 from volunteers.rules import coordinator_check
 from volunteers.selectors.consent import wording_current
@@ -33,7 +34,7 @@ def consent_record(
     actor is a coordinator.
     """
     coordinator_check(actor)
-    Resident.objects.select_for_update().filter(pk=resident.pk).first()  # one at a time
+    resident_lock(resident.pk)  # one at a time
     record = ConsentRecord.objects.create(
         resident=resident,
         decision=decision,

@@ -32,6 +32,7 @@ from volunteers.exceptions import (
     OfferTaken,
     OutsideAssignmentWindow,
     PledgeMissing,
+    ResidentLeft,
     VolunteerBusy,
     VolunteerUnavailable,
 )
@@ -115,9 +116,12 @@ def request_receive(
     """Record a request taken by a coordinator (phone, visit, online).
 
     Raises :class:`InvalidWindow` (end not after start, or over midnight),
-    :class:`OutsideServiceHours` (outside the category's hours), :class:`NotPermitted`.
+    :class:`OutsideServiceHours` (outside the category's hours), :class:`ResidentLeft`
+    (the resident left the service), :class:`NotPermitted`.
     """
     coordinator_check(actor)
+    if resident.left_on or resident.anonymised_at:
+        raise ResidentLeft(field="resident")
     service_window_check(category, starts_at, ends_at)
     return HelpRequest.objects.create(
         resident=resident,

@@ -81,3 +81,14 @@ def date_range(start, end=None) -> str:
 @register.simple_tag
 def time_range(start, end=None) -> str:
     return formats.time_range(start, end)
+
+
+@register.filter
+def jcell(value) -> str:
+    """A table cell of any plain value: dates and times as the project writes them,
+    nothing recorded as a dash."""
+    from core.exports import cell_text
+
+    if value is None or value == "":
+        return formats.EMPTY
+    return cell_text(value)
