@@ -36,7 +36,13 @@ from volunteers.exceptions import (
     VolunteerBusy,
     VolunteerUnavailable,
 )
-from volunteers.locks import assignment_lock, offer_lock, profile_lock, request_lock
+from volunteers.locks import (
+    assignment_lock,
+    offer_lock,
+    profile_lock,
+    request_lock,
+    resident_lock,
+)
 from volunteers.models import (
     Assignment,
     HelpCategory,
@@ -120,6 +126,12 @@ def request_receive(
     (the resident left the service), :class:`NotPermitted`.
     """
     coordinator_check(actor)
+    if standing is None:
+        # Read afresh under the resident's lock: leaving or erasure committed a moment
+        # ago is seen, and one that is running waits for this request (then cancels
+        # it, as it cancels every request nobody was offered). A standing request's
+        # occurrence needs no lock: leaving stops the standing request first.
+        resident = resident_lock(resident.pk)
     if resident.left_on or resident.anonymised_at:
         raise ResidentLeft(field="resident")
     service_window_check(category, starts_at, ends_at)

@@ -45,6 +45,9 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
             # Locked as standing_skip_add locks it: a date skipped meanwhile is
             # either seen here or cancels what this run creates, never missed.
             standing_lock(standing.pk)
+            # Stopped meanwhile (the resident left): nothing more for it.
+            if not StandingRequest.objects.filter(pk=standing.pk, active=True).exists():
+                continue
             skipped = set(
                 StandingRequestSkip.objects.filter(standing=standing).values_list("date", flat=True)
             )
