@@ -9,17 +9,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
-from tests.volunteers.aid import at, category, resident
+from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
+from volunteers import tasks
 from volunteers.models import CentreClosure, HelpRequest, StandingRequest
 from volunteers.selectors.calendar import (
     centre_closed_days,
     centre_closed_reason,
     centre_open_on,
+    closed_days_ahead,
 )
+from volunteers.services.help_requests import request_assign
 from volunteers.services.standing import standing_requests_generate
 
 pytestmark = pytest.mark.django_db
@@ -198,8 +203,6 @@ def test_standing_requests_are_not_generated_on_closed_days_and_the_board_says_s
     assert standing_requests_generate(today=dt.date(2026, 12, 28), days=15) == 0
 
     # The coordinator sees, on the board, which closed days skipped which standing request.
-    from volunteers.selectors.calendar import closed_days_ahead
-
     ahead = closed_days_ahead(dt.date(2027, 1, 4), days=14)
     (seijin,) = ahead
     assert (seijin.date, seijin.reason) == (SEIJIN, "成人の日")
@@ -207,8 +210,6 @@ def test_standing_requests_are_not_generated_on_closed_days_and_the_board_says_s
 
 
 def test_the_board_lists_closed_days_and_requests_booked_on_them(desk, coordinator, calendar):
-    from django.utils import timezone
-
     today = timezone.localdate()
     CentreClosure.objects.create(
         kind=CentreClosure.Kind.DATED, name="職員研修", first_date=today + dt.timedelta(days=3)
@@ -253,3 +254,36 @@ def test_city_staff_may_edit_the_calendar_volunteers_may_not(client):
     helper = Client()
     helper.force_login(UserFactory(roles=["volunteer"]))
     assert helper.get("/admin/aid_closures/").status_code in (302, 403)
+
+
+def test_the_calendar_answers_at_the_ends_of_the_calendar(desk, calendar):
+    """A date typed as 9999-12-31 (or year 1) is a refusal or an answer, never a 500."""
+    assert centre_closed_reason(dt.date.max) == "年末年始"
+    assert centre_open_on(dt.date(9999, 12, 28))
+    assert centre_closed_reason(dt.date.min) == "年末年始"
+    listed = desk.get("/api/v1/centre/closed-days/", {"start": "9999-12-20"})
+    assert listed.status_code == 200
+    assert listed.json()[-1] == {"date": "9999-12-31", "reason": "年末年始"}
+    res = resident(DistrictFactory())
+    refused = intake(desk, res, dt.date(9999, 12, 31))
+    assert refused.status_code == 200 and "day" in refused.context["form"].errors
+
+
+def test_help_booked_before_a_closure_was_entered_is_still_reminded(coordinator):
+    """Intake and beat put nothing on a closed day, so the only assignments there are
+    those booked before the closure was entered: the volunteer promised the resident,
+    and the board shows them for a coordinator to settle (cancelling tells the
+    volunteer). A reminder left out silently would make the help be forgotten."""
+    district = DistrictFactory()
+    helper = volunteer(district)
+    request_assign(
+        help_request=help_request(coordinator, resident(district)),
+        volunteer=helper,
+        actor=coordinator,
+    )
+    CentreClosure.objects.create(kind=CentreClosure.Kind.DATED, name="臨時休業", first_date=DAY)
+    (row,) = closed_days_ahead(DAY, days=0)
+    assert [r.assignment.volunteer for r in row.requests] == [helper]
+    mail.outbox.clear()
+    assert tasks.send_reminders.delay(at(17, day=DAY - dt.timedelta(days=1)).isoformat()).get() == 1
+    assert [m.to for m in mail.outbox] == [[helper.email]]

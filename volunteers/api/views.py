@@ -263,7 +263,9 @@ class ClosedDaysView(APIView):
         query = ClosedDaysQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         start = query.validated_data.get("start") or timezone.localdate()
-        end = query.validated_data.get("end") or start + dt.timedelta(days=30)
+        end = query.validated_data.get("end") or start + dt.timedelta(
+            days=min(30, (dt.date.max - start).days)
+        )
         if not (0 <= (end - start).days <= 366):
             raise ValidationError(
                 {"end": ["The end must be on or after the start, at most 366 days later."]}

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from volunteers.models import CentreClosure, HelpRequest, StandingRequest
 
+_LAST_LOOKUP = dt.date.max - dt.timedelta(days=1)
+
 
 def _closures() -> list[CentreClosure]:
     return list(CentreClosure.objects.all())
@@ -29,18 +31,18 @@ def centre_closed_days(first: dt.date, last: dt.date) -> dict[dt.date, str]:
     range."""
     closures = _closures()
     closed: dict[dt.date, str] = {}
-    if any(c.kind == CentreClosure.Kind.PUBLIC_HOLIDAYS for c in closures):
-        closed.update(dict(jpholiday.between(first, last)))
+    # jpholiday looks at the next day (振替休日): the calendar's very last day has none.
+    if first < dt.date.max and any(c.kind == CentreClosure.Kind.PUBLIC_HOLIDAYS for c in closures):
+        closed.update(dict(jpholiday.between(first, min(last, _LAST_LOOKUP))))
     ruled = [c for c in closures if c.kind != CentreClosure.Kind.PUBLIC_HOLIDAYS]
-    day = first
-    while day <= last:
+    for offset in range((last - first).days + 1):
+        day = first + dt.timedelta(days=offset)
         for closure in ruled:
             if closure.covers(day):
                 # A yearly or dated closure names the day better than the holiday
                 # inside it (元日 is 年末年始 for the centre).
                 closed[day] = closure.name or _("Centre closed")
                 break
-        day += dt.timedelta(days=1)
     return dict(sorted(closed.items()))
 
 
