@@ -109,6 +109,14 @@ def test_the_intake_form_refuses_a_closed_day_on_the_date_field(desk, calendar, 
     assert not HelpRequest.objects.filter(resident=res).exists()
 
 
+def test_the_intake_page_lists_the_closed_days_ahead(desk):
+    soon = timezone.localdate() + dt.timedelta(days=5)
+    CentreClosure.objects.create(kind=CentreClosure.Kind.DATED, name="職員研修", first_date=soon)
+    res = resident(DistrictFactory())
+    page = desk.get(f"/admin/aid/residents/{res.pk}/intake/").content.decode()
+    assert "センターの休業日（今後60日）" in page and "職員研修" in page
+
+
 def test_the_intake_form_accepts_a_normal_day(desk, calendar):
     res = resident(DistrictFactory())
     response = intake(desk, res, NORMAL)
@@ -155,6 +163,12 @@ def test_the_api_takes_a_request_on_a_normal_day_for_coordinators_only(desk, cal
     helper = Client()
     helper.force_login(UserFactory(roles=["volunteer"]))
     assert api_post(helper, res, NORMAL).status_code == 403
+    # A coordinator whose session has not passed MFA: as in the back office.
+    no_mfa = Client()
+    no_mfa.force_login(UserFactory(roles=["coordinator"]))
+    refused = api_post(no_mfa, res, NORMAL)
+    assert refused.status_code == 403 and refused.json()["code"] == "mfa_required"
+    assert HelpRequest.objects.filter(resident=res).count() == 1
 
 
 def test_the_api_lists_closed_days(desk, calendar):

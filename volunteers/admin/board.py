@@ -15,7 +15,7 @@ from volunteers.admin.base import CoordinatorView
 from volunteers.exceptions import CentreClosed
 from volunteers.forms import IntakeForm
 from volunteers.models import ConsentRecord, HelpRequest, Resident, Wording
-from volunteers.selectors.calendar import closed_days_ahead
+from volunteers.selectors.calendar import centre_closed_days, closed_days_ahead
 from volunteers.selectors.consent import consent_in_force, wording_current
 from volunteers.selectors.help_requests import requests_board, residents_search
 from volunteers.services.consent import consent_record
@@ -73,6 +73,11 @@ class IntakeView(CoordinatorView, FormView):
             history=history,
             consent_in_force=self.consent_in_force,
             consent_wording=wording_current(Wording.Kind.CONSENT),
+            closed_days=list(
+                centre_closed_days(
+                    timezone.localdate(), timezone.localdate() + dt.timedelta(days=60)
+                ).items()
+            ),
             **kwargs,
         )
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import BackOfficeRole
 from accounts.models import Role
 from volunteers.api.serializers import (
     ActivitySerializer,
@@ -213,20 +214,14 @@ class AssignmentFinishView(AssignmentStepView):
 # --- Intake by coordinators and the centre's calendar --------------------------------
 
 
-class IsCoordinator(BasePermission):
-    """Requests are taken for residents by coordinators only."""
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user.is_authenticated and request.user.acts_as(Role.COORDINATOR))
-
-
 class HelpRequestCreateView(APIView):
     """Take a request for a resident (coordinators). Refused with 400 and a stable
     ``code``: ``invalid_window``, ``outside_service_hours``, or ``centre_closed`` on
     one of the centre's closed days (a public holiday, the year-end closure, a
-    one-off closure; ``details.reason`` names it)."""
+    one-off closure; ``details.reason`` names it). Coordinators only, with MFA passed
+    in the session (403 ``mfa_required`` otherwise), as in the back office."""
 
-    permission_classes = [IsCoordinator]
+    permission_classes = [BackOfficeRole.of(Role.COORDINATOR)]
 
     @extend_schema(
         request=HelpRequestCreateSerializer,
