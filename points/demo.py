@@ -120,10 +120,17 @@ def _history(volunteers: list[User], rules: dict[str, EarningRule]) -> None:
 
 
 SHOPS = [
-    ("さくら青果店", "サクラセイカテン", "中央1-2-3", "chuo", "grocery"),
-    ("喫茶こもれび", "キッサコモレビ", "桜ヶ丘2-5-1", "sakuragaoka", "restaurant"),
-    ("みどり薬局", "ミドリヤッキョク", "緑町3-1-8", "midoricho", "pharmacy"),
-    ("旭ベーカリー", "アサヒベーカリー", "旭1-10-2", "asahi", "grocery"),
+    ("さくら青果店", "サクラセイカテン", "中央1-2-3", "chuo", "grocery", "野菜・果物・米"),
+    (
+        "喫茶こもれび",
+        "キッサコモレビ",
+        "桜ヶ丘2-5-1",
+        "sakuragaoka",
+        "restaurant",
+        "コーヒー・軽食",
+    ),
+    ("みどり薬局", "ミドリヤッキョク", "緑町3-1-8", "midoricho", "pharmacy", "医薬品・日用品"),
+    ("旭ベーカリー", "アサヒベーカリー", "旭1-10-2", "asahi", "grocery", "パン・焼き菓子"),
 ]
 
 
@@ -138,7 +145,7 @@ def seed_shops(out) -> None:
     from points.services.vouchers import voucher_exchange, voucher_redeem
 
     shops = []
-    for name, kana, address, district, category in SHOPS:
+    for name, kana, address, district, category, goods in SHOPS:
         shop, _ = Shop.objects.update_or_create(
             name=name,
             address=address,
@@ -146,6 +153,7 @@ def seed_shops(out) -> None:
                 "name_kana": kana,
                 "district": District.objects.filter(code=district).first(),
                 "category": category,
+                "goods": goods,
             },
         )
         shops.append(shop)

@@ -1,6 +1,7 @@
 """Spreadsheet onboarding of shops (django-import-export): CSV or XLSX with the
-columns name, name_kana, address, district (code), category, contact_name, phone,
-email, active. Rows are matched on (name, address), so re-importing updates."""
+columns name, name_kana, address, district (code), category, goods (what the shop
+sells), contact_name, phone, email, active. Rows are matched on (name, address), so
+re-importing updates."""
 
 from import_export import fields, resources, widgets
 
@@ -23,6 +24,7 @@ class ShopResource(resources.ModelResource):
             "address",
             "district",
             "category",
+            "goods",
             "contact_name",
             "phone",
             "email",

@@ -11,7 +11,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import District, User
 from points import codes
 from points.exceptions import (
     ShopRequired,
@@ -280,6 +280,24 @@ def vouchers_of(user: User) -> QuerySet[Voucher]:
 def shops_of(user: User) -> QuerySet[Shop]:
     """Active shops where ``user`` is staff."""
     return Shop.objects.filter(memberships__user=user, active=True).order_by("name_kana", "pk")
+
+
+def shops_listed(district_id: int | None = None) -> QuerySet[Shop]:
+    """The participating shops the public list shows: accepting vouchers now, by
+    district then reading; optionally one district's. Carries only what a shop
+    publishes (name, address, district, category, what it sells): the list's
+    template never reaches for the contact person, phone or email."""
+    shops = Shop.objects.filter(active=True).select_related("district")
+    if district_id is not None:
+        shops = shops.filter(district_id=district_id)
+    return shops.order_by("district__sort_order", "district__name_kana", "name_kana", "name")
+
+
+def shop_list_districts() -> QuerySet[District]:
+    """The districts that have at least one shop accepting vouchers (the list's filter)."""
+    return (
+        District.objects.filter(shops__active=True).distinct().order_by("sort_order", "name_kana")
+    )
 
 
 def shop_default_id(user: User) -> int | None:

@@ -3,6 +3,7 @@ from django.urls import path
 from points import print_views, views
 
 urlpatterns = [
+    path("shops/", views.shop_list, name="shop-list"),
     path("me/points/", views.my_points, name="my-points"),
     path("me/vouchers/", views.my_vouchers, name="my-vouchers"),
     path("me/vouchers/print/", views.my_vouchers_print, name="my-vouchers-print"),

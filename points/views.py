@@ -12,7 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import formats
 from core.errors import DomainError
@@ -24,6 +24,8 @@ from points.models import ExchangeSettings
 from points.selectors import (
     redemptions_at,
     shop_default_id,
+    shop_list_districts,
+    shops_listed,
     shops_of,
     statement_redemptions,
     statements_for,
@@ -48,6 +50,32 @@ def my_points(request):
         request,
         "points/my_points.html",
         {"balance": wallet_balance(request.user), "page": page, "entries": entries},
+    )
+
+
+# --- The public list of participating shops ----------------------------------------
+
+
+@require_GET
+def shop_list(request):
+    """加盟店一覧: every shop accepting vouchers now (name, district, address, what it
+    sells), for anyone, signed in or not; ``?district=<id>`` narrows it to one
+    district (anything else shows them all)."""
+    districts = list(shop_list_districts())
+    chosen = next((d for d in districts if str(d.pk) == request.GET.get("district", "")), None)
+    shops = list(shops_listed(chosen.pk if chosen else None))
+    groups: dict = {}
+    for shop in shops:
+        groups.setdefault(shop.district, []).append(shop)
+    return render(
+        request,
+        "points/shop_list.html",
+        {
+            "districts": districts,
+            "chosen": chosen,
+            "groups": list(groups.items()),
+            "count": len(shops),
+        },
     )
 
 

@@ -74,13 +74,23 @@ class ShopViewSet(OpenDistrictsViewSetMixin, ModelViewSet):
     list_display = ["name", "address", "district", "category", "active"]
     list_filter = ["district", "category", "active"]
     search_fields = ["name", "name_kana", "address"]
-    list_export = ["name", "name_kana", "address", "district", "category", "phone", "active"]
+    list_export = [
+        "name",
+        "name_kana",
+        "address",
+        "district",
+        "category",
+        "goods",
+        "phone",
+        "active",
+    ]
     form_fields = [
         "name",
         "name_kana",
         "address",
         "district",
         "category",
+        "goods",
         "contact_name",
         "phone",
         "email",

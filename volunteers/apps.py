@@ -11,6 +11,11 @@ ROLE_PERMISSIONS = {
         "add_activity",
         "change_activity",
         "view_volunteercard",
+        # The centre's calendar (closed days): coordinators keep it.
+        "view_centreclosure",
+        "add_centreclosure",
+        "change_centreclosure",
+        "delete_centreclosure",
         *(
             f"{verb}_{model}"
             for model in (
@@ -38,6 +43,11 @@ ROLE_PERMISSIONS = {
         "view_helpcategory",
         "add_helpcategory",
         "change_helpcategory",
+        # The centre's calendar, as the city decides the year-end closure.
+        "view_centreclosure",
+        "add_centreclosure",
+        "change_centreclosure",
+        "delete_centreclosure",
         # The personal data access log: read-only (the model has no other permission).
         "view_personaldataaccess",
         # How long residents' and volunteers' details are kept after they leave.

@@ -301,6 +301,7 @@ def seed_aid(out) -> None:
     from accounts.services import user_grant_roles
     from volunteers.defaults import help_categories_ensure
     from volunteers.models import (
+        CentreClosure,
         ConsentRecord,
         HelpCategory,
         HelpRequest,
@@ -433,6 +434,15 @@ def seed_aid(out) -> None:
         },
     )
     standing_requests_generate(today=today, days=14)
+    # The centre's calendar, entered after the board above: the demo's board is
+    # "today" on whatever day it is run (intake refuses closed days). From here on,
+    # beat generates nothing on these days and intake refuses them.
+    CentreClosure.objects.get_or_create(kind=CentreClosure.Kind.PUBLIC_HOLIDAYS)
+    CentreClosure.objects.get_or_create(
+        kind=CentreClosure.Kind.YEARLY,
+        name="年末年始",
+        defaults={"first_date": dt.date(2026, 12, 29), "last_date": dt.date(2027, 1, 3)},
+    )
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     out.write(
         f"mutual-aid centre: {len(residents)} residents, {len(helpers)} volunteers, "

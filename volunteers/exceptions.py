@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from core import formats
 from core.errors import ConflictError, DomainError
 
 
@@ -169,6 +170,19 @@ class OutsideServiceHours(DomainError):
     code = "outside_service_hours"
     http_status = 400
     default_message = _("The time is outside this kind of help's service hours.")
+
+
+class CentreClosed(DomainError):
+    """The day of the window is one of the centre's closed days (a public holiday,
+    the year-end closure, a one-off closure): ``reason`` names it."""
+
+    code = "centre_closed"
+    http_status = 400
+    message_template = _("The centre is closed on %(date)s (%(reason)s). Choose another day.")
+
+    def __init__(self, *, date, reason: str, field: str = "starts_at"):
+        message = self.message_template % {"date": formats.date(date), "reason": reason}
+        super().__init__(message, field=field, date=date, reason=reason)
 
 
 class NothingToOffer(DomainError):

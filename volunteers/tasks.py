@@ -116,7 +116,13 @@ def send_reminders(now: str | None = None) -> int:
     """Queue a reminder for each volunteer of tomorrow's live assignments not yet
     reminded (beat: hourly 17:00-21:00, so an assignment made during the evening is
     reminded too). Returns how many it queued. A reminder queued twice (two runs while
-    the first still retries) is still sent once: see :func:`send_reminder`."""
+    the first still retries) is still sent once: see :func:`send_reminder`.
+
+    The centre's closed days need no rule here: intake refuses them and standing
+    requests skip them, so the only assignments on a closed day were booked before
+    the closure was entered. Those are still reminded (the volunteer promised the
+    resident); the board lists them for a coordinator to settle, and cancelling one
+    tells the volunteer."""
     at = dt.datetime.fromisoformat(now) if now else timezone.now()
     tomorrow = timezone.localtime(at).date() + dt.timedelta(days=1)
     due = list(assignments_due_reminder(tomorrow))

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.generic import RedirectView
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
@@ -59,6 +60,7 @@ from volunteers.admin.volunteers import (
     VolunteerView,
 )
 from volunteers.models import (
+    CentreClosure,
     HelpCategory,
     Place,
     Resident,
@@ -389,6 +391,21 @@ class StandingRequestSkipViewSet(ModelViewSet):
     form_fields = ["standing", "date"]
 
 
+class CentreClosureViewSet(ModelViewSet):
+    """The centre's calendar: public holidays, the yearly closure (年末年始) and
+    one-off closures. Intake refuses those days and beat generates nothing on them."""
+
+    model = CentreClosure
+    icon = "calendar"
+    menu_label = _("The centre's calendar")
+    list_display = [
+        "__str__",
+        "kind",
+        Column("period", label=pgettext_lazy("closure", "dates"), accessor="period"),
+    ]
+    form_fields = ["kind", "name", "first_date", "last_date"]
+
+
 class MutualAidGroup(ViewSetGroup):
     menu_label = _("Mutual-aid centre")
     menu_icon = "group"
@@ -401,6 +418,7 @@ class MutualAidGroup(ViewSetGroup):
         HelpCategoryViewSet("aid_categories"),
         StandingRequestViewSet("aid_standing"),
         StandingRequestSkipViewSet("aid_skips"),
+        CentreClosureViewSet("aid_closures"),
     )
 
 

@@ -43,6 +43,12 @@ class Shop(models.Model):
         choices=Category.choices,
         default=Category.OTHER,
     )
+    goods = models.CharField(
+        _("what the shop sells"),
+        max_length=300,
+        blank=True,
+        help_text=_("Shown on the public list of participating shops, e.g. “vegetables, rice”."),
+    )
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True)
     phone = PhoneNumberField(_("phone number"), region="JP", blank=True)
     email = models.EmailField(_("email address"), blank=True)

@@ -11,7 +11,8 @@ how a button's text vanishes when a theme sets both colours to the same value.
 
 Which pages: every URL pattern under /me/, /shop/, /places/ and /scan/ is listed in
 ``OWN_PAGES`` as visited or as left out with the reason (so a new page cannot be
-forgotten), every Wagtail page type that has a live page, and the sign-in pages.
+forgotten), every Wagtail page type that has a live page, the public list of
+participating shops (/shops/), and the sign-in pages.
 Set AXE_SCREENSHOTS=1 to keep a screenshot of every page in test-results/axe/ (a
 failing page always leaves one there).
 """
@@ -234,6 +235,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
         run.check(url)
     for url in (
         "/search/?q=%E8%B2%B7%E3%81%84%E7%89%A9",  # 買い物
+        "/shops/",  # 加盟店一覧 (points: public, outside the /me/ and /shop/ prefixes)
         "/accounts/login/",
         "/accounts/login/code/",
         "/accounts/signup/",

@@ -12,8 +12,10 @@ from django.views.generic import FormView, TemplateView
 
 from core.errors import DomainError
 from volunteers.admin.base import CoordinatorView
+from volunteers.exceptions import CentreClosed
 from volunteers.forms import IntakeForm
 from volunteers.models import ConsentRecord, HelpRequest, Resident, Wording
+from volunteers.selectors.calendar import centre_closed_days, closed_days_ahead
 from volunteers.selectors.consent import consent_in_force, wording_current
 from volunteers.selectors.help_requests import requests_board, residents_search
 from volunteers.services.consent import consent_record
@@ -34,6 +36,7 @@ class BoardView(CoordinatorView, TemplateView):
         found = list(residents_search(query)[:20]) if query else None
         return super().get_context_data(
             board=requests_board(),
+            closed_days=closed_days_ahead(),
             query=query,
             found=found,
             today=timezone.localdate(),
@@ -72,6 +75,11 @@ class IntakeView(CoordinatorView, FormView):
             history=history,
             consent_in_force=self.consent_in_force,
             consent_wording=wording_current(Wording.Kind.CONSENT),
+            closed_days=list(
+                centre_closed_days(
+                    timezone.localdate(), timezone.localdate() + dt.timedelta(days=60)
+                ).items()
+            ),
             **kwargs,
         )
 
@@ -90,7 +98,10 @@ class IntakeView(CoordinatorView, FormView):
                 notes=data["notes"],
             )
         except DomainError as error:
-            field = {"starts_at": "starts", "ends_at": "ends"}.get(error.field or "")
+            if isinstance(error, CentreClosed):  # the day is wrong, not the time
+                field = "day"
+            else:
+                field = {"starts_at": "starts", "ends_at": "ends"}.get(error.field or "")
             form.add_error(field, str(error.message))
             return self.form_invalid(form)
         # After the request is taken (a refused request records no consent either).

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from volunteers.models import Activity, Assignment, Offer, Resident
+from volunteers.models import Activity, Assignment, HelpCategory, HelpRequest, Offer, Resident
 
 
 class ScanRequestSerializer(serializers.Serializer):
@@ -120,3 +120,61 @@ class AssignmentSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_notes(self, obj) -> str | None:
         return obj.request.notes if self._resident(obj) else None
+
+
+# --- Intake by coordinators and the centre's calendar --------------------------------
+
+
+class HelpRequestCreateSerializer(serializers.Serializer):
+    """A request taken for a resident (phone, visit, online)."""
+
+    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.all())
+    category = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=HelpCategory.objects.filter(active=True),
+        help_text="The help category's code (e.g. shopping, trash).",
+    )
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    channel = serializers.ChoiceField(
+        choices=[c for c in HelpRequest.Channel.choices if c[0] != HelpRequest.Channel.STANDING],
+        default=HelpRequest.Channel.PHONE,
+    )
+    place = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class HelpRequestSerializer(serializers.ModelSerializer):
+    """A request as the coordinator who took it sees it (no resident details)."""
+
+    status = serializers.ChoiceField(choices=HelpRequest.Status.choices)
+    channel = serializers.ChoiceField(choices=HelpRequest.Channel.choices)
+    category = serializers.CharField(source="category.code")
+    district = serializers.CharField(source="district.name")
+
+    class Meta:
+        model = HelpRequest
+        fields = [
+            "id",
+            "resident",
+            "category",
+            "district",
+            "starts_at",
+            "ends_at",
+            "channel",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class ClosedDaysQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First day (default: today).", required=False)
+    end = serializers.DateField(
+        help_text="Last day, included (default: 30 days after the first; at most 366).",
+        required=False,
+    )
+
+
+class ClosedDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    reason = serializers.CharField()

@@ -6,6 +6,8 @@ from volunteers.api.views import (
     AssignmentFinishView,
     AssignmentListView,
     AssignmentStartView,
+    ClosedDaysView,
+    HelpRequestCreateView,
     OfferAcceptView,
     OfferDeclineView,
     OfferListView,
@@ -13,6 +15,8 @@ from volunteers.api.views import (
 )
 
 urlpatterns = [
+    path("help-requests/", HelpRequestCreateView.as_view(), name="api-help-requests"),
+    path("centre/closed-days/", ClosedDaysView.as_view(), name="api-closed-days"),
     path("scans/", ScanView.as_view(), name="api-scans"),
     path("activities/", ActivityListView.as_view(), name="api-activities"),
     path("offers/", OfferListView.as_view(), name="api-offers"),

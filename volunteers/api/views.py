@@ -1,28 +1,39 @@
+import datetime as dt
+
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.api.permissions import BackOfficeRole
 from accounts.models import Role
 from volunteers.api.serializers import (
     ActivitySerializer,
     AssignmentSerializer,
+    ClosedDaySerializer,
+    ClosedDaysQuerySerializer,
+    HelpRequestCreateSerializer,
+    HelpRequestSerializer,
     OfferSerializer,
     ScanRequestSerializer,
     ScanResultSerializer,
 )
 from volunteers.models import Assignment, Offer, Place
 from volunteers.selectors.activity import activities_of
+from volunteers.selectors.calendar import centre_closed_days
 from volunteers.selectors.help_requests import assignments_for, offers_for
 from volunteers.services.help_requests import (
     assignment_finish,
     assignment_start,
     offer_accept,
     offer_decline,
+    request_receive,
     resident_details_open,
 )
 from volunteers.services.scans import scan_request
@@ -198,3 +209,61 @@ class AssignmentFinishView(AssignmentStepView):
     @extend_schema(request=None, responses=AssignmentSerializer, operation_id="assignments_finish")
     def post(self, request: Request, pk: int) -> Response:
         return super().post(request, pk)
+
+
+# --- Intake by coordinators and the centre's calendar --------------------------------
+
+
+class HelpRequestCreateView(APIView):
+    """Take a request for a resident (coordinators). Refused with 400 and a stable
+    ``code``: ``invalid_window``, ``outside_service_hours``, or ``centre_closed`` on
+    one of the centre's closed days (a public holiday, the year-end closure, a
+    one-off closure; ``details.reason`` names it). Coordinators only, with MFA passed
+    in the session (403 ``mfa_required`` otherwise), as in the back office."""
+
+    permission_classes = [BackOfficeRole.of(Role.COORDINATOR)]
+
+    @extend_schema(
+        request=HelpRequestCreateSerializer,
+        responses={201: HelpRequestSerializer},
+        operation_id="help_requests_create",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = HelpRequestCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        help_request = request_receive(
+            actor=request.user,
+            resident=data["resident"],
+            category=data["category"],
+            starts_at=data["starts_at"],
+            ends_at=data["ends_at"],
+            channel=data["channel"],
+            place=data["place"],
+            notes=data["notes"],
+        )
+        return Response(HelpRequestSerializer(help_request).data, status=status.HTTP_201_CREATED)
+
+
+class ClosedDaysView(APIView):
+    """The centre's closed days between ``start`` and ``end`` (both included), each
+    with its reason, so that a client offers only open days."""
+
+    @extend_schema(
+        parameters=[ClosedDaysQuerySerializer],
+        responses=ClosedDaySerializer(many=True),
+        operation_id="centre_closed_days_list",
+    )
+    def get(self, request: Request) -> Response:
+        query = ClosedDaysQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start = query.validated_data.get("start") or timezone.localdate()
+        end = query.validated_data.get("end") or start + dt.timedelta(
+            days=min(30, (dt.date.max - start).days)
+        )
+        if not (0 <= (end - start).days <= 366):
+            raise ValidationError(
+                {"end": ["The end must be on or after the start, at most 366 days later."]}
+            )
+        rows = [{"date": d, "reason": r} for d, r in centre_closed_days(start, end).items()]
+        return Response(ClosedDaySerializer(rows, many=True).data)

@@ -3,6 +3,7 @@ here, so ``volunteers.models.X`` and the app registry find them all."""
 
 from volunteers.models.access import PersonalDataAccess
 from volunteers.models.activity import Activity, ScanReceipt
+from volunteers.models.calendar import CentreClosure
 from volunteers.models.consent import ConsentRecord, PledgeRecord, Wording
 from volunteers.models.help_requests import (
     Assignment,
@@ -27,6 +28,7 @@ __all__ = [
     "Activity",
     "Assignment",
     "AvailabilityException",
+    "CentreClosure",
     "ConsentRecord",
     "Gender",
     "HelpCategory",

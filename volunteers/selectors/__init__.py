@@ -6,7 +6,8 @@
 * ``help_requests``: the board, offers and assignments of a volunteer, reminders
   due, resident search, the month's counts;
 * ``profiles``: matching (hard filters, ranking, reasons) and availability exceptions;
-* ``consent``: the wordings in force, residents' consent, volunteers' pledges.
+* ``consent``: the wordings in force, residents' consent, volunteers' pledges;
+* ``calendar``: the centre's closed days (public holidays, yearly and one-off closures).
 
 Import each name from its module; this package re-exports nothing, so a
 call site always names the module that holds the code.

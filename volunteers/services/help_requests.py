@@ -24,6 +24,7 @@ from points.exceptions import RuleNotApplicable
 from points.services.earning import points_award
 from volunteers.exceptions import (
     CashDifferenceUnexplained,
+    CentreClosed,
     ConsentMissing,
     InvalidAmount,
     InvalidTransition,
@@ -55,6 +56,7 @@ from volunteers.models import (
     VolunteerProfile,
 )
 from volunteers.rules import coordinator_check, service_window_check
+from volunteers.selectors.calendar import centre_closed_reason
 from volunteers.selectors.consent import consent_in_force, without_current_pledge
 from volunteers.services.access_log import personal_data_access_record
 from volunteers.tasks import (
@@ -121,9 +123,13 @@ def request_receive(
 ) -> HelpRequest:
     """Record a request taken by a coordinator (phone, visit, online).
 
+    Never on one of the centre's closed days (public holidays, the year-end closure,
+    one-off closures: ``volunteers.selectors.calendar``).
+
     Raises :class:`InvalidWindow` (end not after start, or over midnight),
-    :class:`OutsideServiceHours` (outside the category's hours), :class:`ResidentLeft`
-    (the resident left the service), :class:`NotPermitted`.
+    :class:`OutsideServiceHours` (outside the category's hours), :class:`CentreClosed`
+    (field ``starts_at``), :class:`ResidentLeft` (the resident left the service),
+    :class:`NotPermitted`.
     """
     coordinator_check(actor)
     if standing is None:
@@ -135,6 +141,10 @@ def request_receive(
     if resident.left_on or resident.anonymised_at:
         raise ResidentLeft(field="resident")
     service_window_check(category, starts_at, ends_at)
+    day = timezone.localdate(starts_at)
+    closed_reason = centre_closed_reason(day)
+    if closed_reason is not None:
+        raise CentreClosed(date=day, reason=closed_reason)
     return HelpRequest.objects.create(
         resident=resident,
         category=category,

@@ -16,6 +16,7 @@ from core.errors import DomainError
 from volunteers.locks import standing_lock
 from volunteers.models import HelpRequest, StandingRequest, StandingRequestSkip
 from volunteers.rules import coordinator_check, service_window_check
+from volunteers.selectors.calendar import centre_closed_days
 from volunteers.services.help_requests import TRANSITIONS, request_cancel
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,10 @@ logger = logging.getLogger(__name__)
 
 def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) -> int:
     """Create the requests of every active standing request for the next ``days``
-    days, skipping the dates coordinators marked. Returns how many were created.
+    days, skipping the dates coordinators marked and the centre's closed days
+    (``volunteers.selectors.calendar``): nothing is generated on a public holiday or
+    during a closure, and the board lists those dates with the standing requests
+    they skipped. Returns how many were created.
 
     Idempotent per (standing request, Tokyo date): a date that already has a request
     of this standing request, in any state (a cancelled one included), is never
@@ -35,6 +39,7 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
     (and a unique constraint on (standing, start) backs the same time)."""
     today = today or timezone.localdate()
     created = 0
+    closed = set(centre_closed_days(today, today + dt.timedelta(days)))
     standing_list = (
         StandingRequest.objects.filter(active=True, first_date__lte=today + dt.timedelta(days))
         .exclude(last_date__lt=today)
@@ -48,7 +53,7 @@ def standing_requests_generate(*, today: dt.date | None = None, days: int = 14) 
             # Stopped meanwhile (the resident left): nothing more for it.
             if not StandingRequest.objects.filter(pk=standing.pk, active=True).exists():
                 continue
-            skipped = set(
+            skipped = closed | set(
                 StandingRequestSkip.objects.filter(standing=standing).values_list("date", flat=True)
             )
             created += _standing_generate_one(standing, today, days, skipped)
