@@ -16,7 +16,7 @@ from django.core.management import call_command
 from accounts.demo import DEMO_PASSWORD, totp_secret_for
 from accounts.models import User
 from tests.browser.admin_words import data_words, english_words, page_english, walk_admin
-from tests.platform.totp import totp_now
+from tests.browser.signin import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -43,20 +43,6 @@ def logins(capsys):
     return secrets
 
 
-def sign_in(page, email, secret=None):
-    page.goto("/admin/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    if secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.get_by_label("コード").fill(totp_now(secret))
-        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
-        page.wait_for_url(re.compile(r"/admin/$"))
-    else:
-        page.wait_for_load_state()
-
-
 @pytest.mark.parametrize(
     ("email", "least_pages"),
     [
@@ -67,7 +53,7 @@ def sign_in(page, email, secret=None):
     ],
 )
 def test_every_admin_page_of_the_role_reads_japanese(desk_page, logins, email, least_pages):
-    sign_in(desk_page, email, logins[email])
+    sign_in(desk_page, email, DEMO_PASSWORD, secret=logins[email], start="/admin/")
     allowed_data = data_words() | role_group_names()
     found: dict[str, list[str]] = {}
     visited = []
@@ -96,7 +82,7 @@ def role_group_names() -> frozenset[str]:
 
 
 def test_a_shop_clerk_is_told_in_japanese_that_the_admin_is_not_theirs(phone_page, logins):
-    sign_in(phone_page, "shop@demo.example.jp")
+    sign_in(phone_page, "shop@demo.example.jp", DEMO_PASSWORD, start="/admin/")
     assert phone_page.get_by_role("heading", name="管理画面へのアクセス権がありません").is_visible()
     assert page_english(phone_page, frozenset()) == []
 

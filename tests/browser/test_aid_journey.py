@@ -12,26 +12,12 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, DistrictFactory, UserFactory
-from tests.platform.totp import totp_now
+from tests.browser.signin import sign_in
+from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import resident, volunteer
 from volunteers.models import Assignment, HelpRequest
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
-
-
-def sign_in(page, email, *, secret=None):
-    page.goto("/admin/" if secret else "/accounts/login/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    if secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.get_by_label("コード").fill(totp_now(secret))
-        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
-        page.wait_for_url(re.compile(r"/admin/$"))
-    else:
-        page.wait_for_load_state()
 
 
 def test_phone_request_to_confirmed_help(desk_page, phone_page):
@@ -48,7 +34,7 @@ def test_phone_request_to_confirmed_help(desk_page, phone_page):
     volunteer(district, full_name="高橋 誠", weekly=slot)
 
     # The coordinator takes the call: finds the resident by kana, records the request.
-    sign_in(desk_page, coordinator.email, secret=secret)
+    sign_in(desk_page, coordinator.email, secret=secret, start="/admin/")
     desk_page.goto("/admin/aid/")
     desk_page.get_by_label("フリガナ・電話番号・住所").fill("こばやし")
     desk_page.locator("#main").get_by_role("button", name="検索").click()  # not the sidebar's

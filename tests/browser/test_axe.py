@@ -20,7 +20,6 @@ failing page always leaves one there).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -33,9 +32,9 @@ from cms.models import ProposalCallPage
 from points.models import Voucher
 from points.selectors import voucher_code
 from tests.browser.conftest import RESULTS
+from tests.browser.signin import sign_in
 from tests.browser.test_back_office_login import demo_logins  # noqa: F401 (a fixture)
 from tests.conftest import need_service
-from tests.platform.totp import totp_now
 from volunteers.models import Place, Resident
 from volunteers.selectors.places import card_token, place_token
 from volunteers.services.places import card_for
@@ -172,18 +171,6 @@ class Audit:
         self.problems += [f"{self.label} {where}: {problem}" for problem in problems]
 
 
-def sign_in(page, email: str, password: str, secret: str | None = None) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
-    if secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.get_by_label("コード").fill(totp_now(secret))
-        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
-    page.wait_for_load_state()
-
-
 def turn_on_display_preferences(page, *, signed_in: bool) -> None:
     """With the buttons beside 文字を大きく, as a visitor would (plain forms, no script):
     in the public site's navigation, or in the footer of the signed-in pages."""
@@ -215,7 +202,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
         context.set_default_timeout(15_000)
         page = context.new_page()
         if email:
-            sign_in(page, email, password, secret)
+            sign_in(page, email, password, secret=secret)
         if DISPLAYS[display] and label != "coordinator":  # the back office has its own
             turn_on_display_preferences(page, signed_in=bool(email))
         return Audit(page, f"{display}-{label}")

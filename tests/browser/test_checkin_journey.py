@@ -16,8 +16,8 @@ from playwright.sync_api import expect
 
 from points.models import EarningRule
 from points.selectors import wallet_balance
+from tests.browser.signin import sign_in
 from tests.factories import PASSWORD, UserFactory
-from tests.platform.totp import totp_now
 from volunteers.models import Activity, Place
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
@@ -29,18 +29,6 @@ def new_page(chromium, live_server):
     )
     context.set_default_timeout(15_000)
     return context.new_page()
-
-
-def sign_in(page, email, *, secret=None):
-    page.goto("/accounts/login/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    if secret:  # back-office roles pass MFA before any staff page (accounts.mfa)
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.get_by_label("コード").fill(totp_now(secret))
-        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
-    page.wait_for_load_state()
 
 
 def decode(locator) -> str:

@@ -19,7 +19,7 @@ from cms.models import (
     ProposalCallPage,
     ProposalStatus,
 )
-from tests.platform.totp import totp_now
+from tests.browser.signin import sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
 
@@ -33,23 +33,11 @@ def demo(capsys):
     return password, secrets
 
 
-def sign_in(page, email, password, secret=None):
-    page.goto("/accounts/login/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
-    if secret:
-        page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
-        page.get_by_label("コード").fill(totp_now(secret))
-        page.get_by_role("button", name=re.compile("ログイン|サインイン")).click()
-    page.wait_for_load_state()
-
-
 def test_editor_posts_an_event_that_appears_on_home_and_in_the_feed(desk_page, demo, client):
     password, secrets = demo
     editor = "editor@demo.example.jp"
     association = DistrictAssociationPage.objects.order_by("path").first()
-    sign_in(desk_page, editor, password, secrets[editor])
+    sign_in(desk_page, editor, password, secret=secrets[editor])
 
     day = timezone.localdate() + dt.timedelta(days=1)
     desk_page.goto(f"/admin/pages/add/cms/eventpage/{association.pk}/")
@@ -120,7 +108,7 @@ def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
         locale="ja-JP", viewport={"width": 1280, "height": 900}, base_url=live_server.url
     )
     staff = office.new_page()
-    sign_in(staff, "city@demo.example.jp", password, secrets["city@demo.example.jp"])
+    sign_in(staff, "city@demo.example.jp", password, secret=secrets["city@demo.example.jp"])
     staff.goto("/admin/proposals/")
     row = staff.get_by_role("row").filter(has_text="ブラウザから出した提案")
     row.get_by_role("link", name="審査する").click()

@@ -14,18 +14,11 @@ from points.selectors import voucher_code
 from points.services.accounts import wallet_for
 from points.services.vouchers import voucher_exchange
 from tests.browser.conftest import RESULTS
+from tests.browser.signin import sign_in
 from tests.factories import PASSWORD, UserFactory
 from tests.points.support import fund
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reference_data")]
-
-
-def sign_in(page, email):
-    page.goto("/accounts/login/")
-    page.get_by_label("Eメール").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_load_state()
 
 
 def test_exchange_scan_and_redeem(chromium, live_server):
