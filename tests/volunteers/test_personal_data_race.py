@@ -61,3 +61,20 @@ def test_parallel_retention_runs_anonymise_each_person_once(postgres, reference_
         Resident.objects.filter(anonymised_at__isnull=True, pk__in=[r.pk for r in gone]).count()
         == 0
     )
+
+
+def test_city_staff_publishing_a_wording_at_once_get_one_version_each(postgres, reference_data):
+    from volunteers.models import Wording
+    from volunteers.services.consent import wording_publish
+
+    staff = [UserFactory(roles=["city_staff"]) for _ in range(6)]
+    outcomes = run_concurrently(
+        [
+            lambda who=who, n=n: wording_publish(kind="pledge", text=f"第{n}版", actor=who)
+            for n, who in enumerate(staff)
+        ],
+        threads=6,
+    )
+    assert all(isinstance(o, Wording) for o in outcomes), outcomes
+    versions = sorted(Wording.objects.filter(kind="pledge").values_list("version", flat=True))
+    assert versions == list(range(1, 8))

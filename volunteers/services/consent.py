@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -79,6 +80,9 @@ def wording_publish(*, kind: Wording.Kind | str, text: str, actor: User) -> Word
     only: raises :class:`NotPermitted`."""
     if not actor.acts_as(Role.CITY_STAFF):
         raise NotPermitted()
-    versions = Wording.objects.select_for_update().filter(kind=kind)
-    latest = max((w.version for w in versions), default=0)
+    # Publishers of one kind queue on its existing rows (version 1 is made by a
+    # migration); the latest version is read by a second statement, once the lock is
+    # held, so it sees a version the one before committed while this one waited.
+    list(Wording.objects.select_for_update().filter(kind=kind).order_by("pk"))
+    latest = Wording.objects.filter(kind=kind).aggregate(latest=Max("version"))["latest"] or 0
     return Wording.objects.create(kind=kind, version=latest + 1, text=text, created_by=actor)
