@@ -62,7 +62,9 @@ def send_expiry_notice(notice_id: int, today: str | None = None) -> int:
     from points.selectors.notices import expiry_notice_due
     from points.services.notices import expiry_notice_mark_sent
 
-    day = dt.date.fromisoformat(today) if today else timezone.localdate()
+    # A retry days later must not tell of what has expired meanwhile.
+    day = max(dt.date.fromisoformat(today), timezone.localdate()) if today else None
+    day = day or timezone.localdate()
     sent = {"count": 0}
 
     def prepare():

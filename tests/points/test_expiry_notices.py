@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from core.outbox import SendClaimed
 from points import tasks
 from points.models import EarningRule, ExchangeSettings, ExpiryNotice, Voucher
 from points.selectors import voucher_code
@@ -92,6 +94,20 @@ def test_a_run_that_died_after_recording_sends_once_when_run_again(volunteer):
     # A send task delivered twice (the broker redelivers it) sends nothing more.
     notice = ExpiryNotice.objects.get()
     assert tasks.send_expiry_notice(notice.pk, TODAY.isoformat()) == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_notice_another_attempt_is_sending_is_left_to_it(volunteer):
+    voucher_expiring(volunteer, TODAY + dt.timedelta(days=3))
+    expiry_notices_record(today=TODAY)
+    notice = ExpiryNotice.objects.get()
+    claim = f"outbox:claim:points.expiry-notice:{notice.pk}"
+    cache.add(claim, "another-task", timeout=60)
+    with pytest.raises(SendClaimed):  # a transient error: the task retries later
+        tasks.send_expiry_notice(notice.pk, TODAY.isoformat())
+    assert mail.outbox == []
+    cache.delete(claim)
+    assert tasks.send_expiry_notice(notice.pk, TODAY.isoformat()) == 1
     assert len(mail.outbox) == 1
 
 
