@@ -11,6 +11,12 @@ class ExchangeForm(forms.Form):
     request_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
+class NoticePreferenceForm(forms.Form):
+    expiry_notices = forms.BooleanField(
+        label=_("Tell me before my points or vouchers expire"), required=False
+    )
+
+
 class ShopField(forms.TypedChoiceField):
     """One of the clerk's shops, by id; any other id is refused as ``invalid_choice``
     (the view answers 403: the shop is not theirs)."""

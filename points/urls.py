@@ -5,6 +5,7 @@ from points import print_views, views
 urlpatterns = [
     path("shops/", views.shop_list, name="shop-list"),
     path("me/points/", views.my_points, name="my-points"),
+    path("me/points/notices/", views.my_points_notices, name="my-points-notices"),
     path("me/vouchers/", views.my_vouchers, name="my-vouchers"),
     path("me/vouchers/print/", views.my_vouchers_print, name="my-vouchers-print"),
     path("shop/redeem/", views.shop_redeem, name="shop-redeem"),

@@ -19,7 +19,12 @@ from core.errors import DomainError
 from core.exports import csv_response, xlsx_response
 from points import codes, throttle
 from points.exceptions import ShopRequired, TooManyAttempts, VoucherUnknown, WrongShop
-from points.forms import ConfirmRedemptionForm, ExchangeForm, RedeemCodeForm
+from points.forms import (
+    ConfirmRedemptionForm,
+    ExchangeForm,
+    NoticePreferenceForm,
+    RedeemCodeForm,
+)
 from points.models import ExchangeSettings
 from points.selectors import (
     redemptions_at,
@@ -35,6 +40,8 @@ from points.selectors import (
     wallet_entries,
     with_running_balance,
 )
+from points.selectors.notices import expiry_notices_wanted
+from points.services.notices import notice_preference_set
 from points.services.vouchers import shop_choice_remember, voucher_exchange, voucher_redeem
 from points.sheets import render_voucher_sheet, with_codes
 
@@ -49,8 +56,31 @@ def my_points(request):
     return render(
         request,
         "points/my_points.html",
-        {"balance": wallet_balance(request.user), "page": page, "entries": entries},
+        {
+            "balance": wallet_balance(request.user),
+            "page": page,
+            "entries": entries,
+            "notice_form": NoticePreferenceForm(
+                initial={"expiry_notices": expiry_notices_wanted(request.user)}
+            ),
+        },
     )
+
+
+@login_required
+@require_POST
+def my_points_notices(request):
+    """The volunteer chooses whether to be told before their points or vouchers expire
+    (by email, or by a coordinator's call); only for themself."""
+    form = NoticePreferenceForm(request.POST)
+    form.is_valid()  # an unticked box is a valid "no"
+    wanted = bool(form.cleaned_data.get("expiry_notices"))
+    notice_preference_set(user=request.user, expiry_notices=wanted)
+    if wanted:
+        messages.success(request, _("You will be told before your points or vouchers expire."))
+    else:
+        messages.success(request, _("You will no longer be told before they expire."))
+    return redirect("my-points")
 
 
 # --- The public list of participating shops ----------------------------------------

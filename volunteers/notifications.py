@@ -1,52 +1,26 @@
 """How volunteers are told about offers and assignments.
 
-A :class:`Channel` delivers one message to one person. Email is the first channel;
-a LINE channel implements the same two methods and is listed in
-``settings.VOLUNTEER_NOTIFICATION_CHANNELS``. Messages never carry the resident's
+A :class:`Channel` delivers one message to one person (:mod:`core.notify`, re-exported
+here). Email is the first channel; a LINE channel implements the same two methods and
+is listed in ``settings.VOLUNTEER_NOTIFICATION_CHANNELS``. Messages never carry the resident's
 name or address: only district, task and time, and a link to sign in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import translation
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import User, language_for
 from core import formats, site
+from core.notify import Channel, EmailChannel, Message, channels, deliver
 from core.outbox import send_once
 from volunteers.models import HelpRequest
 
-
-@dataclass(frozen=True)
-class Message:
-    subject: str
-    body: str
-
-
-class Channel(Protocol):
-    def can_reach(self, user: User) -> bool: ...
-
-    def send(self, user: User, message: Message) -> None: ...
-
-
-class EmailChannel:
-    def can_reach(self, user: User) -> bool:
-        return bool(user.email and user.is_active)
-
-    def send(self, user: User, message: Message) -> None:
-        send_mail(message.subject, message.body, None, [user.email])
-
-
-def channels() -> list[Channel]:
-    return [import_string(path)() for path in settings.VOLUNTEER_NOTIFICATION_CHANNELS]
+__all__ = ["Channel", "EmailChannel", "Message", "channels", "notify", "notify_once"]
 
 
 def _summary(help_request: HelpRequest) -> str:
@@ -107,14 +81,9 @@ def notify(user: User, kind: str, help_request: HelpRequest) -> int:
     """Send message ``kind`` about ``help_request`` to ``user`` on every channel that
     can reach them, in their language. Returns how many channels sent it."""
     subject, body = MESSAGES[kind]
-    sent = 0
     with translation.override(language_for(user)):
         message = Message(subject=subject(help_request), body=body(help_request))
-    for channel in channels():
-        if channel.can_reach(user):
-            channel.send(user, message)
-            sent += 1
-    return sent
+    return deliver(user, message)
 
 
 def notify_once(

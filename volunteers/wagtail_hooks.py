@@ -636,6 +636,17 @@ def register_owed_menu_item():
 
 
 @hooks.register("register_mutual_aid_menu_item")
+def register_call_list_menu_item():
+    return RoleMenuItem(
+        _("Call list"),
+        reverse("aid_call_list"),
+        icon_name="mail",
+        order=19,
+        roles=(Role.COORDINATOR,),
+    )
+
+
+@hooks.register("register_mutual_aid_menu_item")
 def register_payouts_menu_item():
     from volunteers.admin.payouts import PAYOUT_ROLES
 
@@ -657,13 +668,17 @@ def add_monthly_counts_panel(request, panels):
 @hooks.register("register_admin_urls")
 def register_role_and_cash_urls():
     """Registering an existing account as a volunteer (the role is granted, never
-    taken), and the cash pages: money owed, receipts and volunteers' payouts."""
+    taken), the daily call list, and the cash pages: money owed, receipts and
+    volunteers' payouts."""
+    from volunteers.admin.call_list import CallListPrintView, CallListView
     from volunteers.admin.cash import OwedListView, ReceiptView
     from volunteers.admin.payouts import PayoutCsvView, PayoutPrintView, PayoutSummaryView
     from volunteers.admin.volunteers import VolunteerGrantView
 
     return [
         path("aid/owed/", OwedListView.as_view(), name="aid_owed"),
+        path("aid/calls/", CallListView.as_view(), name="aid_call_list"),
+        path("aid/calls/print/", CallListPrintView.as_view(), name="aid_call_list_print"),
         path("aid/assignments/<int:pk>/receipt/", ReceiptView.as_view(), name="aid_receipt"),
         path("aid/payouts/", PayoutSummaryView.as_view(), name="aid_payouts"),
         path("aid/payouts/print/", PayoutPrintView.as_view(), name="aid_payouts_print"),

@@ -262,6 +262,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.personal_data_retention",
         "schedule": crontab(hour=2, minute=10),
     },
+    # Volunteers told ExchangeSettings.expiry_notice_weeks before their points or
+    # vouchers expire: in the morning, so a reply or a question reaches the centre open.
+    "expiry-notices": {
+        "task": "points.send_expiry_notices",
+        "schedule": crontab(hour=9, minute=30),
+    },
     "statements-generate": {
         "task": "points.generate_statements",
         "schedule": crontab(day_of_month=1, hour=1, minute=0),
@@ -610,8 +616,8 @@ MATCHING_WEIGHTS = {
     "resident_preference": env.int("MATCHING_WEIGHT_RESIDENT_PREFERENCE", default=25),
     "car": env.int("MATCHING_WEIGHT_CAR", default=15),
 }
-# Where volunteers are told of offers and assignments (volunteers.notifications).
-VOLUNTEER_NOTIFICATION_CHANNELS = ["volunteers.notifications.EmailChannel"]
+# How people are told things (core.notify): offers, assignments, expiry notices.
+VOLUNTEER_NOTIFICATION_CHANNELS = ["core.notify.EmailChannel"]
 # How many days ahead beat creates the requests of standing requests.
 STANDING_REQUESTS_DAYS_AHEAD = env.int("STANDING_REQUESTS_DAYS_AHEAD", default=14)
 

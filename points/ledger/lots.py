@@ -22,6 +22,22 @@ def expired_in_lots(postings: Iterable[Posting], as_of: dt.date) -> int:
       back what is left of that inflow's own lot first, reversing an outflow (a spend
       refunded, an expiry returned) gives back the very lots it used, with their dates.
     """
+    return sum(left for expires_on, left in _replay(postings) if expires_on < as_of)
+
+
+def lots_left(postings: Iterable[Posting]) -> dict[dt.date, int]:
+    """What is left of each lot after replaying ``postings`` (the rules of
+    :func:`expired_in_lots`), summed by expiry date; points that never expire and
+    empty lots are left out."""
+    left_by_date: dict[dt.date, int] = {}
+    for expires_on, left in _replay(postings):
+        if left and expires_on != dt.date.max:
+            left_by_date[expires_on] = left_by_date.get(expires_on, 0) + left
+    return left_by_date
+
+
+def _replay(postings: Iterable[Posting]) -> list[tuple[dt.date, int]]:
+    """(expiry, points left) of every lot once ``postings`` are replayed."""
     never = dt.date.max
     lots: dict[int, list] = {}  # lot id (the transaction that made it) -> [expiry, left]
     used: dict[int, list[tuple[int, int]]] = {}  # outflow's transaction -> (lot, points)
@@ -40,7 +56,7 @@ def expired_in_lots(postings: Iterable[Posting], as_of: dt.date) -> int:
                 add(transaction_id, expires_on or never, amount)
             continue
         used[transaction_id] = _take(lots, -amount, first=reverses_id)
-    return sum(left for expires_on, left in lots.values() if expires_on < as_of)
+    return [(expires_on, left) for expires_on, left in lots.values()]
 
 
 def _take(lots: dict[int, list], wanted: int, *, first: int | None) -> list[tuple[int, int]]:

@@ -4,7 +4,8 @@
 * ``ledger``: ``Account``, ``Transaction``, ``Entry`` and their choices;
 * ``rules``: ``EarningRule`` and ``fiscal_year_bounds``;
 * ``shops``: ``Shop``, ``ShopMembership``, ``Voucher``, ``SettlementStatement``;
-* ``settings``: ``ExchangeSettings``.
+* ``settings``: ``ExchangeSettings``;
+* ``notices``: ``ExpiryNotice``, ``NoticePreference``.
 """
 
 from points.models.ledger import (
@@ -15,6 +16,7 @@ from points.models.ledger import (
     Transaction,
     TransactionKind,
 )
+from points.models.notices import ExpiryNotice, NoticePreference
 from points.models.rules import EarningRule, fiscal_year_bounds
 from points.models.settings import ExchangeSettings
 from points.models.shops import SettlementStatement, Shop, ShopMembership, Voucher
@@ -26,6 +28,8 @@ __all__ = [
     "EarningRule",
     "Entry",
     "ExchangeSettings",
+    "ExpiryNotice",
+    "NoticePreference",
     "SettlementStatement",
     "Shop",
     "ShopMembership",

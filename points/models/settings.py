@@ -32,6 +32,14 @@ class ExchangeSettings(BaseGenericSetting):
         help_text=_("Per volunteer and fiscal year. Empty for no limit."),
     )
     valid_days = models.PositiveIntegerField(_("vouchers valid for (days)"), default=180)
+    expiry_notice_weeks = models.PositiveSmallIntegerField(
+        _("expiry notice (weeks before)"),
+        default=4,
+        help_text=_(
+            "Volunteers are told this many weeks before their points or vouchers "
+            "expire (by email, or on the coordinators' call list). 0: no notices."
+        ),
+    )
 
     class Meta:
         verbose_name = _("voucher exchange settings")

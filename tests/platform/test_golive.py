@@ -146,6 +146,7 @@ def test_fresh_database_lists_everything_missing_then_each_line_turns_done(city)
                 "exchange_months": "4,5",
                 "yearly_limit_points": "",
                 "valid_days": 180,
+                "expiry_notice_weeks": 4,
             },
         ).status_code
         == 302
