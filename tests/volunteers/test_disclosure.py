@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from django.test import Client
 
-from points.models import EarningRule, Entry, Shop, Voucher
+from points.models import EarningRule, Entry, ExpiryNotice, Shop, Voucher
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 from volunteers.models import (
@@ -153,6 +153,9 @@ def test_a_volunteers_file_holds_their_points_vouchers_and_help_but_no_resident(
     assert len(body(sheets, "打診された依頼")) == Offer.objects.filter(volunteer=user).count()
     assert len(body(sheets, "会場での活動")) == Activity.objects.filter(volunteer=user).count()
     assert len(body(sheets, "守秘義務誓約")) == PledgeRecord.objects.filter(volunteer=user).count()
+    # Their choice about expiry notices, and every notice about them (none yet here).
+    assert ExpiryNotice.objects.filter(user=user).count() == 0
+    assert [row[-1] for row in body(sheets, "有効期限のお知らせ")] == ["はい"]
     assert ("本人に開示", "開示請求 第13号") in [
         (r[1], r[2]) for r in body(sheets, "職員による閲覧・印刷・出力")
     ]

@@ -24,7 +24,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.models import Role, User
-from points.models import AccountKind, Entry, ShopMembership, Voucher
+from points.models import (
+    AccountKind,
+    Entry,
+    ExpiryNotice,
+    NoticePreference,
+    ShopMembership,
+    Voucher,
+)
 from volunteers.models import (
     Activity,
     Assignment,
@@ -438,6 +445,7 @@ def volunteer_disclosure(user: User) -> Disclosure:
             ],
         ),
         *_points_sections(user),
+        _notices_section(user),
         Section(
             "roles_at",
             _("Shops and places they work for"),
@@ -467,6 +475,28 @@ def volunteer_disclosure(user: User) -> Disclosure:
 
 
 # --- Shared ----------------------------------------------------------------------------
+
+
+def _notices_section(user: User) -> Section:
+    preference = NoticePreference.objects.filter(user=user).first()
+    wanted = preference.expiry_notices if preference else True
+    return Section(
+        "notices",
+        _("Expiry notices"),
+        [
+            _("Kind"),
+            _("Points"),
+            _("Valid until"),
+            _("Sent"),
+            _("Told by phone"),
+            _("Wants expiry notices"),
+        ],
+        [
+            [n.get_kind_display(), n.points, n.expires_on, n.sent_at, n.called_at, _yes(wanted)]
+            for n in ExpiryNotice.objects.filter(user=user).order_by("expires_on", "pk")
+        ]
+        or [[None, None, None, None, None, _yes(wanted)]],
+    )
 
 
 def _points_sections(user: User) -> list[Section]:
