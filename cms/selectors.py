@@ -266,12 +266,13 @@ def hearings_upcoming(
     call: ProposalCallPage, *, now: dt.datetime | None = None
 ) -> list[PublicHearing]:
     """The call's hearings that have not ended, soonest first, as the public sees
-    them. A withdrawn proposal's hearing is left out."""
+    them. The hearing of a proposal withdrawn or declined is left out (its title
+    would tell the public it was not accepted)."""
     now = now or timezone.now()
     hearings = (
         ProposalHearing.objects.filter(call=call)
         .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
-        .exclude(proposal__status=ProposalStatus.WITHDRAWN)
+        .exclude(proposal__status__in=[ProposalStatus.WITHDRAWN, ProposalStatus.DECLINED])
         .select_related("proposal")
         .order_by("starts_at", "pk")
     )

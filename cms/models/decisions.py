@@ -5,6 +5,7 @@ publication of a call's results."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -140,6 +141,15 @@ class ProposalHearing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title}（{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}）"
+
+    def clean(self):
+        errors = {}
+        if self.proposal_id and self.call_id and self.proposal.call_id != self.call_id:
+            errors["proposal"] = _("This proposal was submitted to another call.")
+        if self.ends_at and self.starts_at and self.ends_at < self.starts_at:
+            errors["ends_at"] = _("The end must be after the start.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class CallResultsPublication(models.Model):

@@ -128,6 +128,18 @@ def test_a_withdrawal_and_a_paper_proposal_send_no_notice(client, applicant, ope
     assert mail.outbox == []
 
 
+def test_a_paper_proposal_moves_on_without_any_email(client, open_call):
+    from tests.cms.test_paper_proposals import enter
+
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    assert enter(client, open_call).status_code == 302
+    proposal = Proposal.objects.get(received_on_paper=True)
+    mail.outbox.clear()
+    assert review(client, proposal, "screening", "電話でお伝えします").status_code == 302
+    assert mail.outbox == []
+    assert send_proposal_status_notice.delay(proposal.history.last().pk).get() is False
+
+
 def test_other_roles_cannot_change_the_status(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     mail.outbox.clear()
@@ -228,12 +240,39 @@ def test_hearing_notice_lists_upcoming_hearings_without_personal_data(client, ap
     ProposalHearing.objects.create(
         call=open_call, title="終わった審査会", starts_at=support.in_days(-3), place="旧会場"
     )
+    ProposalHearing.objects.create(
+        call=open_call, title="最終審査会", starts_at=support.in_days(20), place="市民会館"
+    )
+    client.force_login(UserFactory())
+    submit(client, open_call, group_name="見送り会", title="見送られた事業")
+    client.logout()
+    dropped = Proposal.objects.get(title="見送られた事業")
+    ProposalHearing.objects.create(
+        call=open_call, proposal=dropped, title="個別ヒアリング", starts_at=start, place="会議室"
+    )
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    review(client, dropped, "screening")
+    review(client, dropped, "declined")
+    # A proposal to another call cannot be heard under this one.
+    other_call = support.call(ProposalTrack.CITIZEN, slug="other")
+    wrong = client.post(
+        "/admin/proposal_hearings/new/",
+        {
+            "call": other_call.pk,
+            "proposal": proposal.pk,
+            "title": "取り違え",
+            "starts_at": timezone.localtime(start).strftime("%Y-%m-%d %H:%M"),
+            "place": "x",
+        },
+    )
+    assert wrong.status_code == 200 and not ProposalHearing.objects.filter(title="取り違え")
     client.logout()
 
     page = client.get(f"{open_call.url}hearings/").content.decode()
     assert "第1回公開ヒアリング" in page and "市役所本庁舎 3階会議室" in page
     assert proposal.group_name in page and proposal.title in page
-    assert "終わった審査会" not in page
+    assert "終わった審査会" not in page and "最終審査会" in page
+    assert "見送られた事業" not in page and "個別ヒアリング" not in page
     for personal in (proposal.representative, applicant.email, applicant.full_name):
         assert personal not in page
     assert proposal.purpose not in page and proposal.reference not in page
