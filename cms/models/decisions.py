@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cms.models.pages import ProposalCallPage
 from cms.models.proposals import Proposal
@@ -127,7 +128,7 @@ class ProposalHearing(models.Model):
     title = models.CharField(_("title"), max_length=200)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
-    place = models.CharField(_("place"), max_length=200)
+    place = models.CharField(pgettext_lazy("hearing", "place"), max_length=200)
     notes = models.TextField(
         _("notes for the public"),
         blank=True,
