@@ -22,6 +22,7 @@ from cms.models import (
     ScoreSheet,
 )
 from cms.services.decisions import call_results_publish
+from cms.services.proposals import proposal_transition
 from cms.tasks import send_proposal_status_notice
 from core.errors import NotPermitted
 from tests.cms import support
@@ -116,7 +117,30 @@ def test_each_status_change_is_emailed_once_with_the_reviewers_message(
     assert "おめでとうございます" not in client.get("/me/proposals/").content.decode()
 
 
-def test_a_withdrawal_and_a_paper_proposal_send_no_notice(client, applicant, open_call):
+def test_a_notice_another_attempt_is_sending_is_not_sent_twice(client, applicant, open_call):
+    """While another attempt holds the claim the task fails with a transient error (the
+    worker retries it); once released, one mail, and none on a rerun."""
+    from django.core.cache import cache
+
+    from core.outbox import SendClaimed
+
+    proposal = make_proposal(client, applicant, open_call)
+    mail.outbox.clear()
+    staff = UserFactory(roles=["city_staff"])
+    proposal_transition(proposal_id=proposal.pk, to="screening", actor=staff, comment="確認中")
+    step = proposal.history.last()  # its on-commit task never ran: the test never commits
+    claim = f"outbox:claim:cms.proposal-status:{step.pk}"
+    cache.add(claim, "another-attempt", 60)
+    with pytest.raises(SendClaimed):
+        send_proposal_status_notice.delay(step.pk)
+    assert mail.outbox == []
+    cache.delete(claim)
+    assert send_proposal_status_notice.delay(step.pk).get() is True
+    assert send_proposal_status_notice.delay(step.pk).get() is False
+    assert len(mail.outbox) == 1 and "確認中" in mail.outbox[0].body
+
+
+def test_a_withdrawal_sends_no_notice(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     mail.outbox.clear()
     client.force_login(applicant)
