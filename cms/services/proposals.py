@@ -321,8 +321,8 @@ def proposal_status_notice_send(*, step_id: int) -> bool:
 
     Once per step, as :func:`proposal_send_confirmation`: claim -> send -> mark
     ``notice_sent_at``; a rerun task finds it set and sends nothing. Nothing is sent
-    for a paper proposal (no account), an applicant without an email address, or a
-    step that was the applicant's own (a withdrawal). Returns whether it sent."""
+    for a paper proposal (no account), an applicant deactivated or without an email
+    address, or a step that was the applicant's own (a withdrawal). Returns whether it sent."""
 
     def prepare():
         step = (
@@ -333,7 +333,9 @@ def proposal_status_notice_send(*, step_id: int) -> bool:
         if step is None or step.notice_sent_at is not None:
             return None
         applicant = step.proposal.applicant
-        if applicant is None or not applicant.email or step.actor_id == applicant.pk:
+        if applicant is None or not applicant.is_active or not applicant.email:
+            return None
+        if step.actor_id == applicant.pk:
             return None
         with translation.override(language_for(applicant)):
             context = {"step": step, "proposal": step.proposal, "base_url": site.base_url()}

@@ -227,6 +227,23 @@ def test_one_sheet_per_reviewer_with_totals_and_averages_until_the_decision(
     assert sorted(sheet.scores.values_list("score", flat=True)) == [2, 3]
 
 
+def test_city_staff_define_each_calls_criteria_in_the_back_office(client, open_call):
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    added = client.post(
+        "/admin/proposal_criteria/new/",
+        {"call": open_call.pk, "name": "先駆性", "description": "新しい取組か", "position": "1"},
+    )
+    assert added.status_code == 302
+    assert list(ProposalCriterion.objects.values_list("call", "name")) == [(open_call.pk, "先駆性")]
+    for url in ("/admin/proposal_criteria/", "/admin/proposal_hearings/"):
+        listing = client.get(url)
+        assert listing.status_code == 200
+    assert "先駆性" in client.get("/admin/proposal_criteria/").content.decode()
+    client.logout()
+    signed_in_back_office(client, UserFactory(roles=["coordinator"]))
+    assert client.get("/admin/proposal_criteria/").status_code in (302, 403)
+
+
 def test_only_city_staff_score(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     public_good, feasible = criteria(open_call)
