@@ -140,6 +140,16 @@ def test_a_notice_another_attempt_is_sending_is_not_sent_twice(client, applicant
     assert len(mail.outbox) == 1 and "確認中" in mail.outbox[0].body
 
 
+def test_a_deactivated_applicant_is_not_mailed(client, applicant, open_call):
+    proposal = make_proposal(client, applicant, open_call)
+    mail.outbox.clear()
+    applicant.is_active = False
+    applicant.save(update_fields=["is_active"])
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    assert review(client, proposal, "screening", "確認中").status_code == 302
+    assert mail.outbox == [] and proposal.history.last().notice_sent_at is None
+
+
 def test_a_withdrawal_sends_no_notice(client, applicant, open_call):
     proposal = make_proposal(client, applicant, open_call)
     mail.outbox.clear()
