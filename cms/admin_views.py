@@ -1,5 +1,6 @@
-"""Back-office views of the public site (Wagtail admin): reviewing a proposal,
-entering a proposal received on paper, choosing an association's editors and deciding
+"""Back-office views of the public site (Wagtail admin): reviewing a proposal (with
+the reviewers' scoring sheets), a reviewer's own scoring sheet, publishing a call's
+results, entering a proposal received on paper, choosing an association's editors and deciding
 a volunteer application. Thin: a form, one service call."""
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from cms.forms import (
     AssociationEditorsForm,
     BudgetLineFormSet,
     PaperProposalForm,
+    ResultsPublishForm,
+    ScoreSheetForm,
     TransitionForm,
 )
 from cms.models import (
@@ -27,10 +30,22 @@ from cms.models import (
     ProposalStatus,
     VolunteerApplication,
 )
-from cms.selectors import association_editors, proposal_next_statuses
+from cms.selectors import (
+    association_editors,
+    call_criteria,
+    proposal_next_statuses,
+    proposal_score_summary,
+    score_sheet_of,
+)
 from cms.services.applications import volunteer_application_approve, volunteer_application_reject
 from cms.services.associations import association_editors_set
 from cms.services.calls import proposal_call_close
+from cms.services.decisions import (
+    DECIDED,
+    CriterionScore,
+    call_results_publish,
+    score_sheet_save,
+)
 from cms.services.proposals import BudgetLine, proposal_paper_enter, proposal_transition
 from core.admin import GuardedViewMixin
 from core.errors import DomainError
@@ -47,7 +62,7 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
     def load(self, pk):
         self.proposal = get_object_or_404(
             Proposal.objects.select_related("call", "applicant", "entered_by").prefetch_related(
-                "budget_lines", "attachments", "history__actor"
+                "budget_lines", "attachments", "history__actor", "hearings"
             ),
             pk=pk,
         )
@@ -67,6 +82,9 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             proposal=self.proposal,
             action_url=reverse("cms_proposal_review", args=[self.proposal.pk]),
             submit_label=_("Record this step"),
+            scoring=proposal_score_summary(self.proposal),
+            can_score=self.proposal.status not in DECIDED,
+            score_url=reverse("cms_proposal_score", args=[self.proposal.pk]),
             **kwargs,
         )
 
@@ -83,6 +101,94 @@ class ProposalReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("The proposal's status was updated."))
         return redirect("cms_proposal_review", pk=self.proposal.pk)
+
+
+class ProposalScoreView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """The signed-in reviewer's own scoring sheet of a proposal (1-5 per criterion of
+    the call, with comments), editable until the proposal is decided."""
+
+    template_name = "cms/admin/score_sheet.html"
+    page_title = _("Scoring sheet")
+    header_icon = "tasks"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.proposal = get_object_or_404(Proposal.objects.select_related("call"), pk=pk)
+
+    def get_form(self, form_class=None):
+        return ScoreSheetForm(
+            self.request.POST or None,
+            criteria=call_criteria(self.proposal.call),
+            sheet=score_sheet_of(proposal=self.proposal, reviewer=self.request.user),
+        )
+
+    def get_page_subtitle(self):
+        return str(self.proposal)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            proposal=self.proposal,
+            action_url=reverse("cms_proposal_score", args=[self.proposal.pk]),
+            review_url=reverse("cms_proposal_review", args=[self.proposal.pk]),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            score_sheet_save(
+                proposal_id=self.proposal.pk,
+                reviewer=self.request.user,
+                scores=[CriterionScore(*item) for item in form.scores()],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your scoring sheet was saved."))
+        return redirect("cms_proposal_review", pk=self.proposal.pk)
+
+
+class CallResultsPublishView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+    """Publish a call's results (confirm, then POST): its public results page then
+    lists the accepted proposals."""
+
+    form_class = ResultsPublishForm
+    template_name = "core/admin/form.html"
+    page_title = _("Publish the results")
+    header_icon = "globe"
+    roles = (Role.CITY_STAFF,)
+
+    def load(self, pk):
+        self.call = get_object_or_404(ProposalCallPage, pk=pk)
+
+    def get_page_subtitle(self):
+        return self.call.title
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            action_url=reverse("cms_call_results_publish", args=[self.call.pk]),
+            submit_label=_("Publish the results"),
+            summary=_(
+                "The call's public results page will list the accepted proposals (group "
+                "name, title and purpose) and the number of proposals received and not "
+                "accepted. Nothing else about the proposals that were not accepted is "
+                "shown. Publication cannot be undone here."
+            ),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            call_results_publish(
+                call_id=self.call.pk,
+                actor=self.request.user,
+                remarks=form.cleaned_data["remarks"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+            return self.form_invalid(form)
+        messages.success(self.request, _("The results of the call were published."))
+        return redirect("wagtailadmin_explore", self.call.get_parent().pk)
 
 
 class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

@@ -7,7 +7,18 @@ from django.utils.translation import gettext_lazy as _
 
 #: Model permissions each role group gets on the cms app.
 ROLE_PERMISSIONS = {
-    "city_staff": ["view_proposal", "change_association_district"],
+    "city_staff": [
+        "view_proposal",
+        "change_association_district",
+        "view_proposalcriterion",
+        "add_proposalcriterion",
+        "change_proposalcriterion",
+        "delete_proposalcriterion",
+        "view_proposalhearing",
+        "add_proposalhearing",
+        "change_proposalhearing",
+        "delete_proposalhearing",
+    ],
     "coordinator": ["view_volunteerapplication"],
 }
 

@@ -24,6 +24,8 @@ from cms.models import (
     NewsPage,
     Proposal,
     ProposalCallPage,
+    ProposalCriterion,
+    ProposalHearing,
     ProposalTrack,
     VolunteerSignupPage,
 )
@@ -211,6 +213,33 @@ def seed(out) -> None:
                     )
                 ],
             )
+
+    # The criteria the citizen-track proposals are scored on and its public hearing
+    # (both can be added in the back office: 審査項目, ヒアリング・審査会).
+    citizen_call = calls[ProposalTrack.CITIZEN]
+    for position, (name, description) in enumerate(
+        [
+            ("公益性", "地域の課題に応え、多くの市民に効果が及ぶか。"),
+            ("実現性", "団体の体制・予算・スケジュールで実施できるか。"),
+            ("協働の効果", "市と団体が役割を分担することで効果が高まるか。"),
+        ],
+        start=1,
+    ):
+        ProposalCriterion.objects.get_or_create(
+            call=citizen_call,
+            name=name,
+            defaults={"description": description, "position": position},
+        )
+    if not ProposalHearing.objects.filter(call=citizen_call).exists():
+        hearing_day = timezone.localtime(citizen_call.closes_at) + dt.timedelta(days=14)
+        ProposalHearing.objects.create(
+            call=citizen_call,
+            title="公開プレゼンテーション審査会",
+            starts_at=hearing_day.replace(hour=13, minute=30, second=0, microsecond=0),
+            ends_at=hearing_day.replace(hour=16, minute=30, second=0, microsecond=0),
+            place="市役所本庁舎 3階 第1会議室",
+            notes="どなたでも傍聴できます（先着20名、申込不要）。",
+        )
 
     out.write(
         f"public site: {DistrictAssociationPage.objects.count()} associations, "

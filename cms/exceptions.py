@@ -46,3 +46,18 @@ class NotAnEditor(DomainError):
 class ReceivedOutsideWindow(DomainError):
     code = "received_outside_window"
     default_message = _("The date received must be within the call's window and not in the future.")
+
+
+class ProposalDecided(ConflictError):
+    code = "proposal_decided"
+    default_message = _("This proposal has been decided; its scoring sheets can no longer change.")
+
+
+class ScoreInvalid(DomainError):
+    code = "score_invalid"
+    default_message = _("Score every criterion of this call from 1 to 5.")
+
+
+class CallStillOpen(ConflictError):
+    code = "call_still_open"
+    default_message = _("The results cannot be published while the call is still open.")

@@ -19,6 +19,7 @@ from accounts.models import District
 from accounts.validators import age_on
 from cms.exceptions import AttachmentRejected
 from cms.models import Proposal, ProposalCallPage, VolunteerApplication
+from cms.models.decisions import SCORE_MAX, SCORE_MIN
 from cms.selectors import association_editor_candidates
 from cms.uploads import ALLOWED_EXTENSIONS, SCAN_EXTENSIONS, attachment_check
 from points.selectors import scheme_minimum_age
@@ -238,7 +239,12 @@ class VolunteerSignupForm(HoneypotMixin, forms.ModelForm):
 
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(label=_("New status"))
-    comment = forms.CharField(label=_("Reviewer comment"), widget=forms.Textarea, required=False)
+    comment = forms.CharField(
+        label=_("Message to the applicant"),
+        widget=forms.Textarea,
+        required=False,
+        help_text=_("Shown on the applicant's proposals page and sent to them by email."),
+    )
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -252,4 +258,55 @@ class AssociationEditorsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Users with the district editor role. Grant the role in Users first."),
+    )
+
+
+class ScoreSheetForm(forms.Form):
+    """A reviewer's scoring sheet: for each criterion of the call a score from 1 to 5
+    and a comment, then an overall comment. Fields ``score_<id>`` / ``comment_<id>``."""
+
+    def __init__(self, *args, criteria, sheet=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.criteria = list(criteria)
+        given = {score.criterion_id: score for score in sheet.scores.all()} if sheet else {}
+        scale = [("", "---")] + [(str(n), str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
+        for criterion in self.criteria:
+            earlier = given.get(criterion.pk)
+            self.fields[f"score_{criterion.pk}"] = forms.TypedChoiceField(
+                label=criterion.name,
+                choices=scale,
+                coerce=int,
+                help_text=criterion.description,
+                initial=earlier.score if earlier else None,
+            )
+            self.fields[f"comment_{criterion.pk}"] = forms.CharField(
+                label=_("Comment on “%(criterion)s”") % {"criterion": criterion.name},
+                widget=forms.Textarea(attrs={"rows": 2}),
+                required=False,
+                initial=earlier.comment if earlier else "",
+            )
+        self.fields["comment"] = forms.CharField(
+            label=_("Overall comment"),
+            widget=forms.Textarea(attrs={"rows": 3}),
+            required=False,
+            initial=sheet.comment if sheet else "",
+        )
+
+    def scores(self) -> list[tuple[int, int, str]]:
+        """``(criterion id, score, comment)`` of each criterion, as entered."""
+        return [
+            (
+                criterion.pk,
+                self.cleaned_data[f"score_{criterion.pk}"],
+                self.cleaned_data[f"comment_{criterion.pk}"],
+            )
+            for criterion in self.criteria
+        ]
+
+
+class ResultsPublishForm(forms.Form):
+    remarks = forms.CharField(
+        label=_("Remarks shown with the results"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
     )

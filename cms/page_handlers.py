@@ -1,5 +1,6 @@
-"""What the two pages that take input do with a request: the submit route of a
-proposal call and the volunteer sign-up page. The page models call these from their
+"""What the pages with their own handling do with a request: the submit route of a
+proposal call, its public hearings notice and published results, and the volunteer
+sign-up page. The page models call these from their
 route and ``serve`` (importing them when called), so the models import no view module.
 
 Thin: a rate limit, a form, one service call, a template; domain errors become field
@@ -15,6 +16,7 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from cms import selectors
 from cms.exceptions import CallClosed
 from cms.forms import BudgetLineFormSet, ProposalForm, VolunteerSignupForm
 from cms.services.applications import volunteer_application_submit
@@ -29,6 +31,20 @@ SUBMIT_PERIOD = 3600
 def _client_keys(prefix: str, request) -> list[str]:
     # The user when signed in, else the client's address behind trusted proxies.
     return [client_key(prefix, request)]
+
+
+def call_hearings_view(request, *, call):
+    """The public notice of a call's upcoming hearings (公開ヒアリング・審査会): date,
+    time, place, and of a proposal heard only its group's name and project title."""
+    context = {"page": call, "self": call, "hearings": selectors.hearings_upcoming(call)}
+    return render(request, "cms/call_hearings.html", context)
+
+
+def call_results_view(request, *, call):
+    """The call's published results; before city staff publish them, only a line
+    saying they are not published yet."""
+    context = {"page": call, "self": call, "results": selectors.call_results(call)}
+    return render(request, "cms/call_results.html", context)
 
 
 def proposal_submit_view(request, *, call):

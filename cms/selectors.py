@@ -4,20 +4,26 @@ the services."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from wagtail.models import WorkflowPage
 
 from accounts.models import Role, User
 from cms.models import (
+    CallResultsPublication,
     DistrictAssociationPage,
     EventPage,
     NewsPage,
     Proposal,
     ProposalCallPage,
+    ProposalCriterion,
+    ProposalHearing,
     ProposalHistory,
     ProposalStatus,
+    Score,
+    ScoreSheet,
 )
 
 #: How far back a calendar feed reaches, so subscribers keep recent past events.
@@ -87,7 +93,8 @@ def calls_open(*, at: dt.datetime | None = None) -> QuerySet[ProposalCallPage]:
 
 
 def proposals_of(user) -> QuerySet[Proposal]:
-    """A user's own proposals, with what their status page shows."""
+    """A user's own proposals, with what their status page shows: the history with
+    the reviewers' messages and the hearings from yesterday on."""
     return (
         Proposal.objects.filter(applicant=user)
         .select_related("call")
@@ -95,6 +102,12 @@ def proposals_of(user) -> QuerySet[Proposal]:
             "attachments",
             "budget_lines",
             Prefetch("history", queryset=ProposalHistory.objects.order_by("at", "pk")),
+            Prefetch(
+                "hearings",
+                queryset=ProposalHearing.objects.filter(
+                    starts_at__gte=timezone.now() - dt.timedelta(days=1)
+                ).order_by("starts_at", "pk"),
+            ),
         )
     )
 
@@ -170,3 +183,146 @@ def paper_proposal_by_submission_key(*, entered_by, submission_key) -> Proposal 
     return Proposal.objects.filter(
         received_on_paper=True, entered_by=entered_by, submission_key=submission_key
     ).first()
+
+
+# --- Decisions: scoring, hearings, published results ---------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """A proposal's scoring for the admin: each reviewer's sheet and, per criterion,
+    the total and the average of the reviewers' scores."""
+
+    criteria: list
+    sheets: list
+    rows: list  # (criterion, total, average) per criterion
+    total: int
+    average: float | None  # each reviewer's total, averaged over reviewers
+
+
+def proposal_score_summary(proposal: Proposal) -> ScoreSummary:
+    """Every reviewer's sheet of ``proposal`` with totals and averages (three queries)."""
+    criteria = list(ProposalCriterion.objects.filter(call_id=proposal.call_id))
+    sheets = list(
+        ScoreSheet.objects.filter(proposal=proposal)
+        .select_related("reviewer")
+        .prefetch_related(Prefetch("scores", queryset=Score.objects.select_related("criterion")))
+        .order_by("pk")
+    )
+    by_criterion: dict[int, list[int]] = {criterion.pk: [] for criterion in criteria}
+    for sheet in sheets:
+        sheet.total = sum(score.score for score in sheet.scores.all())
+        for score in sheet.scores.all():
+            by_criterion.setdefault(score.criterion_id, []).append(score.score)
+    rows = [
+        (
+            criterion,
+            sum(by_criterion[criterion.pk]),
+            _mean(by_criterion[criterion.pk]),
+        )
+        for criterion in criteria
+    ]
+    return ScoreSummary(
+        criteria=criteria,
+        sheets=sheets,
+        rows=rows,
+        total=sum(sheet.total for sheet in sheets),
+        average=_mean([sheet.total for sheet in sheets]),
+    )
+
+
+def _mean(values: list[int]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def score_sheet_of(*, proposal: Proposal, reviewer) -> ScoreSheet | None:
+    """``reviewer``'s own sheet of ``proposal``, with its scores, if any."""
+    return (
+        ScoreSheet.objects.filter(proposal=proposal, reviewer=reviewer)
+        .prefetch_related("scores")
+        .first()
+    )
+
+
+def call_criteria(call: ProposalCallPage) -> QuerySet[ProposalCriterion]:
+    return ProposalCriterion.objects.filter(call=call).order_by("position", "pk")
+
+
+@dataclass(frozen=True)
+class PublicHearing:
+    """What the public notice shows of a hearing: no applicant's personal data, only
+    the group's name and the project's title of the proposal heard (if one)."""
+
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime | None
+    place: str
+    notes: str
+    group_name: str
+    project_title: str
+
+
+def hearings_upcoming(
+    call: ProposalCallPage, *, now: dt.datetime | None = None
+) -> list[PublicHearing]:
+    """The call's hearings that have not ended, soonest first, as the public sees
+    them. The hearing of a proposal withdrawn or declined is left out (its title
+    would tell the public it was not accepted)."""
+    now = now or timezone.now()
+    hearings = (
+        ProposalHearing.objects.filter(call=call)
+        .filter(Q(ends_at__gte=now) | Q(ends_at__isnull=True, starts_at__gte=now))
+        .exclude(proposal__status__in=[ProposalStatus.WITHDRAWN, ProposalStatus.DECLINED])
+        .select_related("proposal")
+        .order_by("starts_at", "pk")
+    )
+    return [
+        PublicHearing(
+            title=hearing.title,
+            starts_at=hearing.starts_at,
+            ends_at=hearing.ends_at,
+            place=hearing.place,
+            notes=hearing.notes,
+            group_name=hearing.proposal.group_name if hearing.proposal else "",
+            project_title=hearing.proposal.title if hearing.proposal else "",
+        )
+        for hearing in hearings
+    ]
+
+
+@dataclass(frozen=True)
+class AcceptedProposal:
+    """What the published results show of an accepted proposal."""
+
+    group_name: str
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class CallResults:
+    published_at: dt.datetime
+    remarks: str
+    accepted: list[AcceptedProposal]
+    received: int
+    declined: int
+
+
+def call_results(call: ProposalCallPage) -> CallResults | None:
+    """The call's results as the public sees them, or ``None`` before city staff
+    published them. Of a declined or withdrawn proposal only the counts show."""
+    publication = CallResultsPublication.objects.filter(call=call).first()
+    if publication is None:
+        return None
+    proposals = Proposal.objects.filter(call=call)
+    accepted = [
+        AcceptedProposal(group_name=p.group_name, title=p.title, summary=p.purpose)
+        for p in proposals.filter(status=ProposalStatus.ACCEPTED).order_by("submitted_at", "pk")
+    ]
+    return CallResults(
+        published_at=publication.published_at,
+        remarks=publication.remarks,
+        accepted=accepted,
+        received=proposals.exclude(status=ProposalStatus.WITHDRAWN).count(),
+        declined=proposals.filter(status=ProposalStatus.DECLINED).count(),
+    )

@@ -15,6 +15,15 @@ def send_proposal_confirmation(proposal_id: int) -> bool:
     return proposal_send_confirmation(proposal_id=proposal_id)
 
 
+@shared_task(name="cms.send_proposal_status_notice")
+def send_proposal_status_notice(step_id: int) -> bool:
+    """Email the applicant their proposal's new status and the reviewer's message
+    (sent at most once per review step)."""
+    from cms.services.proposals import proposal_status_notice_send
+
+    return proposal_status_notice_send(step_id=step_id)
+
+
 @shared_task(name="cms.send_volunteer_welcome")
 def send_volunteer_welcome(application_id: int) -> bool:
     """Email an approved volunteer how to sign in (sent at most once)."""

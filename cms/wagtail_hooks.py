@@ -1,7 +1,8 @@
 """The public site in the Wagtail admin: collaboration proposals (city staff review,
-enter paper ones, CSV/XLSX export), volunteer applications (coordinators decide), the
-editors' group of each new district association, and city staff's page buttons
-(an association's editors, closing a call)."""
+score, enter paper ones, CSV/XLSX export), each call's scoring criteria and hearings,
+volunteer applications (coordinators decide), the editors' group of each new district
+association, and city staff's page buttons (an association's editors, closing a call,
+publishing its results)."""
 
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -17,12 +18,21 @@ from accounts.admin_search import NameSearchMixin
 from accounts.models import Role
 from cms.admin_views import (
     AssociationEditorsView,
+    CallResultsPublishView,
     ProposalCallCloseView,
     ProposalPaperEnterView,
     ProposalReviewView,
+    ProposalScoreView,
     VolunteerApplicationDecideView,
 )
-from cms.models import DistrictAssociationPage, Proposal, ProposalCallPage, VolunteerApplication
+from cms.models import (
+    DistrictAssociationPage,
+    Proposal,
+    ProposalCallPage,
+    ProposalCriterion,
+    ProposalHearing,
+    VolunteerApplication,
+)
 from cms.selectors import events_moderated
 from cms.services.associations import association_groups_sync
 from core import formats
@@ -148,9 +158,47 @@ class VolunteerApplicationViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
+class ProposalCriterionViewSet(ModelViewSet):
+    """The criteria each call's proposals are scored on (city staff)."""
+
+    model = ProposalCriterion
+    icon = "list-ol"
+    menu_label = _("Scoring criteria")
+    add_to_admin_menu = True
+    menu_order = 451
+    list_display = ["name", "call", "position"]
+    list_filter = ["call"]
+    form_fields = ["call", "name", "description", "position"]
+    protected_hint = _("Reviewers have scored on this criterion; it can no longer be deleted.")
+
+
+class ProposalHearingViewSet(ModelViewSet):
+    """Public hearings and review meetings of a call or a proposal (city staff); they
+    show on the call's public hearings page."""
+
+    model = ProposalHearing
+    icon = "date"
+    menu_label = _("Hearings")
+    add_to_admin_menu = True
+    menu_order = 452
+    list_display = ["title", "call", "proposal", "starts_at", "place"]
+    list_filter = ["call"]
+    form_fields = ["call", "proposal", "title", "starts_at", "ends_at", "place", "notes"]
+
+
 @hooks.register("register_admin_viewset")
 def register_proposals():
     return ProposalViewSet("proposals")
+
+
+@hooks.register("register_admin_viewset")
+def register_proposal_criteria():
+    return ProposalCriterionViewSet("proposal_criteria")
+
+
+@hooks.register("register_admin_viewset")
+def register_proposal_hearings():
+    return ProposalHearingViewSet("proposal_hearings")
 
 
 @hooks.register("register_admin_viewset")
@@ -190,16 +238,31 @@ def _call_close_button(page, user):
         )
 
 
+def _results_publish_button(page, user):
+    if page.specific_class is not ProposalCallPage or not user.acts_as(Role.CITY_STAFF):
+        return
+    call = page.specific_deferred
+    if call.live and not call.is_open():
+        yield Button(
+            _("Publish the results"),
+            url=reverse("cms_call_results_publish", args=[page.pk]),
+            icon_name="globe",
+            priority=81,
+        )
+
+
 @hooks.register("register_page_header_buttons")
 def city_staff_header_buttons(page, user, view_name=None, next_url=None):
     yield from _association_editors_button(page, user)
     yield from _call_close_button(page, user)
+    yield from _results_publish_button(page, user)
 
 
 @hooks.register("register_page_listing_more_buttons")
 def city_staff_listing_buttons(page, user, next_url=None):
     yield from _association_editors_button(page, user)
     yield from _call_close_button(page, user)
+    yield from _results_publish_button(page, user)
 
 
 @hooks.register("register_admin_urls")
@@ -214,6 +277,12 @@ def register_cms_urls():
         ),
         path(
             "proposals/<int:pk>/review/", ProposalReviewView.as_view(), name="cms_proposal_review"
+        ),
+        path("proposals/<int:pk>/score/", ProposalScoreView.as_view(), name="cms_proposal_score"),
+        path(
+            "calls/<int:pk>/results/",
+            CallResultsPublishView.as_view(),
+            name="cms_call_results_publish",
         ),
         path(
             "volunteer-applications/<int:pk>/decide/",

@@ -1,7 +1,8 @@
 """The public site's page types and the records the site collects.
 
 Pages (:mod:`cms.models.pages`), collaboration proposals with their budget lines,
-attachments and review history (:mod:`cms.models.proposals`), volunteer applications
+attachments and review history (:mod:`cms.models.proposals`), their criteria, scoring
+sheets, hearings and published results (:mod:`cms.models.decisions`), volunteer applications
 (:mod:`cms.models.applications`). Every model is imported here so Django finds it.
 
 Migration 0003 names ``cms.models.PrivateStorage`` and ``cms.models._attachment_path``
@@ -9,6 +10,13 @@ Migration 0003 names ``cms.models.PrivateStorage`` and ``cms.models._attachment_
 """
 
 from cms.models.applications import VolunteerApplication
+from cms.models.decisions import (
+    CallResultsPublication,
+    ProposalCriterion,
+    ProposalHearing,
+    Score,
+    ScoreSheet,
+)
 from cms.models.pages import (
     DistrictAssociationPage,
     DistrictIndexPage,
@@ -34,6 +42,11 @@ from cms.models.proposals import (
 from cms.models.settings import SchemeNames
 
 __all__ = [
+    "CallResultsPublication",
+    "ProposalCriterion",
+    "ProposalHearing",
+    "Score",
+    "ScoreSheet",
     "SchemeNames",
     "DistrictAssociationPage",
     "DistrictIndexPage",

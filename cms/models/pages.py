@@ -409,6 +409,18 @@ class ProposalCallPage(RoutablePageMixin, Page):
 
         return proposal_submit_view(request, call=self)
 
+    @path("hearings/", name="hearings")
+    def hearings_notice(self, request):
+        from cms.page_handlers import call_hearings_view
+
+        return call_hearings_view(request, call=self)
+
+    @path("results/", name="results")
+    def results(self, request):
+        from cms.page_handlers import call_results_view
+
+        return call_results_view(request, call=self)
+
 
 class VolunteerSignupPage(Page):
     """A public form: someone who wants to volunteer leaves their details; a

@@ -189,7 +189,8 @@ class ProposalAttachment(models.Model):
 
 
 class ProposalHistory(models.Model):
-    """One step of a proposal's review: who moved it, from where to where, and why."""
+    """One step of a proposal's review: who moved it, from where to where, their message
+    to the applicant, and when the applicant was told of it."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(
@@ -205,8 +206,12 @@ class ProposalHistory(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    comment = models.TextField(_("reviewer comment"), blank=True)
+    # Shown to the applicant on /me/proposals/ and sent in the notice of the change.
+    comment = models.TextField(_("message to the applicant"), blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
+    notice_sent_at = models.DateTimeField(
+        _("applicant notified at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["at", "pk"]

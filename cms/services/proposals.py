@@ -37,7 +37,7 @@ from cms.models import (
     private_storage,
 )
 from cms.selectors import TRANSITIONS, paper_proposal_by_submission_key, proposal_by_submission_key
-from cms.tasks import send_proposal_confirmation
+from cms.tasks import send_proposal_confirmation, send_proposal_status_notice
 from cms.uploads import SCAN_EXTENSIONS, attachment_check
 from core import site
 from core.errors import NotPermitted
@@ -270,7 +270,10 @@ def _delete_files(names: Sequence[str]) -> None:
 
 @transaction.atomic
 def proposal_transition(*, proposal_id: int, to: str, actor: User, comment: str = "") -> Proposal:
-    """Move a proposal to ``to`` and record who did it, from where, and their comment.
+    """Move a proposal to ``to`` and record who did it, from where, and their
+    ``comment``: the message to the applicant, shown on their /me/proposals/ page and
+    sent to them by email after commit (:func:`proposal_status_notice_send`, once per
+    step).
 
     Only city staff may review; withdrawal is the applicant's (see
     :func:`proposal_withdraw`). The row is locked, so two reviewers acting at once
@@ -281,7 +284,10 @@ def proposal_transition(*, proposal_id: int, to: str, actor: User, comment: str 
         raise NotPermitted()
     if to == ProposalStatus.WITHDRAWN:
         raise InvalidTransition(field="to_status")
-    return _transition(proposal_id=proposal_id, to=to, actor=actor, comment=comment)
+    step = _transition(proposal_id=proposal_id, to=to, actor=actor, comment=comment)
+    if step.proposal.applicant_id is not None:  # a paper proposal's group has no account
+        transaction.on_commit(lambda: send_proposal_status_notice.delay(step.pk))
+    return step.proposal
 
 
 @transaction.atomic
@@ -293,20 +299,59 @@ def proposal_withdraw(*, proposal_id: int, applicant: User, comment: str = "") -
         raise NotPermitted()
     return _transition(
         proposal_id=proposal_id, to=ProposalStatus.WITHDRAWN, actor=applicant, comment=comment
-    )
+    ).proposal
 
 
-def _transition(*, proposal_id: int, to: str, actor: User, comment: str) -> Proposal:
+def _transition(*, proposal_id: int, to: str, actor: User, comment: str) -> ProposalHistory:
+    """Move the locked proposal and record the step; the step (with its proposal)."""
     proposal = Proposal.objects.select_for_update().get(pk=proposal_id)
     if to not in TRANSITIONS or proposal.status not in TRANSITIONS[to]:
         raise InvalidTransition(field="to_status", current=proposal.status, wanted=to)
     previous = proposal.status
     proposal.status = to
     proposal.save(update_fields=["status", "updated_at"])
-    ProposalHistory.objects.create(
+    return ProposalHistory.objects.create(
         proposal=proposal, from_status=previous, to_status=to, actor=actor, comment=comment
     )
-    return proposal
+
+
+def proposal_status_notice_send(*, step_id: int) -> bool:
+    """Email the applicant that their proposal moved to a new status, with the
+    reviewer's message (the history step ``step_id``).
+
+    Once per step, as :func:`proposal_send_confirmation`: claim -> send -> mark
+    ``notice_sent_at``; a rerun task finds it set and sends nothing. Nothing is sent
+    for a paper proposal (no account), an applicant deactivated or without an email
+    address, or a step that was the applicant's own (a withdrawal). Returns whether it sent."""
+
+    def prepare():
+        step = (
+            ProposalHistory.objects.select_related("proposal__call", "proposal__applicant")
+            .filter(pk=step_id)
+            .first()
+        )
+        if step is None or step.notice_sent_at is not None:
+            return None
+        applicant = step.proposal.applicant
+        if applicant is None or not applicant.is_active or not applicant.email:
+            return None
+        if step.actor_id == applicant.pk:
+            return None
+        with translation.override(language_for(applicant)):
+            context = {"step": step, "proposal": step.proposal, "base_url": site.base_url()}
+            subject = render_to_string("cms/email/proposal_status_subject.txt", context).strip()
+            body = render_to_string("cms/email/proposal_status.txt", context)
+        return lambda: send_mail(subject, body, None, [applicant.email])
+
+    return bool(
+        send_once(
+            key=f"cms.proposal-status:{step_id}",
+            prepare=prepare,
+            mark=lambda: ProposalHistory.objects.filter(
+                pk=step_id, notice_sent_at__isnull=True
+            ).update(notice_sent_at=timezone.now()),
+        )
+    )
 
 
 def proposal_send_confirmation(*, proposal_id: int) -> bool:

@@ -220,7 +220,10 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
     assert len(by_type) >= 7, by_type  # home, districts, association, events, event, news, …
     for url in by_type.values():
         run.check(url)
+    call_url = ProposalCallPage.objects.live().first().url
     for url in (
+        f"{call_url}hearings/",  # the public notice of hearings (a route of the call)
+        f"{call_url}results/",  # the call's published results (or that they are not yet)
         "/search/?q=%E8%B2%B7%E3%81%84%E7%89%A9",  # 買い物
         "/shops/",  # 加盟店一覧 (points: public, outside the /me/ and /shop/ prefixes)
         "/accounts/login/",

@@ -113,7 +113,7 @@ def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
     row = staff.get_by_role("row").filter(has_text="ブラウザから出した提案")
     row.get_by_role("link", name="審査する").click()
     staff.get_by_label("新しい状態").select_option(label="書類審査中")
-    staff.get_by_label("審査コメント").fill("書類を受け付けました")
+    staff.get_by_label("提案者へのメッセージ").fill("書類を受け付けました")
     staff.get_by_role("button", name="この段階を記録する").click()
     staff.wait_for_load_state()
     proposal.refresh_from_db()
@@ -122,6 +122,7 @@ def test_citizen_group_submits_a_proposal_and_staff_move_it_to_screening(
     page.goto("/me/proposals/")
     card = page.get_by_role("article").filter(has_text="ブラウザから出した提案")
     assert "書類審査中" in card.inner_text() and "書類を受け付けました" in card.inner_text()
+    assert "審査からのメッセージ" in card.inner_text()
     citizen.close()
     office.close()
 
