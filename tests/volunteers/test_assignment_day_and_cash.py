@@ -305,3 +305,38 @@ def test_the_start_windows_edges_and_what_a_refusal_says(coordinator, moment, re
         assignment_start(assignment=assignment, actor=helper, at=moment)
     assert excinfo.value.details == {"reason": refusal, "when": "2030年6月4日(火) 10:00〜11:00"}
     assert Assignment.objects.get(pk=assignment.pk).status == "assigned"
+
+
+def test_zero_minutes_is_a_valid_record_and_a_negative_one_is_not(coordinator):
+    from volunteers.exceptions import CashDifferenceUnexplained, InvalidAmount
+
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    with pytest.raises(InvalidAmount) as excinfo:
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=-1
+        )
+    assert excinfo.value.field == "minutes"
+    with pytest.raises(CashDifferenceUnexplained) as excinfo:  # no reason given
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=30
+        )
+    assert excinfo.value.field == "cash_note"
+    done = assignment_confirm(
+        assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=0
+    )
+    assert (done.status, done.minutes, done.fee_yen, done.cash_note) == ("confirmed", 0, 0, "")
+
+
+@pytest.mark.parametrize(
+    ("cash", "minutes", "field"),
+    [(0, -1, "minutes"), (-1, 30, "cash"), (-1, 0, "cash"), (-1, None, "cash")],
+)
+def test_a_negative_amount_is_reported_on_its_own_field(coordinator, cash, minutes, field):
+    from volunteers.exceptions import InvalidAmount
+
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    with pytest.raises(InvalidAmount) as excinfo:
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=cash, minutes=minutes
+        )
+    assert excinfo.value.field == field

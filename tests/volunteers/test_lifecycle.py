@@ -360,5 +360,20 @@ def test_an_offer_refused_before_anything_is_sent_names_the_volunteers_field(coo
     refusal = excinfo.value
     assert refusal.field == "volunteers"
     assert set(refusal.details["names"].split("、")) == {"未署名 一", "未署名 二"}
-    assert str(refusal.message).startswith(f"Not offered: {refusal.details['names']} has not")
+    assert str(refusal.message) == (
+        f"Not offered: {refusal.details['names']} has not accepted the current "
+        "confidentiality pledge yet. They accept it on their page, or a coordinator "
+        "records their signed paper pledge."
+    )
     assert not Offer.objects.filter(request=req).exists()
+
+
+def test_offering_again_asks_only_the_new_volunteers(coordinator, district, res):
+    first, second = volunteer(district), volunteer(district)
+    req = help_request(coordinator, res)
+    (a,) = request_offer(help_request=req, volunteers=[first], actor=coordinator)
+    again = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    assert [o.volunteer_id for o in again] == [second.pk]
+    assert sorted(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == (
+        sorted([first.pk, second.pk])
+    )

@@ -414,3 +414,67 @@ def test_suggestions_take_two_queries_with_the_volunteers_names(
     with django_assert_num_queries(2):  # the ranking, then this month's loads
         names = [s.volunteer.full_name for s in suggest(req)]
     assert sorted(names) == ["候補 0", "候補 1", "候補 2"]
+
+
+def test_equal_scores_go_to_the_older_profile_first(req, district):
+    older, newer = volunteer(district), volunteer(district)
+    found = suggest(req)
+    assert [s.volunteer.pk for s in found] == [older.pk, newer.pk]
+    assert found[0].score == found[1].score
+
+
+def test_days_away_and_extra_slots_count_on_their_own_date_only(req, district):
+    away_later = volunteer(district)
+    availability_exception_add(
+        user=away_later, actor=away_later, date=DAY + dt.timedelta(days=7), available=False
+    )
+    extra_in_the_afternoon = volunteer(district)
+    availability_exception_add(
+        user=extra_in_the_afternoon,
+        actor=extra_in_the_afternoon,
+        date=DAY,
+        available=True,
+        starts=dt.time(13),
+        ends=dt.time(15),
+    )
+    away_but_extra = volunteer(district)  # away for the weekly slot, back for an hour
+    availability_exception_add(user=away_but_extra, actor=away_but_extra, date=DAY, available=False)
+    availability_exception_add(
+        user=away_but_extra,
+        actor=away_but_extra,
+        date=DAY,
+        available=True,
+        starts=dt.time(10),
+        ends=dt.time(11),
+    )
+    assert eligible(req) == {away_later.pk, extra_in_the_afternoon.pk, away_but_extra.pk}
+
+
+def test_only_the_volunteers_own_overlapping_assignment_excludes(coordinator, req, res, district):
+    """The window is 10:00–11:00: an assignment ending at 10:00 or starting at 11:00
+    leaves the volunteer free; someone else's assignment at the same time does too."""
+    free, busy_before_and_after, other = (volunteer(district) for _ in range(3))
+    for start, end, who in (
+        (at(9), at(10), busy_before_and_after),
+        (at(11), at(12), busy_before_and_after),
+        (at(10), at(11), other),
+    ):
+        request_assign(
+            help_request=help_request(coordinator, res, start=start, end=end),
+            volunteer=who,
+            actor=coordinator,
+        )
+    assert eligible(req) == {free.pk, busy_before_and_after.pk}
+
+
+def test_only_declining_this_request_excludes(coordinator, req, res, district):
+    offered, declined_elsewhere, declined_here = (volunteer(district) for _ in range(3))
+    request_offer(help_request=req, volunteers=[offered], actor=coordinator)  # still open
+    other = help_request(coordinator, res, start=at(13), end=at(14))
+    (elsewhere,) = request_offer(
+        help_request=other, volunteers=[declined_elsewhere], actor=coordinator
+    )
+    offer_decline(offer=elsewhere, volunteer=declined_elsewhere)
+    (here,) = request_offer(help_request=req, volunteers=[declined_here], actor=coordinator)
+    offer_decline(offer=here, volunteer=declined_here)
+    assert eligible(req) == {offered.pk, declined_elsewhere.pk}
