@@ -340,3 +340,12 @@ def test_a_negative_amount_is_reported_on_its_own_field(coordinator, cash, minut
             assignment=assignment, actor=coordinator, cash_received_yen=cash, minutes=minutes
         )
     assert excinfo.value.field == field
+
+
+def test_a_confirmation_records_who_and_when(coordinator):
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    moment = dt.datetime(2030, 6, 5, 9, tzinfo=timezone.get_default_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=300)
+    stored = Assignment.objects.get(pk=assignment.pk)
+    assert (stored.confirmed_by, stored.confirmed_at, stored.fee_yen) == (coordinator, moment, 300)
