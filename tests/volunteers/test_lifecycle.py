@@ -109,6 +109,12 @@ def test_confirmation_awards_points_once_when_the_category_has_a_rule(coordinato
     )
     assert done.fee_yen == 600
     assert done.transaction.idempotency_key == f"assignment:{done.pk}"
+    assert (done.transaction.actor_id, done.transaction.reference) == (
+        coordinator.pk,
+        f"assignment:{done.pk}",
+    )
+    assert done.transaction.activity_date == at(10).date()  # the day of the work
+    assert Assignment.objects.get(pk=done.pk).transaction_id == done.transaction.pk
     assert wallet_balance(helper) == 100
     with pytest.raises(InvalidTransition):
         assignment_confirm(assignment=done, actor=coordinator, cash_received_yen=600)
