@@ -120,8 +120,11 @@ def _configure_mutmut(modules: list[str], tests: list[str]) -> None:
     cfg.pytest_add_cli_args_test_selection = list(tests)
 
 
-def mutmut_run(modules: list[str], tests: list[str], max_children: int) -> None:
-    """Run mutmut in this process (the name patch must be in the process that forks)."""
+def mutmut_run(
+    modules: list[str], tests: list[str], max_children: int, names: list[str] | None = None
+) -> None:
+    """Run mutmut in this process (the name patch must be in the process that forks).
+    ``names``: only these mutants (mutmut keeps every other result as it stands)."""
     os.chdir(ROOT)
     _patch_mutmut_names()
     _patch_mutmut_atomic()
@@ -129,7 +132,7 @@ def mutmut_run(modules: list[str], tests: list[str], max_children: int) -> None:
     from mutmut.__main__ import cli
 
     try:
-        cli(["run", "--max-children", str(max_children)], standalone_mode=False)
+        cli(["run", "--max-children", str(max_children), *(names or [])], standalone_mode=False)
     except SystemExit as exc:  # mutmut exits 1 when the clean run fails
         if exc.code not in (0, None):
             raise
@@ -246,6 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--fresh", action="store_true", help="forget earlier results")
     p_run.add_argument("--check", action="store_true", help="fail below a module's floor")
     p_run.add_argument("--json", help="write the per-module results here")
+    p_run.add_argument(
+        "--mutants",
+        nargs="+",
+        metavar="NAME",
+        help="re-run only these mutants (e.g. the survivors, after adding tests to files "
+        "already in the selection: a changed selection makes mutmut start over)",
+    )
     p_rat = sub.add_parser("ratchet", help="mutate the modules this change touched; check")
     p_rat.add_argument("--all", action="store_true", help="every module, not just changed")
     p_sur = sub.add_parser("survivors", help="show the surviving mutants' diffs")
@@ -293,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"not in tests/mutation.json: {unknown}")
 
+    names = getattr(args, "mutants", None)
+    if names and args.fresh:
+        parser.error("--mutants re-runs mutants of an earlier run: not with --fresh")
     if args.fresh and MUTANTS.exists():
         shutil.rmtree(MUTANTS)
     started = time.monotonic()
@@ -306,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(fd, 1)
         os.dup2(fd, 2)
         try:
-            mutmut_run(modules, tests_for(config, modules), children)
+            mutmut_run(modules, tests_for(config, modules), children, names)
         except BaseException as exc:  # reported, then a non-zero exit
             print(f"mutmut failed: {exc!r}", file=sys.stderr)
             os._exit(1)

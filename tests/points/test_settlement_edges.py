@@ -85,3 +85,64 @@ def test_a_paid_statement_is_never_changed(october):
         again = statement_generate(shop=a, month=dt.date(2026, 10, 1))
     assert again.pk == statement.pk
     assert (again.status, again.voucher_count) == (SettlementStatement.Status.PAID, 2)
+
+
+def test_a_month_not_over_is_named_by_its_first_day(october):
+    a, _, _ = october
+    with (
+        mock.patch("django.utils.timezone.now", return_value=OCTOBER_DAY),
+        pytest.raises(MonthNotOver) as excinfo,
+    ):
+        statement_generate(shop=a, month=dt.date(2026, 10, 20))
+    assert excinfo.value.details == {"month": "2026-10-01"}
+
+
+def test_the_monthly_run_takes_only_that_months_redemptions(october):
+    _, _, c = october
+    with mock.patch(
+        "django.utils.timezone.now", return_value=dt.datetime(2026, 12, 5, tzinfo=TOKYO)
+    ):
+        # a and b redeemed in October, before November: only c has a November statement.
+        assert statements_generate_month(month=dt.date(2026, 11, 1)) == 1
+    assert list(SettlementStatement.objects.values_list("shop_id", "month")) == [
+        (c.pk, dt.date(2026, 11, 1))
+    ]
+
+
+def test_a_month_without_redemptions_gives_an_empty_statement_paid_without_a_posting(
+    october,
+):
+    _, _, c = october
+    city = UserFactory(roles=["city_staff"])
+    with mock.patch(
+        "django.utils.timezone.now", return_value=dt.datetime(2026, 12, 5, tzinfo=TOKYO)
+    ):
+        statement = statement_generate(shop=c, month=dt.date(2026, 10, 1))
+        assert (statement.voucher_count, statement.total_points, statement.total_yen) == (0, 0, 0)
+        paid = statement_mark_paid(statement=statement, actor=city)
+    assert (paid.status, paid.payment) == (SettlementStatement.Status.PAID, None)
+
+
+def test_paying_records_who_when_and_the_ledger_posting(october):
+    a, _, _ = october
+    city = UserFactory(roles=["city_staff"])
+    moment = dt.datetime(2026, 12, 5, 10, tzinfo=TOKYO)
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        statement = statement_generate(shop=a, month=dt.date(2026, 10, 1))
+        statement_mark_paid(statement=statement, actor=city)
+    statement.refresh_from_db()
+    assert (statement.status, statement.paid_at, statement.paid_by) == (
+        SettlementStatement.Status.PAID,
+        moment,
+        city,
+    )
+    txn = statement.payment
+    assert (txn.actor_id, txn.reference, txn.idempotency_key) == (
+        city.pk,
+        f"statement:{statement.pk}",
+        f"statement:{statement.pk}:paid",
+    )
+    assert sorted(txn.entries.values_list("amount", flat=True)) == [
+        -statement.total_points,
+        statement.total_points,
+    ]

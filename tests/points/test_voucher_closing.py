@@ -11,12 +11,14 @@ import datetime as dt
 import pytest
 
 from points.exceptions import ReasonRequired
+from points.ledger.fingerprints import posting_fingerprint
 from points.models import AccountKind, Transaction, TransactionKind, Voucher
 from points.services import vouchers as voucher_services
 from points.services.accounts import system_account, wallet_for
-from points.services.expiry import points_expire_due
+from points.services.expiry import points_expire_due, wallet_expire
 from points.services.postings import points_transfer
 from points.services.vouchers import voucher_exchange, voucher_void, vouchers_expire_due
+from tests.factories import UserFactory
 from tests.points.support import balance_of, fund, new_key
 from tests.points.test_posting import EARLY_DAY, EARLY_END, LATE_DAY, earn, expiring_rule  # noqa: F401
 
@@ -127,3 +129,47 @@ def test_a_wallet_with_a_single_point_left_expires(volunteer, wallet, payee, exp
     assert balance_of(wallet) == 1
     assert points_expire_due(as_of=EARLY_END + dt.timedelta(days=1)) == 1
     assert balance_of(wallet) == 0
+
+
+def test_the_daily_run_takes_up_only_wallets_holding_points_of_an_expired_lot(
+    volunteer,
+    wallet,
+    payee,
+    expiring_rule,  # noqa: F811
+    monkeypatch,
+):
+    """The run locks a wallet only if it still holds points and an earning of its own
+    expired before the day: on a city's scale it must not lock every wallet daily."""
+    from points.services import expiry
+
+    spent, late, unearned = (UserFactory(full_name=n) for n in ("使い 切", "遅い 人", "調整 人"))
+    earn(volunteer, expiring_rule, EARLY_DAY)  # expired: taken up
+    earn(spent, expiring_rule, EARLY_DAY)  # expired but spent to 0 before
+    points_transfer(
+        source=wallet_for(spent), destination=payee, amount=100, idempotency_key=new_key()
+    )
+    earn(late, expiring_rule, LATE_DAY)  # earned, still valid
+    fund(wallet_for(unearned), 100)  # never earned, never expires
+    taken = []
+    real = expiry.wallet_expire
+
+    def spy(*, wallet, as_of):
+        taken.append(wallet.pk)
+        return real(wallet=wallet, as_of=as_of)
+
+    monkeypatch.setattr(expiry, "wallet_expire", spy)
+    assert points_expire_due(as_of=EARLY_END + dt.timedelta(days=1)) == 1
+    assert taken == [wallet.pk]
+    assert points_expire_due(as_of=EARLY_END) == 0  # the last valid day: none
+    assert taken == [wallet.pk]
+
+
+def test_an_expiry_fingerprints_the_wallet_and_the_day(volunteer, wallet, expiring_rule):  # noqa: F811
+    """The stored fingerprint is that of the documented request (which wallet, which
+    day), so a run retried across a release replays instead of conflicting."""
+    earn(volunteer, expiring_rule, EARLY_DAY)
+    day = EARLY_END + dt.timedelta(days=1)
+    txn = wallet_expire(wallet=wallet, as_of=day)
+    content = {"wallet": wallet.pk, "as_of": day.isoformat()}
+    assert txn.fingerprint == posting_fingerprint(TransactionKind.EXPIRE, content, None, "")
+    assert txn.idempotency_key == f"expire:{wallet.pk}:{day.isoformat()}"

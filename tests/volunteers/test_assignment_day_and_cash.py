@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from unittest import mock
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
 from tests.volunteers.aid import at, category, help_request, resident, volunteer
-from volunteers.models import Assignment, HelpRequest
+from volunteers.exceptions import InvalidTransition, OutsideAssignmentWindow
+from volunteers.models import Assignment, HelpRequest, PersonalDataAccess
 from volunteers.services.help_requests import (
+    assignment_confirm,
     assignment_finish,
+    assignment_owed_settle,
+    assignment_reminder_mark,
     assignment_start,
+    offer_decline,
     request_assign,
+    request_offer,
+    resident_details_open,
 )
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +181,171 @@ def test_owed_list_and_receipt_are_for_coordinators_only(client, coordinator, ro
         assert response.status_code in (302, 403), url
         assert "小林 トメ" not in response.content.decode()
     assert signed_in(UserFactory(roles=roles)).get("/admin/aid/owed/").status_code in (302, 403)
+
+
+# --- Edges found by mutation testing (volunteers/services/help_requests.py) ---------
+
+
+def confirmed(coordinator, cash: int) -> Assignment:
+    """A confirmed 30-minute assignment (fee 300 yen) for which ``cash`` was received."""
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    return assignment_confirm(
+        assignment=assignment,
+        actor=coordinator,
+        cash_received_yen=cash,
+        minutes=30,
+        cash_note="" if cash == 300 else "差額あり",
+    )
+
+
+def test_a_shortfall_of_one_yen_is_owed_and_settled_once(coordinator):
+    assignment = confirmed(coordinator, 299)
+    moment = dt.datetime(2030, 6, 10, 9, tzinfo=timezone.get_default_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        assert assignment_owed_settle(assignment=assignment, actor=coordinator) is True
+    assert Assignment.objects.get(pk=assignment.pk).owed_settled_at == moment
+    assert assignment_owed_settle(assignment=assignment, actor=coordinator) is False  # double tap
+    assert Assignment.objects.get(pk=assignment.pk).owed_settled_at == moment
+
+
+@pytest.mark.parametrize("cash", [300, 400])
+def test_nothing_to_settle_when_the_fee_was_paid_in_full_or_more(coordinator, cash):
+    assignment = confirmed(coordinator, cash)
+    with pytest.raises(InvalidTransition) as excinfo:
+        assignment_owed_settle(assignment=assignment, actor=coordinator)
+    assert excinfo.value.details == {"step": "settle", "status": "confirmed"}
+    assert Assignment.objects.get(pk=assignment.pk).owed_settled_at is None
+
+
+def test_nothing_to_settle_before_confirmation(coordinator):
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    with pytest.raises(InvalidTransition) as excinfo:
+        assignment_owed_settle(assignment=assignment, actor=coordinator)
+    assert excinfo.value.details == {"step": "settle", "status": "done"}
+
+
+def test_a_reminder_is_marked_once_and_for_that_assignment_only(coordinator):
+    district = DistrictFactory()
+    first, second = (
+        request_assign(
+            help_request=help_request(coordinator, resident(district), start=start, end=end),
+            volunteer=volunteer(district),
+            actor=coordinator,
+        )
+        for start, end in ((at(10), at(11)), (at(13), at(14)))
+    )
+    evening = at(17, day=first.starts_at.date() - dt.timedelta(days=1))
+    assert assignment_reminder_mark(assignment_id=first.pk, at=evening) is True
+    assert (
+        assignment_reminder_mark(assignment_id=first.pk, at=evening + dt.timedelta(hours=1))
+        is False
+    )
+    reminded = dict(Assignment.objects.values_list("pk", "reminded_at"))
+    assert reminded == {first.pk: evening, second.pk: None}
+
+
+def test_a_declined_offer_records_when(coordinator):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    (offer,) = request_offer(
+        help_request=help_request(coordinator, resident(district)),
+        volunteers=[helper],
+        actor=coordinator,
+    )
+    moment = dt.datetime(2030, 6, 1, 12, tzinfo=timezone.get_default_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        offer_decline(offer=offer, volunteer=helper)
+    offer.refresh_from_db()
+    assert (offer.status, offer.answered_at) == ("declined", moment)
+
+
+def test_a_volunteers_look_at_the_resident_is_logged_with_its_reason(coordinator):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, resident(district)),
+        volunteer=helper,
+        actor=coordinator,
+    )
+    with translation.override("en"):
+        resident_details_open(assignment=assignment, user=helper, via="page")
+    entry = PersonalDataAccess.objects.get()
+    assert (entry.actor_id, entry.reason, entry.resource) == (
+        helper.pk,
+        "The volunteer's assignment",
+        f"assignment {assignment.pk} (page)",
+    )
+
+
+TICK = dt.timedelta(microseconds=1)
+
+
+@pytest.mark.parametrize(
+    ("moment", "refusal"),
+    [
+        (at(9), None),  # exactly the tolerance before the start
+        (at(11), None),  # exactly the end of the window
+        (at(9) - TICK, "too_early"),
+        (at(11) + TICK, "too_late"),
+    ],
+)
+def test_the_start_windows_edges_and_what_a_refusal_says(coordinator, moment, refusal):
+    district = DistrictFactory()
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, resident(district)),  # DAY 10:00–11:00
+        volunteer=helper,
+        actor=coordinator,
+    )
+    if refusal is None:
+        assignment_start(assignment=assignment, actor=helper, at=moment)
+        assert Assignment.objects.get(pk=assignment.pk).started_at == moment
+        return
+    with pytest.raises(OutsideAssignmentWindow) as excinfo:
+        assignment_start(assignment=assignment, actor=helper, at=moment)
+    assert excinfo.value.details == {"reason": refusal, "when": "2030年6月4日(火) 10:00〜11:00"}
+    assert Assignment.objects.get(pk=assignment.pk).status == "assigned"
+
+
+def test_zero_minutes_is_a_valid_record_and_a_negative_one_is_not(coordinator):
+    from volunteers.exceptions import CashDifferenceUnexplained, InvalidAmount
+
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    with pytest.raises(InvalidAmount) as excinfo:
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=-1
+        )
+    assert excinfo.value.field == "minutes"
+    with pytest.raises(CashDifferenceUnexplained) as excinfo:  # no reason given
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=30
+        )
+    assert excinfo.value.field == "cash_note"
+    done = assignment_confirm(
+        assignment=assignment, actor=coordinator, cash_received_yen=0, minutes=0
+    )
+    assert (done.status, done.minutes, done.fee_yen, done.cash_note) == ("confirmed", 0, 0, "")
+
+
+@pytest.mark.parametrize(
+    ("cash", "minutes", "field"),
+    [(0, -1, "minutes"), (-1, 30, "cash"), (-1, 0, "cash"), (-1, None, "cash")],
+)
+def test_a_negative_amount_is_reported_on_its_own_field(coordinator, cash, minutes, field):
+    from volunteers.exceptions import InvalidAmount
+
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    with pytest.raises(InvalidAmount) as excinfo:
+        assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=cash, minutes=minutes
+        )
+    assert excinfo.value.field == field
+
+
+def test_a_confirmation_records_who_and_when(coordinator):
+    assignment = done_assignment(coordinator, started=at(10), finished=at(10, 30))
+    moment = dt.datetime(2030, 6, 5, 9, tzinfo=timezone.get_default_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=300)
+    stored = Assignment.objects.get(pk=assignment.pk)
+    assert (stored.confirmed_by, stored.confirmed_at, stored.fee_yen) == (coordinator, moment, 300)

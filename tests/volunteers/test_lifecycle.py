@@ -109,6 +109,12 @@ def test_confirmation_awards_points_once_when_the_category_has_a_rule(coordinato
     )
     assert done.fee_yen == 600
     assert done.transaction.idempotency_key == f"assignment:{done.pk}"
+    assert (done.transaction.actor_id, done.transaction.reference) == (
+        coordinator.pk,
+        f"assignment:{done.pk}",
+    )
+    assert done.transaction.activity_date == at(10).date()  # the day of the work
+    assert Assignment.objects.get(pk=done.pk).transaction_id == done.transaction.pk
     assert wallet_balance(helper) == 100
     with pytest.raises(InvalidTransition):
         assignment_confirm(assignment=done, actor=coordinator, cash_received_yen=600)
@@ -300,3 +306,80 @@ def test_the_fee_counts_only_minutes_within_service_hours(
     assignment_finish(assignment=assignment, actor=helper, at=finished)
     done = assignment_confirm(assignment=assignment, actor=coordinator, cash_received_yen=fee)
     assert (done.minutes, done.fee_yen) == (minutes, fee)
+
+
+def test_an_offer_left_open_after_the_request_moved_on_is_taken_or_closed(
+    coordinator, district, res
+):
+    """Offers are closed when the request is assigned or cancelled; one still open
+    (written before that rule, or by hand) is answered by what became of the request:
+    taken when someone holds it, closed otherwise."""
+    first, second, third = (volunteer(district) for _ in range(3))
+    req = help_request(coordinator, res)
+    a, b = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    request_assign(help_request=req, volunteer=third, actor=coordinator)
+    Offer.objects.filter(pk=a.pk).update(status=Offer.Status.OPEN)
+    with pytest.raises(OfferTaken):
+        offer_accept(offer=a, volunteer=first)
+    other = help_request(coordinator, res, start=at(13), end=at(14))
+    (c,) = request_offer(help_request=other, volunteers=[second], actor=coordinator)
+    request_cancel(help_request=other, actor=coordinator)
+    Offer.objects.filter(pk=c.pk).update(status=Offer.Status.OPEN)
+    with pytest.raises(OfferClosed):
+        offer_accept(offer=c, volunteer=second)
+
+
+def test_cancelling_withdraws_this_requests_open_offers_only(coordinator, district, res):
+    first, second, third = (volunteer(district) for _ in range(3))
+    req = help_request(coordinator, res)
+    a, b = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    offer_decline(offer=b, volunteer=second)
+    other = help_request(coordinator, res, start=at(13), end=at(14))
+    (c,) = request_offer(help_request=other, volunteers=[third], actor=coordinator)
+    cancelled = request_cancel(help_request=req, actor=coordinator)
+    assert cancelled.cancel_reason == ""  # none given
+    statuses = dict(Offer.objects.values_list("pk", "status"))
+    assert statuses == {a.pk: "withdrawn", b.pk: "declined", c.pk: "open"}
+
+
+def test_an_offer_refused_before_anything_is_sent_names_the_volunteers_field(coordinator, district):
+    """Every refusal of ``request_offer`` points at the volunteers chosen (the form
+    shows it there); a missing pledge names who has not accepted it."""
+    from django.utils import translation
+
+    from volunteers.exceptions import ConsentMissing, NothingToOffer, PledgeMissing
+
+    req = help_request(coordinator, resident(district))
+    with pytest.raises(NothingToOffer) as excinfo:
+        request_offer(help_request=req, volunteers=[], actor=coordinator)
+    assert excinfo.value.field == "volunteers"
+    without = help_request(coordinator, resident(district, consent=False))
+    with pytest.raises(ConsentMissing) as excinfo:
+        request_offer(help_request=without, volunteers=[volunteer(district)], actor=coordinator)
+    assert excinfo.value.field == "volunteers"
+    one = volunteer(district, full_name="未署名 一", pledge=False)
+    two = volunteer(district, full_name="未署名 二", pledge=False)
+    with translation.override("en"), pytest.raises(PledgeMissing) as excinfo:
+        request_offer(
+            help_request=req, volunteers=[one, two, volunteer(district)], actor=coordinator
+        )
+    refusal = excinfo.value
+    assert refusal.field == "volunteers"
+    assert set(refusal.details["names"].split("、")) == {"未署名 一", "未署名 二"}
+    assert str(refusal.message) == (
+        f"Not offered: {refusal.details['names']} has not accepted the current "
+        "confidentiality pledge yet. They accept it on their page, or a coordinator "
+        "records their signed paper pledge."
+    )
+    assert not Offer.objects.filter(request=req).exists()
+
+
+def test_offering_again_asks_only_the_new_volunteers(coordinator, district, res):
+    first, second = volunteer(district), volunteer(district)
+    req = help_request(coordinator, res)
+    (a,) = request_offer(help_request=req, volunteers=[first], actor=coordinator)
+    again = request_offer(help_request=req, volunteers=[first, second], actor=coordinator)
+    assert [o.volunteer_id for o in again] == [second.pk]
+    assert sorted(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == (
+        sorted([first.pk, second.pk])
+    )

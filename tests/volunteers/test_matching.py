@@ -18,6 +18,7 @@ from volunteers.services.help_requests import (
     assignment_start,
     offer_decline,
     request_assign,
+    request_cancel,
     request_offer,
 )
 from volunteers.services.profiles import availability_exception_add, availability_exception_remove
@@ -180,6 +181,11 @@ def test_fewest_assignments_this_month_ranks_higher(coordinator, district, res, 
     assert (first, second) == (free.pk, busy.pk)
     assert "0 assignments this month (+20)" in free_reasons
     assert "2 assignments this month (+7)" in busy_reasons
+    request_cancel(
+        help_request=Assignment.objects.filter(volunteer=busy).first().request, actor=coordinator
+    )
+    (_, free_reasons), (_, busy_reasons) = ranked(req)
+    assert "1 assignment this month (+10)" in busy_reasons  # the singular
 
 
 def test_same_district_ranks_higher(req, district):
@@ -280,3 +286,195 @@ def test_a_dated_extra_slot_joins_the_weekly_pattern_of_that_day(req, district):
     # (10:30–12) does not cover 10–11.
     availability_exception_add(user=extended, actor=extended, date=DAY, available=False)
     assert eligible(req) == set()
+
+
+def test_upcoming_days_away_are_the_volunteers_own_from_today(coordinator, district):
+    from django.utils import timezone
+
+    from volunteers.selectors.profiles import upcoming_exceptions
+
+    today = timezone.localdate()
+    helper, other = volunteer(district), volunteer(district)
+    for user, day in (
+        (helper, today - dt.timedelta(days=1)),
+        (helper, today + dt.timedelta(days=3)),
+        (helper, today),
+        (other, today + dt.timedelta(days=1)),
+    ):
+        availability_exception_add(user=user, actor=coordinator, date=day, available=False)
+    profile = helper.volunteer_profile
+    assert [e.date for e in upcoming_exceptions(profile)] == [
+        today,
+        today + dt.timedelta(days=3),
+    ]
+
+
+def test_a_months_load_counts_that_months_assignments_not_cancelled(coordinator, district, res):
+    """The fairness term's count (shown as "n assignments this month"): from the first
+    moment of the month to its last, not cancelled ones, each volunteer apart."""
+    from tests.volunteers.aid import TOKYO, category
+    from volunteers.models import HelpRequest
+    from volunteers.selectors.profiles import month_loads
+
+    helper, other = volunteer(district), volunteer(district)
+    june = dt.datetime(2030, 6, 1, tzinfo=TOKYO)
+    july = dt.datetime(2030, 7, 1, tzinfo=TOKYO)
+    tick = dt.timedelta(microseconds=1)
+    for who, starts_at, status in (
+        (helper, june - tick, "done"),  # May
+        (helper, june, "confirmed"),
+        (helper, july - tick, "assigned"),
+        (helper, july, "assigned"),  # July
+        (helper, june + dt.timedelta(days=3), "cancelled"),
+        (other, june + dt.timedelta(days=3), "assigned"),
+    ):
+        req = HelpRequest.objects.create(
+            resident=res,
+            category=category("shopping"),
+            district=district,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+        )
+        Assignment.objects.create(
+            request=req,
+            volunteer=who,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+            status=status,
+            assigned_by=coordinator,
+        )
+    assert month_loads([helper.pk], DAY) == {helper.pk: 2}
+    assert month_loads([helper.pk, other.pk], DAY) == {helper.pk: 2, other.pk: 1}
+    assert month_loads([helper.pk], dt.date(2030, 5, 31)) == {helper.pk: 1}
+
+
+def test_ten_suggestions_unless_asked_for_more(coordinator, req, district):
+    for n in range(11):
+        volunteer(district, full_name=f"候補 {n}")
+    assert len(suggest(req)) == 10
+    assert len(suggest(req, limit=11)) == 11
+
+
+def test_the_score_is_the_documented_weighted_sum(coordinator, district):
+    """Fixed values for the default weights (continuity 30, fairness 20, same district
+    15, resident preference 25, car 15): the best-placed volunteer scores them all."""
+    from tests.volunteers.aid import TOKYO, category
+    from volunteers.models import HelpRequest
+
+    familiar = resident(district, gender="female", prefers_same_gender=True, prefers_familiar=True)
+    plain_resident = resident(district)
+    star = volunteer(
+        district, skills=("escort",), home_district=district, gender="female", has_car=True
+    )
+    plain = volunteer(district, skills=("escort",), gender="male")
+
+    def past(who, res, starts_at, status):
+        req = HelpRequest.objects.create(
+            resident=res,
+            category=category("escort"),
+            district=district,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+        )
+        Assignment.objects.create(
+            request=req,
+            volunteer=who,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(hours=1),
+            status=status,
+            assigned_by=coordinator,
+        )
+
+    april = dt.datetime(2030, 4, 30, 10, tzinfo=TOKYO)
+    past(star, familiar, april, "done")  # helped before (in April: no load in June)
+    past(star, plain_resident, april + dt.timedelta(hours=2), "confirmed")
+    past(plain, resident(district), april, "done")  # helped someone else
+    past(star, plain_resident, at(14, day=DAY + dt.timedelta(days=1)), "assigned")  # load 1
+    past(star, plain_resident, at(14, day=DAY + dt.timedelta(days=2)), "cancelled")
+    past(star, plain_resident, dt.datetime(2030, 7, 1, tzinfo=TOKYO), "assigned")  # July
+
+    req = help_request(coordinator, familiar, code="escort")
+    found = suggest(req)
+    assert [(s.volunteer.pk, s.profile.pk, s.score) for s in found] == [
+        (star.pk, star.pk, pytest.approx(30 + 25 + 20 / 2 + 15 + 25 + 15)),
+        (plain.pk, plain.pk, pytest.approx(20.0)),
+    ]
+    other = help_request(coordinator, plain_resident, code="escort", start=at(13), end=at(14))
+    assert [s.score for s in suggest(other)] == [
+        pytest.approx(30 + 20 / 2 + 15 + 15),  # no familiar or gender preference asked
+        pytest.approx(20.0),
+    ]
+
+
+def test_suggestions_take_two_queries_with_the_volunteers_names(
+    coordinator, req, district, django_assert_num_queries
+):
+    for n in range(3):
+        volunteer(district, full_name=f"候補 {n}")
+    with django_assert_num_queries(2):  # the ranking, then this month's loads
+        names = [s.volunteer.full_name for s in suggest(req)]
+    assert sorted(names) == ["候補 0", "候補 1", "候補 2"]
+
+
+def test_equal_scores_go_to_the_older_profile_first(req, district):
+    older, newer = volunteer(district), volunteer(district)
+    found = suggest(req)
+    assert [s.volunteer.pk for s in found] == [older.pk, newer.pk]
+    assert found[0].score == found[1].score
+
+
+def test_days_away_and_extra_slots_count_on_their_own_date_only(req, district):
+    away_later = volunteer(district)
+    availability_exception_add(
+        user=away_later, actor=away_later, date=DAY + dt.timedelta(days=7), available=False
+    )
+    extra_in_the_afternoon = volunteer(district)
+    availability_exception_add(
+        user=extra_in_the_afternoon,
+        actor=extra_in_the_afternoon,
+        date=DAY,
+        available=True,
+        starts=dt.time(13),
+        ends=dt.time(15),
+    )
+    away_but_extra = volunteer(district)  # away for the weekly slot, back for an hour
+    availability_exception_add(user=away_but_extra, actor=away_but_extra, date=DAY, available=False)
+    availability_exception_add(
+        user=away_but_extra,
+        actor=away_but_extra,
+        date=DAY,
+        available=True,
+        starts=dt.time(10),
+        ends=dt.time(11),
+    )
+    assert eligible(req) == {away_later.pk, extra_in_the_afternoon.pk, away_but_extra.pk}
+
+
+def test_only_the_volunteers_own_overlapping_assignment_excludes(coordinator, req, res, district):
+    """The window is 10:00–11:00: an assignment ending at 10:00 or starting at 11:00
+    leaves the volunteer free; someone else's assignment at the same time does too."""
+    free, busy_before_and_after, other = (volunteer(district) for _ in range(3))
+    for start, end, who in (
+        (at(9), at(10), busy_before_and_after),
+        (at(11), at(12), busy_before_and_after),
+        (at(10), at(11), other),
+    ):
+        request_assign(
+            help_request=help_request(coordinator, res, start=start, end=end),
+            volunteer=who,
+            actor=coordinator,
+        )
+    assert eligible(req) == {free.pk, busy_before_and_after.pk}
+
+
+def test_only_declining_this_request_excludes(coordinator, req, res, district):
+    offered, declined_elsewhere, declined_here = (volunteer(district) for _ in range(3))
+    request_offer(help_request=req, volunteers=[offered], actor=coordinator)  # still open
+    other = help_request(coordinator, res, start=at(13), end=at(14))
+    (elsewhere,) = request_offer(
+        help_request=other, volunteers=[declined_elsewhere], actor=coordinator
+    )
+    offer_decline(offer=elsewhere, volunteer=declined_elsewhere)
+    (here,) = request_offer(help_request=req, volunteers=[declined_here], actor=coordinator)
+    offer_decline(offer=here, volunteer=declined_here)
+    assert eligible(req) == {offered.pk, declined_elsewhere.pk}
