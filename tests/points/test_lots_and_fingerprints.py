@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 
 from points.ledger.fingerprints import fingerprint, posting_fingerprint, request_fingerprint
-from points.ledger.lots import expired_in_lots
+from points.ledger.lots import expired_in_lots, lots_left
 from points.models import TransactionKind
 
 EARLY, LATE = dt.date(2026, 3, 31), dt.date(2027, 3, 31)
@@ -61,6 +61,22 @@ def test_a_refunded_spend_gives_back_the_very_points_with_their_date():
     ]
     assert expired_in_lots(postings, AFTER_EARLY) == 20
     assert expired_in_lots(postings, LATE + dt.timedelta(days=1)) == 60
+
+
+def test_lots_left_sums_what_is_left_by_date_without_empty_or_undated_lots():
+    """What the expiry notices tell: per expiry date, the points still unspent."""
+    postings = [
+        (1, 100, LATE, None),
+        (2, 40, EARLY, None),
+        (3, 60, EARLY, None),
+        (4, 50, None, None),  # never expires: not in the notice
+        (5, -70, None, None),  # 70 of the 100 that expire EARLY (soonest first)
+    ]
+    assert lots_left(postings) == {EARLY: 30, LATE: 100}
+    # A lot spent to nothing is left out, not listed at 0.
+    assert lots_left([(1, 10, EARLY, None), (2, 5, LATE, None), (3, -10, None, None)]) == {LATE: 5}
+    assert lots_left([(1, 10, None, None)]) == {}
+    assert lots_left([]) == {}
 
 
 def test_a_reversed_earning_takes_back_its_own_lot_first():
