@@ -73,6 +73,8 @@ def test_lots_left_sums_what_is_left_by_date_without_empty_or_undated_lots():
         (5, -70, None, None),  # 70 of the 100 that expire EARLY (soonest first)
     ]
     assert lots_left(postings) == {EARLY: 30, LATE: 100}
+    # Two lots of one date are summed.
+    assert lots_left([(1, 40, EARLY, None), (2, 60, EARLY, None)]) == {EARLY: 100}
     # A lot spent to nothing is left out, not listed at 0.
     assert lots_left([(1, 10, EARLY, None), (2, 5, LATE, None), (3, -10, None, None)]) == {LATE: 5}
     assert lots_left([(1, 10, None, None)]) == {}
