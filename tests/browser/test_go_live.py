@@ -668,7 +668,7 @@ def test_a_citizen_group_proposes_and_city_staff_review(chromium, production_sit
     row = page.get_by_role("row").filter(has_text="ひとり暮らし高齢者の見守り")
     row.get_by_role("link", name="審査する").click()
     page.get_by_label("新しい状態").select_option(label="書類審査中")
-    page.get_by_label("審査コメント").fill("書類を受け付けました")
+    page.get_by_label("提案者へのメッセージ").fill("書類を受け付けました")
     page.get_by_role("button", name="この段階を記録する").click()
     page.wait_for_load_state()
     page.context.close()
