@@ -48,6 +48,7 @@ from cms.services.decisions import (
 )
 from cms.services.proposals import BudgetLine, proposal_paper_enter, proposal_transition
 from core.admin import GuardedViewMixin
+from core.admin_views import ConfirmActionView
 from core.errors import DomainError
 
 
@@ -148,15 +149,17 @@ class ProposalScoreView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
         return redirect("cms_proposal_review", pk=self.proposal.pk)
 
 
-class CallResultsPublishView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
+class CallResultsPublishView(ConfirmActionView):
     """Publish a call's results (confirm, then POST): its public results page then
-    lists the accepted proposals."""
+    lists the accepted proposals. A refusal (the call still open) shows on the form."""
 
     form_class = ResultsPublishForm
     template_name = "core/admin/form.html"
     page_title = _("Publish the results")
     header_icon = "globe"
     roles = (Role.CITY_STAFF,)
+    error_field = "remarks"
+    success_message = _("The results of the call were published.")
 
     def load(self, pk):
         self.call = get_object_or_404(ProposalCallPage, pk=pk)
@@ -177,18 +180,13 @@ class CallResultsPublishView(GuardedViewMixin, WagtailAdminTemplateMixin, FormVi
             **kwargs,
         )
 
-    def form_valid(self, form):
-        try:
-            call_results_publish(
-                call_id=self.call.pk,
-                actor=self.request.user,
-                remarks=form.cleaned_data["remarks"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-            return self.form_invalid(form)
-        messages.success(self.request, _("The results of the call were published."))
-        return redirect("wagtailadmin_explore", self.call.get_parent().pk)
+    def act(self, form):
+        return call_results_publish(
+            call_id=self.call.pk, actor=self.request.user, remarks=form.cleaned_data["remarks"]
+        )
+
+    def get_success_url(self):
+        return reverse("wagtailadmin_explore", args=[self.call.get_parent().pk])
 
 
 class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

@@ -364,6 +364,7 @@ def test_results_are_invisible_before_publication_and_list_only_accepted_ones_af
     # Still open: publishing is refused.
     refused = client.post(f"/admin/calls/{open_call.pk}/results/", {"remarks": ""})
     assert refused.status_code == 200 and not CallResultsPublication.objects.exists()
+    assert "募集期間中は審査結果を公表できません。" in refused.content.decode()
     close(open_call)
     client.logout()
     before = client.get(results_url).content.decode()
