@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -247,14 +248,16 @@ class ProposalPaperEnterView(GuardedViewMixin, WagtailAdminTemplateMixin, FormVi
         return self.render_to_response(context, status=status)
 
 
-class ProposalCallCloseView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
-    """Close a call for proposals in one step (confirm, then POST)."""
+class ProposalCallCloseView(ConfirmActionView):
+    """Close a call for proposals in one step (confirm, then POST). A refusal shows on
+    the form."""
 
-    form_class = forms.Form
     template_name = "core/admin/form.html"
     page_title = _("Close the call")
     header_icon = "lock"
     roles = (Role.CITY_STAFF,)
+    error_field = NON_FIELD_ERRORS
+    success_message = _("The call for proposals is closed.")
 
     def load(self, pk):
         self.call = get_object_or_404(ProposalCallPage, pk=pk)
@@ -274,14 +277,11 @@ class ProposalCallCloseView(GuardedViewMixin, WagtailAdminTemplateMixin, FormVie
             **kwargs,
         )
 
-    def form_valid(self, form):
-        try:
-            proposal_call_close(call_id=self.call.pk, actor=self.request.user)
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-            return self.form_invalid(form)
-        messages.success(self.request, _("The call for proposals is closed."))
-        return redirect("wagtailadmin_explore", self.call.get_parent().pk)
+    def act(self, form):
+        return proposal_call_close(call_id=self.call.pk, actor=self.request.user)
+
+    def get_success_url(self):
+        return reverse("wagtailadmin_explore", args=[self.call.get_parent().pk])
 
 
 class AssociationEditorsView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):

@@ -101,7 +101,9 @@ def test_city_staff_close_a_call_in_one_step_keeping_a_waiting_draft(client, cit
     edit_page = client.get(f"/admin/pages/{call.pk}/edit/").content.decode()
     assert f"/admin/calls/{call.pk}/close/" in edit_page
 
-    assert client.post(f"/admin/calls/{call.pk}/close/").status_code == 302
+    response = client.post(f"/admin/calls/{call.pk}/close/", follow=True)
+    assert response.redirect_chain[0][0] == f"/admin/pages/{call.get_parent().pk}/"
+    assert "募集を締め切りました" in response.content.decode()
     call.refresh_from_db()
     assert call.live and not call.is_open() and list(calls_open()) == []
     assert call.theme == ""  # the draft was not published along the way ...
