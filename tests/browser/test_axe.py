@@ -320,6 +320,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
             f"/admin/aid/residents/{record.pk}/consent/",
             f"/admin/aid/requests/{help_request.pk}/",
             f"/admin/aid/volunteers/{volunteer.pk}/",
+            f"/admin/aid/volunteers/{volunteer.pk}/pledge/print/",
             "/admin/activities/review/",
             "/admin/aid/owed/",
             "/admin/aid/payouts/",
