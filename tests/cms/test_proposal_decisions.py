@@ -365,6 +365,9 @@ def test_results_are_invisible_before_publication_and_list_only_accepted_ones_af
     refused = client.post(f"/admin/calls/{open_call.pk}/results/", {"remarks": ""})
     assert refused.status_code == 200 and not CallResultsPublication.objects.exists()
     assert "募集期間中は審査結果を公表できません。" in refused.content.decode()
+    # The refusal is the call's, shown above the form, not as a fault of the remarks.
+    assert refused.context["form"].non_field_errors() == ["募集期間中は審査結果を公表できません。"]
+    assert not refused.context["form"].has_error("remarks")
     close(open_call)
     client.logout()
     before = client.get(results_url).content.decode()
