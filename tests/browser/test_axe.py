@@ -80,7 +80,7 @@ OWN_PAGES = {
     "my-away": "skipped: POST only, answers with a redirect",
     "my-away-remove": "skipped: POST only, answers with a redirect",
     "my-proposal-withdraw": "skipped: POST only, answers with a redirect",
-    "my-points-notices": "skipped: POST only (the expiry notices box on my-points)",
+    "my-points-notices": "skipped: the expiry notices box's POST target (a GET goes to my-points)",
     "shop-statement-export": "skipped: a CSV or XLSX download, not a page",
 }
 OWN_PREFIXES = ("me/", "shop/", "places/", "scan/")
