@@ -218,6 +218,8 @@ def test_who_no_channel_reaches_is_on_the_call_list_until_called(client, unreach
     assert "電話 花子" in html and "090-1234-5678" in html
     assert "500円" in html and voucher_code(voucher) not in html
     assert "メール 次郎" not in html  # email reaches him: not to be phoned
+    # One 電話した button per person: each says whom (a screen reader lists them).
+    assert 'aria-label="電話 花子さんに電話した"' in html
     printed = client.get("/admin/aid/calls/print/")
     assert printed.status_code == 200 and "090-1234-5678" in printed.content.decode()
 
