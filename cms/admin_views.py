@@ -152,14 +152,15 @@ class ProposalScoreView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
 
 class CallResultsPublishView(ConfirmActionView):
     """Publish a call's results (confirm, then POST): its public results page then
-    lists the accepted proposals. A refusal (the call still open) shows on the form."""
+    lists the accepted proposals. A refusal (the call still open) shows above the form:
+    it is about the call, not the remarks."""
 
     form_class = ResultsPublishForm
     template_name = "core/admin/form.html"
     page_title = _("Publish the results")
     header_icon = "globe"
     roles = (Role.CITY_STAFF,)
-    error_field = "remarks"
+    error_field = NON_FIELD_ERRORS
     success_message = _("The results of the call were published.")
 
     def load(self, pk):

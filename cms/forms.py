@@ -265,6 +265,8 @@ class ScoreSheetForm(forms.Form):
     """A reviewer's scoring sheet: for each criterion of the call a score from 1 to 5
     and a comment, then an overall comment. Fields ``score_<id>`` / ``comment_<id>``."""
 
+    scale_min, scale_max = SCORE_MIN, SCORE_MAX
+
     def __init__(self, *args, criteria, sheet=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)

@@ -68,10 +68,14 @@ def my_points(request):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def my_points_notices(request):
     """The volunteer chooses whether to be told before their points or vouchers expire
-    (by email, or by a coordinator's call); only for themself."""
+    (by email, or by a coordinator's call); only for themself. The box is on the
+    points page: a GET (signing in again after the session ended on a POST lands here
+    with ``next``) goes there rather than to a blank 405."""
+    if request.method == "GET":
+        return redirect("my-points")
     form = NoticePreferenceForm(request.POST)
     form.is_valid()  # an unticked box is a valid "no"
     wanted = bool(form.cleaned_data.get("expiry_notices"))

@@ -27,7 +27,12 @@ from volunteers.admin.activity import (
     ReviewView,
 )
 from volunteers.admin.board import BoardView, IntakeView
-from volunteers.admin.consent import PaperPledgeView, ResidentConsentView, WordingsView
+from volunteers.admin.consent import (
+    PaperPledgePrintView,
+    PaperPledgeView,
+    ResidentConsentView,
+    WordingsView,
+)
 from volunteers.admin.imports import VolunteerImportView
 from volunteers.admin.personal_data import (
     PersonalDataRequestsView,
@@ -489,6 +494,11 @@ def register_aid_urls():
             "aid/volunteers/<int:pk>/pledge/",
             PaperPledgeView.as_view(),
             name="aid_volunteer_pledge",
+        ),
+        path(
+            "aid/volunteers/<int:pk>/pledge/print/",
+            PaperPledgePrintView.as_view(),
+            name="aid_volunteer_pledge_print",
         ),
         path("aid/wordings/", WordingsView.as_view(), name="aid_wordings"),
         path(

@@ -1,6 +1,7 @@
 """Small Wagtail admin helpers shared by the apps."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from wagtail.admin.menu import MenuItem
 
 
@@ -49,8 +50,17 @@ class GuardedViewMixin:
     def get_breadcrumbs_items(self):
         """For Wagtail admin views (``WagtailAdminTemplateMixin`` after this mixin):
         the slim header names the page by its last breadcrumb, so without this every
-        such page was headed ホーム (Home) instead of its own title."""
-        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_page_title()}]
+        such page was headed ホーム (Home) instead of its own title. The label is the
+        header title (title and subtitle): the subtitle says what the page is about
+        (which proposal a scoring sheet is for), and the slim header shows no other."""
+        return [*super().get_breadcrumbs_items(), {"url": "", "label": self.get_header_title()}]
+
+    def get_header_title(self):
+        """Title and subtitle joined the Japanese way (Wagtail's own is ``"a: b"``)."""
+        title, subtitle = self.get_page_title(), self.get_page_subtitle()
+        if not subtitle:
+            return title
+        return _("%(title)s: %(subtitle)s") % {"title": title, "subtitle": subtitle}
 
     def dispatch(self, request, *args, **kwargs):
         if not self.permitted(request.user):

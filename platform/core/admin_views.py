@@ -31,7 +31,7 @@ class ConfirmActionView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
     redirects to :meth:`get_success_url` with :meth:`get_success_message`.
 
     A refusal (:class:`DomainError`) is shown on the form again, on ``error_field``
-    (``NON_FIELD_ERRORS`` for a page without input that still shows it there);
+    (``NON_FIELD_ERRORS`` for a refusal of the whole action, shown above the fields);
     a page without input (``error_field = None``) redirects to :meth:`get_refused_url`
     with the refusal as an error message instead.
     """

@@ -80,7 +80,7 @@ OWN_PAGES = {
     "my-away": "skipped: POST only, answers with a redirect",
     "my-away-remove": "skipped: POST only, answers with a redirect",
     "my-proposal-withdraw": "skipped: POST only, answers with a redirect",
-    "my-points-notices": "skipped: POST only (the expiry notices box on my-points)",
+    "my-points-notices": "skipped: the expiry notices box's POST target (a GET goes to my-points)",
     "shop-statement-export": "skipped: a CSV or XLSX download, not a page",
 }
 OWN_PREFIXES = ("me/", "shop/", "places/", "scan/")
@@ -320,6 +320,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
             f"/admin/aid/residents/{record.pk}/consent/",
             f"/admin/aid/requests/{help_request.pk}/",
             f"/admin/aid/volunteers/{volunteer.pk}/",
+            f"/admin/aid/volunteers/{volunteer.pk}/pledge/print/",
             "/admin/activities/review/",
             "/admin/aid/owed/",
             "/admin/aid/payouts/",

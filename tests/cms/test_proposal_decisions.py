@@ -237,6 +237,21 @@ def test_one_sheet_per_reviewer_with_totals_and_averages_until_the_decision(
     assert sorted(sheet.scores.values_list("score", flat=True)) == [2, 3]
 
 
+def test_the_scoring_sheet_names_its_proposal_and_its_scale(client, applicant, open_call):
+    """The slim header shows only the last breadcrumb: it carries the proposal, so a
+    reviewer sees which proposal they score (not only 採点票), and the scale's ends."""
+    proposal = make_proposal(client, applicant, open_call)
+    criteria(open_call)
+    client.logout()
+    signed_in_back_office(client, UserFactory(roles=["city_staff"]))
+    page = client.get(f"/admin/proposals/{proposal.pk}/score/")
+    label = f"採点票：{proposal.title}（{proposal.group_name}）"
+    assert page.context["breadcrumbs_items"][-1]["label"] == label
+    html = page.content.decode()
+    assert html.count(label) >= 3  # the breadcrumb, the hidden h1 and <title>
+    assert "各項目を1（低い）〜5（高い）で採点してください。" in html
+
+
 def test_city_staff_define_each_calls_criteria_in_the_back_office(client, open_call):
     signed_in_back_office(client, UserFactory(roles=["city_staff"]))
     added = client.post(
@@ -365,6 +380,9 @@ def test_results_are_invisible_before_publication_and_list_only_accepted_ones_af
     refused = client.post(f"/admin/calls/{open_call.pk}/results/", {"remarks": ""})
     assert refused.status_code == 200 and not CallResultsPublication.objects.exists()
     assert "募集期間中は審査結果を公表できません。" in refused.content.decode()
+    # The refusal is the call's, shown above the form, not as a fault of the remarks.
+    assert refused.context["form"].non_field_errors() == ["募集期間中は審査結果を公表できません。"]
+    assert not refused.context["form"].has_error("remarks")
     close(open_call)
     client.logout()
     before = client.get(results_url).content.decode()

@@ -16,6 +16,7 @@ from core.outbox import SendClaimed
 from points import tasks
 from points.models import EarningRule, ExchangeSettings, ExpiryNotice, Voucher
 from points.selectors import voucher_code
+from points.selectors.notices import expiry_notices_wanted
 from points.services.accounts import wallet_for
 from points.services.earning import points_award
 from points.services.notices import expiry_notices_record
@@ -166,6 +167,18 @@ def test_a_volunteer_who_turned_notices_off_on_their_page_is_told_nothing(client
     assert run() == 1 and len(mail.outbox) == 1
 
 
+def test_the_notice_setting_opened_by_address_leads_to_the_points_page(client, volunteer):
+    """Signing in again after the session ended on the box's POST lands on its address
+    with a GET: the volunteer is taken to the page with the box, not a blank 405."""
+    anonymous = client.post("/me/points/notices/", {})
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == "/accounts/login/?next=/me/points/notices/"
+    client.force_login(volunteer)
+    response = client.get("/me/points/notices/")
+    assert response.status_code == 302 and response["Location"] == "/me/points/"
+    assert expiry_notices_wanted(volunteer) is True  # a GET changes nothing
+
+
 def test_the_notice_task_runs_daily_from_beat():
     entry = settings.CELERY_BEAT_SCHEDULE["expiry-notices"]
     assert entry["task"] == "points.send_expiry_notices"
@@ -205,6 +218,8 @@ def test_who_no_channel_reaches_is_on_the_call_list_until_called(client, unreach
     assert "電話 花子" in html and "090-1234-5678" in html
     assert "500円" in html and voucher_code(voucher) not in html
     assert "メール 次郎" not in html  # email reaches him: not to be phoned
+    # One 電話した button per person: each says whom (a screen reader lists them).
+    assert 'aria-label="電話 花子さんに電話した"' in html
     printed = client.get("/admin/aid/calls/print/")
     assert printed.status_code == 200 and "090-1234-5678" in printed.content.decode()
 

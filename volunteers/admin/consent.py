@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from django.views import View
 from django.views.generic import FormView
 
 from accounts.models import Role, User
+from core.admin import GuardedViewMixin
 from core.admin_views import ConfirmActionView
 from volunteers.admin.base import CoordinatorView
 from volunteers.models import ConsentRecord, PledgeRecord, Resident, Wording
@@ -80,7 +82,10 @@ class PaperPledgeView(ConfirmActionView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            volunteer=self.volunteer, wording=wording_current(Wording.Kind.PLEDGE), **kwargs
+            volunteer=self.volunteer,
+            wording=wording_current(Wording.Kind.PLEDGE),
+            print_url=reverse("aid_volunteer_pledge_print", args=[self.volunteer.pk]),
+            **kwargs,
         )
 
     def act(self, form):
@@ -95,6 +100,24 @@ class PaperPledgeView(ConfirmActionView):
 
     def get_success_url(self):
         return reverse("aid_volunteer", args=[self.volunteer.pk])
+
+
+class PaperPledgePrintView(GuardedViewMixin, View):
+    """The pledge in force on A4 paper, with the volunteer's name and lines for the
+    date and their signature (coordinators only): the back-office page itself prints
+    with Wagtail's menu over the wording."""
+
+    roles = (Role.COORDINATOR,)
+
+    def load(self, pk):
+        self.volunteer = get_object_or_404(User, pk=pk, volunteer_profile__isnull=False)
+
+    def get(self, request, *args, **kwargs):
+        return render(
+            request,
+            "volunteers/pledge_print.html",
+            {"volunteer": self.volunteer, "wording": wording_current(Wording.Kind.PLEDGE)},
+        )
 
 
 class WordingForm(forms.Form):
