@@ -89,6 +89,23 @@ class LineChannel:
             raise Undeliverable(str(exc)) from exc
 
 
+def line_linking_available() -> bool:
+    """Can volunteers link LINE and be told there? (LINE Login's app and the Messaging
+    API's token both configured.)"""
+    from allauth.socialaccount.adapter import get_adapter
+
+    return bool(settings.LINE_CHANNEL_ACCESS_TOKEN) and bool(
+        get_adapter().list_apps(None, provider=LINE_PROVIDER)
+    )
+
+
+def line_linked(user: User) -> bool:
+    """Has ``user`` linked a LINE account?"""
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(user=user, provider=LINE_PROVIDER).exists()
+
+
 class Undeliverable(Exception):
     """A channel that could reach someone refused this message for good: trying again
     would not help (the others still send it)."""

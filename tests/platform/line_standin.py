@@ -14,6 +14,12 @@ reference (https://developers.line.biz/en/reference/messaging-api/#send-push-mes
 * A user who is not a friend of the bot (``strangers``) is 400 "Failed to send messages".
 * 200 ``{"sentMessages": [{"id", "quoteToken"}]}`` with ``X-Line-Request-Id``.
 
+For linking, LINE Login v2.1's two calls allauth's LINE provider makes
+(https://developers.line.biz/en/reference/line-login/): ``POST /oauth2/v2.1/token``
+(form: ``grant_type=authorization_code``, ``code``, ``redirect_uri``, ``client_id``,
+``client_secret``; a code issued by :meth:`LineStandIn.authorize`, used once) and
+``GET /v2/profile`` with the access token (``userId``, ``displayName``).
+
 Faults for tests: ``fail_next`` (statuses answered once each, before anything is
 accepted: 500, 429 ...), ``accept_then_fail`` (the next request is accepted and
 delivered, then answered 500: the case the retry key exists for), ``delay`` (seconds
@@ -30,6 +36,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 TEXT_MAX = 5000
@@ -56,6 +63,8 @@ class LineStandIn:
 
     def __post_init__(self) -> None:
         self._accepted: dict[str, tuple[str, list[dict], float]] = {}
+        self._codes: dict[str, tuple[str, str]] = {}
+        self._tokens: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
         standin = self
 
@@ -64,7 +73,7 @@ class LineStandIn:
                 standin._handle(self)
 
             def do_GET(self) -> None:  # noqa: N802
-                self._reply(404, {"message": "Not found"})
+                standin._profile(self)
 
             def _reply(self, status: int, body: dict, headers: dict | None = None) -> None:
                 standin._reply(self, status, body, headers)
@@ -80,6 +89,16 @@ class LineStandIn:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+    login_client_id: str = "1650000000"
+    login_client_secret: str = "standin-login-secret"
+
+    def authorize(self, user_id: str, display_name: str = "LINEの名前") -> str:
+        """What LINE's authorization page does when the user agrees: a one-time code
+        for ``user_id``, given back to the callback."""
+        code = uuid.uuid4().hex
+        self._codes[code] = (user_id, display_name)
+        return code
 
     def texts_to(self, user_id: str) -> list[str]:
         return [text for d in self.delivered if d.to == user_id for text in d.texts]
@@ -105,6 +124,8 @@ class LineStandIn:
         self.requests.append({"headers": dict(handler.headers), "body": raw})
         if self.delay:
             time.sleep(self.delay)
+        if handler.path == "/oauth2/v2.1/token":
+            return self._token(handler, raw)
         if handler.path != "/v2/bot/message/push":
             return self._reply(handler, 404, {"message": "Not found"})
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
@@ -176,6 +197,40 @@ class LineStandIn:
                 self.accept_then_fail = False
                 return self._reply(handler, 500, {"message": "Internal Server Error"})
         return self._reply(handler, 200, {"sentMessages": sent})
+
+    def _token(self, handler, raw: bytes) -> None:
+        form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+        if (form.get("client_id"), form.get("client_secret")) != (
+            self.login_client_id,
+            self.login_client_secret,
+        ):
+            return self._reply(handler, 400, {"error": "invalid_client"})
+        found = self._codes.pop(form.get("code", ""), None)
+        if form.get("grant_type") != "authorization_code" or found is None:
+            return self._reply(handler, 400, {"error": "invalid_grant"})
+        token = uuid.uuid4().hex
+        self._tokens[token] = found
+        return self._reply(
+            handler,
+            200,
+            {
+                "access_token": token,
+                "expires_in": 2592000,
+                "refresh_token": uuid.uuid4().hex,
+                "scope": "profile openid",
+                "token_type": "Bearer",
+            },
+        )
+
+    def _profile(self, handler) -> None:
+        auth = handler.headers.get("Authorization", "")
+        found = self._tokens.get(auth.removeprefix("Bearer "))
+        if handler.path != "/v2/profile":
+            return self._reply(handler, 404, {"message": "Not found"})
+        if found is None:
+            return self._reply(handler, 401, {"message": "invalid token"})
+        user_id, name = found
+        return self._reply(handler, 200, {"userId": user_id, "displayName": name})
 
     @staticmethod
     def _validate(handler, raw: bytes) -> list[dict]:
