@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from points.models import ExpiryNotice, NoticePreference
 from tests.factories import UserFactory
-from tests.platform.test_line_channel import CHANNELS, link_line
 from tests.platform.line_standin import LineStandIn
+from tests.platform.test_line_channel import CHANNELS, link_line
 from tests.points.test_expiry_notices import run, voucher_expiring
 from tests.points.test_interfaces import signed_in_back_office
 
