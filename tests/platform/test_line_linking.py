@@ -47,7 +47,7 @@ def line_authorize(client, standin, next_url: str | None = None):
     assert (to.scheme, to.netloc, to.path) == ("https", "access.line.me", "/oauth2/v2.1/authorize")
     query = {k: v[0] for k, v in parse_qs(to.query).items()}
     assert query["client_id"] == standin.login_client_id
-    assert query["scope"] == "profile openid"
+    assert set(query["scope"].split()) == {"profile", "openid"}
     assert query["bot_prompt"] == "aggressive"  # offered to add the official account
     code = standin.authorize(UID, "いきいき 太郎")
     return client.get("/accounts/line/login/callback/", {"code": code, "state": query["state"]})
