@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.mfa import back_office_mfa_response
 from accounts.models import Role
 from core.errors import DomainError
+from core.notify import line_linked, line_linking_available
 from qr.render import svg
 from volunteers.cards import card_context, scan_url
 from volunteers.exceptions import (
@@ -214,6 +215,8 @@ def my_home(request):
             "upcoming": upcoming.count(),
             "next_assignment": upcoming.first(),
             "pledge_needed": _pledge_needed(request.user),
+            "line_available": line_linking_available(),
+            "line_linked": line_linked(request.user),
         },
     )
 

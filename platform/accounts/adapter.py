@@ -1,10 +1,16 @@
-"""allauth adapter: where each role lands after signing in, and the client's address
-its rate limits key on."""
+"""allauth adapters: where each role lands after signing in, the client's address its
+rate limits key on, and third-party accounts (LINE) for linking only."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base import AuthProcess
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from accounts.models import BACK_OFFICE_ROLES
 from core.clientip import client_ip
@@ -59,3 +65,21 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth's own lookup raises ImproperlyConfigured (a 500) on a short
         # X-Forwarded-For; this one follows TRUSTED_PROXY_COUNT like the project's limits.
         return client_ip(request)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Third-party accounts (LINE) are linked to an account someone already signed in
+    to, never used to sign up or sign in: the account's email, password and, for staff,
+    TOTP stay the only way in, and a LINE userId names only where notices go."""
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return False
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            return
+        messages.error(
+            request,
+            _("LINE cannot be used to sign in. Sign in first, then link LINE on your page."),
+        )
+        raise ImmediateHttpResponse(redirect("account_login"))

@@ -35,6 +35,7 @@ class AccountsConfig(AppConfig):
         from accounts.mfa_policy import record_mfa_on_totp_activation
         from accounts.models import District
         from core import navigation
+        from core.notify import line_linking_available
         from core.permissions import connect
 
         authenticator_added.connect(
@@ -64,6 +65,13 @@ class AccountsConfig(AppConfig):
             90,
             check=checklist.staff_mfa_check,
             url="wagtailusers_users:index",
+        )
+        # Linking LINE (allauth's connections page) once the city has set LINE up.
+        navigation.register_me_link(
+            "socialaccount_connections",
+            _("Notices on LINE"),
+            95,
+            visible=lambda request: line_linking_available(),
         )
 
 

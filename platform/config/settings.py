@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.headless",
+    "allauth.socialaccount",
+    # Volunteers link LINE to be told things there (core.notify.LineChannel).
+    "allauth.socialaccount.providers.line",
     # API
     "rest_framework",
     "drf_spectacular",
@@ -325,6 +328,43 @@ HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app", "browser")
 # One query per X-Session-Token lookup instead of two (core/tokens.py).
 HEADLESS_TOKEN_STRATEGY = "core.tokens.SessionTokenStrategy"  # noqa: S105 (a class path)
+
+# --- LINE ---------------------------------------------------------------------------
+# Two channels of one LINE provider (README "LINE"): LINE Login, through which a
+# volunteer links their LINE account (its userId is the SocialAccount's uid), and the
+# Messaging API, through which notices are pushed to them. Without LINE_LOGIN_CHANNEL_ID
+# the provider lists no app (no LINE button anywhere); without the access token the
+# LINE channel is not among the notification channels.
+LINE_LOGIN_CHANNEL_ID = env.str("LINE_LOGIN_CHANNEL_ID", default="")
+LINE_LOGIN_CHANNEL_SECRET = env.str("LINE_LOGIN_CHANNEL_SECRET", default="")
+LINE_CHANNEL_ACCESS_TOKEN = env.str("LINE_CHANNEL_ACCESS_TOKEN", default="")
+LINE_API_BASE_URL = env.str("LINE_API_BASE_URL", default="https://api.line.me")
+LINE_CONNECT_TIMEOUT = env.float("LINE_CONNECT_TIMEOUT", default=5)
+LINE_TIMEOUT = env.float("LINE_TIMEOUT", default=10)
+LINE_ENABLED = bool(
+    LINE_LOGIN_CHANNEL_ID and LINE_LOGIN_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN
+)
+
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+# LINE links to an existing account only: no signing up, no signing in through it
+# (sign-in stays email + password or code, with TOTP for staff).
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "line": {
+        # profile: the userId (pushes go to it) and display name; no email asked.
+        "SCOPE": ["profile", "openid"],
+        # Offer to add the city's official account as a friend while linking: LINE
+        # delivers pushes only to users who did.
+        "AUTH_PARAMS": {"bot_prompt": "aggressive"},
+        "APPS": (
+            [{"client_id": LINE_LOGIN_CHANNEL_ID, "secret": LINE_LOGIN_CHANNEL_SECRET}]
+            if LINE_LOGIN_CHANNEL_ID and LINE_LOGIN_CHANNEL_SECRET
+            else []
+        ),
+    }
+}
 
 PHONENUMBER_DEFAULT_REGION = "JP"
 PHONENUMBER_DB_FORMAT = "E164"
@@ -617,7 +657,10 @@ MATCHING_WEIGHTS = {
     "car": env.int("MATCHING_WEIGHT_CAR", default=15),
 }
 # How people are told things (core.notify): offers, assignments, expiry notices.
-VOLUNTEER_NOTIFICATION_CHANNELS = ["core.notify.EmailChannel"]
+VOLUNTEER_NOTIFICATION_CHANNELS = ["core.notify.LineChannel"] if LINE_CHANNEL_ACCESS_TOKEN else []
+# Email last: a retry after it failed re-pushes LINE with the same retry key (409, not
+# delivered twice); core.notify.deliver also remembers each channel that has sent.
+VOLUNTEER_NOTIFICATION_CHANNELS.append("core.notify.EmailChannel")
 # How many days ahead beat creates the requests of standing requests.
 STANDING_REQUESTS_DAYS_AHEAD = env.int("STANDING_REQUESTS_DAYS_AHEAD", default=14)
 

@@ -1,5 +1,5 @@
-"""The channels through which people are told things (email today; LINE joins behind
-the same two methods).
+"""The channels through which people are told things: email, and LINE for those who
+linked their LINE account (allauth's LINE provider) when the city configured LINE.
 
 It lives in the platform layer so that every app may tell its users something (the
 centre its offers, the points scheme its expiry notices) through one list of channels,
@@ -9,15 +9,26 @@ centre its offers, the points scheme its expiry notices) through one list of cha
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
 
+from core import line
+from core.outbox import sending_key, sent_memory_key
+
 if TYPE_CHECKING:
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+#: allauth's provider id of LINE Login; a SocialAccount's uid is the LINE userId,
+#: the recipient of Messaging API pushes (when both channels share one provider).
+LINE_PROVIDER = "line"
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,66 @@ class EmailChannel:
         send_mail(message.subject, message.body, None, [user.email])
 
 
+class LineChannel:
+    """A push message through the Messaging API to users who linked LINE.
+
+    Reaches active users with a linked LINE account; unlinking it (the connections page)
+    stops it. Sent under :func:`core.outbox.send_once`, the push carries a retry key
+    derived from the message's key, so a retry is never delivered twice. A refusal for
+    good (e.g. the channel's token revoked) raises :class:`Undeliverable`."""
+
+    def _line_user_id(self, user: User) -> str | None:
+        from allauth.socialaccount.models import SocialAccount
+
+        return (
+            SocialAccount.objects.filter(user=user, provider=LINE_PROVIDER)
+            .order_by("pk")
+            .values_list("uid", flat=True)
+            .first()
+        )
+
+    def can_reach(self, user: User) -> bool:
+        if not (settings.LINE_CHANNEL_ACCESS_TOKEN and user.is_active):
+            return False
+        return self._line_user_id(user) is not None
+
+    def send(self, user: User, message: Message) -> None:
+        to = self._line_user_id(user)
+        if to is None:
+            raise Undeliverable("LINE is no longer linked")
+        key = sending_key()
+        try:
+            line.line_push(
+                to=to,
+                text=line.line_text(message.subject, message.body),
+                retry_key=line.line_retry_key(key, to) if key else None,
+            )
+        except line.LineRefused as exc:
+            raise Undeliverable(str(exc)) from exc
+
+
+def line_linking_available() -> bool:
+    """Can volunteers link LINE and be told there? (LINE Login's app and the Messaging
+    API's token both configured.)"""
+    from allauth.socialaccount.adapter import get_adapter
+
+    return bool(settings.LINE_CHANNEL_ACCESS_TOKEN) and bool(
+        get_adapter().list_apps(None, provider=LINE_PROVIDER)
+    )
+
+
+def line_linked(user: User) -> bool:
+    """Has ``user`` linked a LINE account?"""
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(user=user, provider=LINE_PROVIDER).exists()
+
+
+class Undeliverable(Exception):
+    """A channel that could reach someone refused this message for good: trying again
+    would not help (the others still send it)."""
+
+
 def channels() -> list[Channel]:
     return [import_string(path)() for path in settings.VOLUNTEER_NOTIFICATION_CHANNELS]
 
@@ -51,11 +122,29 @@ def reachable(user: User) -> bool:
 
 def deliver(user: User, message: Message) -> int:
     """Send ``message`` to ``user`` on every channel that can reach them; returns how
-    many sent it (0: nobody could, the caller decides who phones them). Raises what a
-    channel raises. Never call it inside a transaction (DESIGN.md §11)."""
+    many sent it (0: nobody could, the caller decides who phones them). A channel
+    that refuses the message for good (:class:`Undeliverable`) is logged and not
+    counted; any other error a channel raises is raised, for the task to retry. Under
+    :func:`core.outbox.send_once` each channel that sent is remembered, so the retry
+    after one channel failed does not send again on those that had sent.
+    Never call it inside a transaction (DESIGN.md §11)."""
+    key = sending_key()
     sent = 0
     for channel in channels():
-        if channel.can_reach(user):
-            channel.send(user, message)
+        if not channel.can_reach(user):
+            continue
+        done = f"{sent_memory_key(key)}:{type(channel).__name__}" if key else None
+        if done and cache.get(done):
             sent += 1
+            continue
+        try:
+            channel.send(user, message)
+        except Undeliverable as exc:
+            logger.warning(
+                "%s could not deliver to user %s: %s", type(channel).__name__, user.pk, exc
+            )
+            continue
+        if done:
+            cache.set(done, 1, timeout=settings.SENT_MEMORY_SECONDS)
+        sent += 1
     return sent

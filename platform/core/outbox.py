@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,6 +40,17 @@ def _attempt_token() -> str:
 
     request_id = getattr(getattr(current_task, "request", None), "id", None)
     return request_id or uuid.uuid4().hex
+
+
+_sending: ContextVar[str | None] = ContextVar("outbox_sending", default=None)
+
+
+def sending_key() -> str | None:
+    """The key of the message being sent right now by :func:`send_once` (None outside
+    a send). A channel whose service deduplicates retries (LINE's ``X-Line-Retry-Key``)
+    derives its idempotency key from it, so that a retry after a crash between send and
+    mark is not delivered twice."""
+    return _sending.get()
 
 
 def sent_memory_key(key: str) -> str:
@@ -68,7 +80,11 @@ def send_once(
         sender = prepare()
         if sender is None:
             return 0
-        sent = sender()
+        token_var = _sending.set(key)
+        try:
+            sent = sender()
+        finally:
+            _sending.reset(token_var)
         if mark is None:
             cache.set(sent_memory_key(key), 1, timeout=settings.SENT_MEMORY_SECONDS)
         else:

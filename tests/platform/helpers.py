@@ -34,6 +34,10 @@ def manage(*args: str, env: dict[str, str] | None = None, clean: bool = False, t
                 "CELERY_TASK_ALWAYS_EAGER",
                 "DJANGO_SETTINGS_MODULE",
                 "DJANGO_ALLOW_ASYNC_UNSAFE",
+                "LINE_LOGIN_CHANNEL_ID",
+                "LINE_LOGIN_CHANNEL_SECRET",
+                "LINE_CHANNEL_ACCESS_TOKEN",
+                "LINE_API_BASE_URL",
             }:
                 del base[key]
     base.update(env or {})

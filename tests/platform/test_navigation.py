@@ -100,9 +100,10 @@ def test_a_volunteer_page_shows_the_registered_menu():
     client.force_login(UserFactory(roles=["volunteer"]))
     page = client.get("/me/points/").content.decode()
     hrefs = [href for href, _, _ in _links(page.split('class="me-nav', 1)[1])]
-    # Every registered link but "my requests" (shown only to a linked resident) and
-    # "places I host" (my-places, shown to host staff only).
-    assert hrefs[: len(navigation._me_links) - 2] == [
+    # Every registered link but "my requests" (shown only to a linked resident),
+    # "places I host" (my-places, shown to host staff only) and "notices on LINE"
+    # (shown once the city set LINE up).
+    assert hrefs[: len(navigation._me_links) - 3] == [
         "/me/",
         "/me/offers/",
         "/me/assignments/",
