@@ -317,6 +317,5 @@ class NoVolunteerProfile(DomainError):
 class TrainingStillMissing(ConflictError):
     code = "training_still_missing"
     default_message = _(
-        "The volunteer has not attended a training session yet: record their attendance "
-        "first."
+        "The volunteer has not attended a training session yet: record their attendance first."
     )

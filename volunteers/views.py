@@ -32,7 +32,14 @@ from volunteers.exceptions import (
     VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, Offer, Place, VolunteerProfile, Wording
+from volunteers.models import (
+    Assignment,
+    InsuranceEnrolment,
+    Offer,
+    Place,
+    VolunteerProfile,
+    Wording,
+)
 from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
 from volunteers.selectors.consent import pledge_current, wording_current
 from volunteers.selectors.help_requests import (
@@ -50,6 +57,7 @@ from volunteers.selectors.places import (
     scan_resolve,
 )
 from volunteers.selectors.profiles import upcoming_exceptions
+from volunteers.selectors.training import enrolments_of, trainings_of
 from volunteers.services.activity import activities_confirm
 from volunteers.services.consent import pledge_accept
 from volunteers.services.help_requests import (
@@ -214,6 +222,11 @@ def my_home(request):
             "upcoming": upcoming.count(),
             "next_assignment": upcoming.first(),
             "pledge_needed": _pledge_needed(request.user),
+            "is_volunteer": request.user.acts_as(Role.VOLUNTEER),
+            "enrolments": enrolments_of(request.user).filter(
+                status=InsuranceEnrolment.Status.ENROLLED
+            )[:2],
+            "trainings": trainings_of(request.user)[:5],
         },
     )
 

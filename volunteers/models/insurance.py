@@ -119,7 +119,7 @@ class TrainingAttendance(models.Model):
     session = models.ForeignKey(
         TrainingSession,
         verbose_name=_("training session"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,  # attendance lets points be credited: kept
         related_name="attendances",
     )
     volunteer = models.ForeignKey(

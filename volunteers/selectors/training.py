@@ -85,9 +85,7 @@ def attendance_candidates(session: TrainingSession, query: str = "") -> list[tup
     """Volunteers to tick on a session's attendance page, by kana, each with whether
     they are recorded as attended: active volunteers (or, with ``query``, those whose
     name or kana matches it in any script), and everyone already recorded."""
-    attended = set(
-        session.attendances.filter(attended=True).values_list("volunteer_id", flat=True)
-    )
+    attended = set(session.attendances.filter(attended=True).values_list("volunteer_id", flat=True))
     profiles = VolunteerProfile.objects.filter(anonymised_at__isnull=True, user__is_active=True)
     if query.strip():
         profiles = profiles.filter(
@@ -95,7 +93,5 @@ def attendance_candidates(session: TrainingSession, query: str = "") -> list[tup
         )
     else:
         profiles = profiles.filter(Q(active=True) | Q(user_id__in=attended))
-    users = User.objects.filter(pk__in=profiles.values("user_id")).order_by(
-        "full_name_kana", "pk"
-    )
+    users = User.objects.filter(pk__in=profiles.values("user_id")).order_by("full_name_kana", "pk")
     return [(user, user.pk in attended) for user in users]

@@ -154,8 +154,7 @@ def insurance_renew(
     insurance_and_training_check(actor)
     chosen = {int(pk) for pk in volunteer_ids}
     last_year = {
-        e.volunteer_id: e
-        for e in renewal_candidates(fiscal_year).filter(volunteer_id__in=chosen)
+        e.volunteer_id: e for e in renewal_candidates(fiscal_year).filter(volunteer_id__in=chosen)
     }
     day = enrolled_on or timezone.localdate()
     made = []
