@@ -124,10 +124,11 @@ def volunteer_profile_save(
     act for anyone. Only coordinators change the insurance date and ``active``
     (``manage_insurance``); the date only of a volunteer with no insurance
     enrolment (otherwise the enrolments decide it). A ``birth_date`` (None:
-    unchanged) is recorded on the user by ``accounts.services.user_birth_date_set`` (the volunteer gives their own only
-    while none is recorded); activities that earned nothing for want of it can then be
-    re-evaluated by a coordinator (``activity_reevaluate``). Never grants a role:
-    ``user`` must already hold the volunteer role. Raises :class:`NotPermitted`,
+    unchanged) is recorded on the user by ``accounts.services.user_birth_date_set``
+    (the volunteer gives their own only while none is recorded); activities that
+    earned nothing for want of it can then be re-evaluated by a coordinator
+    (``activity_reevaluate``). Never grants a role: ``user`` must already hold the
+    volunteer role. Raises :class:`NotPermitted`,
     :class:`VolunteerRoleRequired`, :class:`InvalidWindow`, ``ValidationError``."""
     coordinator = actor.acts_as(Role.COORDINATOR)
     if actor.pk != user.pk and not coordinator:
