@@ -189,7 +189,12 @@ class EnrolmentListView(PersonalDataExportMixin, LocalisedExportMixin, ReportVie
 
 class EnrolForm(forms.Form):
     volunteer = forms.ModelChoiceField(label=_("Volunteer"), queryset=User.objects.none())
-    fiscal_year = forms.TypedChoiceField(label=_("Fiscal year"), coerce=int, choices=[])
+    fiscal_year = forms.IntegerField(
+        label=_("Fiscal year"),
+        min_value=2000,
+        max_value=2100,
+        help_text=_("The year April falls in: 2026 for 令和8年度 (April 2026 – March 2027)."),
+    )
     enrolled_on = forms.DateField(
         label=_("Enrolled on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -214,9 +219,6 @@ class EnrolForm(forms.Form):
         self.fields["volunteer"].queryset = User.objects.filter(
             pk__in=VolunteerProfile.objects.filter(anonymised_at__isnull=True).values("user_id")
         ).order_by("full_name_kana", "pk")
-        self.fields["fiscal_year"].choices = [
-            (year, label) for year, label in year_choices(current_fiscal_year())
-        ]
 
 
 class EnrolView(ManagerView, FormView):
