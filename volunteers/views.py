@@ -225,7 +225,7 @@ def my_home(request):
             "is_volunteer": request.user.acts_as(Role.VOLUNTEER),
             "enrolments": enrolments_of(request.user).filter(
                 status=InsuranceEnrolment.Status.ENROLLED
-            )[:2],
+            )[:1],
             "trainings": trainings_of(request.user)[:5],
         },
     )

@@ -291,9 +291,11 @@ def test_a_district_editor_in_the_back_office_is_refused(client, last_year):
     ):
         assert response.status_code in (302, 403)
         assert response.status_code == 403 or response["Location"] == "/admin/"
-    assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR).exclude(
-        volunteer=last_year["done"]
-    ).exists()
+    assert (
+        not InsuranceEnrolment.objects.filter(fiscal_year=YEAR)
+        .exclude(volunteer=last_year["done"])
+        .exists()
+    )
 
 
 def test_city_staff_keep_the_enrolments_too(client, last_year):

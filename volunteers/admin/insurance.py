@@ -155,11 +155,13 @@ class EnrolmentListView(PersonalDataExportMixin, LocalisedExportMixin, ReportVie
     }
 
     def get_header_buttons(self):
+        # Wagtail's own (the download menu) after the page's two actions.
         return [
             HeaderButton(_("Enrol a volunteer"), reverse("aid_insurance_enrol"), icon_name="plus"),
             HeaderButton(
                 _("April renewal round"), reverse("aid_insurance_renewal"), icon_name="repeat"
             ),
+            *super().get_header_buttons(),
         ]
 
     @property
