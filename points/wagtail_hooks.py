@@ -47,6 +47,7 @@ class EarningRuleViewSet(ModelViewSet):
         "rounding_minutes",
         "min_minutes",
         "min_age",
+        "requires_training",
         "daily_cap",
         "yearly_cap",
         "cap_group",

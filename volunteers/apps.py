@@ -1,6 +1,15 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+#: Insurance enrolments (written through their pages' services) and training sessions.
+INSURANCE_AND_TRAINING = [
+    "view_insuranceenrolment",
+    "view_trainingsession",
+    "add_trainingsession",
+    "change_trainingsession",
+    "delete_trainingsession",
+]
+
 #: Model permissions each role group gets on the volunteers app.
 ROLE_PERMISSIONS = {
     "coordinator": [
@@ -16,6 +25,8 @@ ROLE_PERMISSIONS = {
         "add_centreclosure",
         "change_centreclosure",
         "delete_centreclosure",
+        # Insurance enrolments and training: kept with city staff.
+        *INSURANCE_AND_TRAINING,
         *(
             f"{verb}_{model}"
             for model in (
@@ -48,6 +59,7 @@ ROLE_PERMISSIONS = {
         "add_centreclosure",
         "change_centreclosure",
         "delete_centreclosure",
+        *INSURANCE_AND_TRAINING,
         # The personal data access log: read-only (the model has no other permission).
         "view_personaldataaccess",
         # How long residents' and volunteers' details are kept after they leave.

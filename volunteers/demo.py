@@ -443,6 +443,7 @@ def seed_aid(out) -> None:
         name="年末年始",
         defaults={"first_date": dt.date(2026, 12, 29), "last_date": dt.date(2027, 1, 3)},
     )
+    _seed_insurance_and_training(helpers, coordinator, today)
     base = settings.WAGTAILADMIN_BASE_URL.rstrip("/")
     out.write(
         f"mutual-aid centre: {len(residents)} residents, {len(helpers)} volunteers, "
@@ -452,3 +453,50 @@ def seed_aid(out) -> None:
     out.write(f"  money owed by residents: {base}{reverse('aid_owed')}")
     out.write(f"  monthly payouts to volunteers: {base}{reverse('aid_payouts')}")
     out.write(f"  offers for the demo volunteer: {base}{reverse('my-offers')}")
+    out.write(f"  volunteer activity insurance: {base}{reverse('aid_insurance')}")
+
+
+def _seed_insurance_and_training(helpers, coordinator, today: dt.date) -> None:
+    """Every demo volunteer enrolled in the volunteer activity insurance last fiscal
+    year and this one (their insurance date stays the end of this year), so the April
+    renewal round for next year lists them all; a training session last month that
+    most of them attended, and one next month. Idempotent."""
+    from core.formats import fiscal_year
+    from volunteers.models import InsuranceEnrolment, TrainingSession
+    from volunteers.services.insurance import insurance_enrol, training_attendance_record
+
+    this_year = fiscal_year(today)
+    for year in (this_year - 1, this_year):
+        for index, user in enumerate(helpers):
+            insurance_enrol(
+                volunteer=user,
+                fiscal_year=year,
+                actor=coordinator,
+                enrolled_on=dt.date(year, 4, 1),
+                plan="基本タイプ Aプラン" if index % 3 else "基本タイプ Bプラン",
+                certificate_number=f"V{year}-{index + 1:04d}",
+                address=f"いきいき市緑町{index + 1}-2-3",
+                paid_by=(
+                    InsuranceEnrolment.PaidBy.SELF if index == 5 else InsuranceEnrolment.PaidBy.CITY
+                ),
+            )
+    last_month = _at(today.replace(day=1) - dt.timedelta(days=20), 13, 30)
+    session, created = TrainingSession.objects.get_or_create(
+        title="新任ボランティア研修（傾聴と見守り）",
+        defaults={"starts_at": last_month, "place": "福祉センター 2階 研修室", "capacity": 20},
+    )
+    if created:
+        training_attendance_record(
+            session=session,
+            shown_ids=[user.pk for user in helpers],
+            attended_ids=[user.pk for user in helpers[:6]],
+            actor=coordinator,
+        )
+    TrainingSession.objects.get_or_create(
+        title="救命講習（AEDの使い方）",
+        defaults={
+            "starts_at": _at(today + dt.timedelta(days=30), 10),
+            "place": "消防署 講堂",
+            "capacity": 30,
+        },
+    )

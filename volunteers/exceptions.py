@@ -299,3 +299,23 @@ class ResidentLeft(ConflictError):
         "This resident has left the service. If they are coming back, record that on "
         "their page first."
     )
+
+
+class NotEnrolled(ConflictError):
+    code = "not_enrolled"
+    default_message = _("This enrolment is not in force (already cancelled).")
+
+
+class NoVolunteerProfile(DomainError):
+    code = "no_volunteer_profile"
+    http_status = 400
+    default_message = _(
+        "This person is not registered as a volunteer. Register them as a volunteer first."
+    )
+
+
+class TrainingStillMissing(ConflictError):
+    code = "training_still_missing"
+    default_message = _(
+        "The volunteer has not attended a training session yet: record their attendance first."
+    )

@@ -5,6 +5,8 @@ Lock order, for any transaction that holds more than one lock:
     resident → volunteer profile → standing request → help request → assignment →
     points ledger
 
+(a training session is locked alone: its attendance list is written under it.)
+
 (the ledger's accounts are locked by ``points.services`` when a credit is posted,
 always last). An activity and a declined offer are each locked alone, before the
 ledger (a host confirming several check-ins locks those activities in primary-key
@@ -29,6 +31,7 @@ from volunteers.models import (
     Place,
     Resident,
     StandingRequest,
+    TrainingSession,
     VolunteerProfile,
 )
 
@@ -131,3 +134,14 @@ def activity_lock_latest(volunteer: User, place: Place) -> Activity | None:
 def offer_lock(offer_id: int) -> Offer:
     """Lock one offer and return it fresh. Raises ``Offer.DoesNotExist``."""
     return Offer.objects.filter(pk=offer_id).order_by("pk").select_for_update(of=("self",)).get()
+
+
+def training_session_lock(session_id: int) -> TrainingSession:
+    """Lock a training session (its attendance list is written under it) and return
+    it fresh. Raises ``TrainingSession.DoesNotExist``."""
+    return (
+        TrainingSession.objects.filter(pk=session_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .get()
+    )

@@ -39,3 +39,10 @@ def coordinator_check(actor: User) -> None:
     """Raises :class:`NotPermitted` unless ``actor`` acts as a coordinator."""
     if not actor.acts_as(Role.COORDINATOR):
         raise NotPermitted()
+
+
+def insurance_and_training_check(actor: User) -> None:
+    """Insurance enrolments and training sessions are kept by coordinators and city
+    staff (the city usually pays the premium). Raises :class:`NotPermitted`."""
+    if not actor.acts_as(Role.COORDINATOR, Role.CITY_STAFF):
+        raise NotPermitted()

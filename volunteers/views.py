@@ -33,7 +33,14 @@ from volunteers.exceptions import (
     VolunteerRoleRequired,
 )
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, Offer, Place, VolunteerProfile, Wording
+from volunteers.models import (
+    Assignment,
+    InsuranceEnrolment,
+    Offer,
+    Place,
+    VolunteerProfile,
+    Wording,
+)
 from volunteers.selectors.activity import activities_of, awaiting_confirmation, open_activity
 from volunteers.selectors.consent import pledge_current, wording_current
 from volunteers.selectors.help_requests import (
@@ -51,6 +58,7 @@ from volunteers.selectors.places import (
     scan_resolve,
 )
 from volunteers.selectors.profiles import upcoming_exceptions
+from volunteers.selectors.training import enrolments_of, trainings_of
 from volunteers.services.activity import activities_confirm
 from volunteers.services.consent import pledge_accept
 from volunteers.services.help_requests import (
@@ -217,6 +225,11 @@ def my_home(request):
             "pledge_needed": _pledge_needed(request.user),
             "line_available": line_linking_available(),
             "line_linked": line_linked(request.user),
+            "is_volunteer": request.user.acts_as(Role.VOLUNTEER),
+            "enrolments": enrolments_of(request.user).filter(
+                status=InsuranceEnrolment.Status.ENROLLED
+            )[:1],
+            "trainings": trainings_of(request.user)[:5],
         },
     )
 

@@ -16,6 +16,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from accounts.admin_search import NameSearchMixin
 from accounts.forms import OpenDistrictsViewSetMixin
 from accounts.models import Role
+from core import formats
 from core.admin import PermissionMenuItem, RoleMenuItem
 from core.admin_views import ModelViewSet
 from volunteers.admin.access_log import PersonalDataAccessReportView, log_personal_data
@@ -34,6 +35,14 @@ from volunteers.admin.consent import (
     WordingsView,
 )
 from volunteers.admin.imports import VolunteerImportView
+from volunteers.admin.insurance import (
+    MANAGERS,
+    AttendanceView,
+    CancelView,
+    EnrolmentListView,
+    EnrolView,
+    RenewalView,
+)
 from volunteers.admin.personal_data import (
     PersonalDataRequestsView,
     ResidentDisclosureView,
@@ -71,10 +80,12 @@ from volunteers.models import (
     Resident,
     StandingRequest,
     StandingRequestSkip,
+    TrainingSession,
     VolunteerProfile,
     WeeklyAvailability,
 )
 from volunteers.selectors.help_requests import residents_search
+from volunteers.selectors.training import sessions_with_counts
 from volunteers.services.standing import standing_skip_add
 
 
@@ -411,6 +422,40 @@ class CentreClosureViewSet(ModelViewSet):
     form_fields = ["kind", "name", "first_date", "last_date"]
 
 
+def _attendance_link(session: TrainingSession):
+    return format_html(
+        '<a class="button button-small button-secondary" href="{}">{}</a>',
+        reverse("aid_training_attendance", args=[session.pk]),
+        _("Record attendance"),
+    )
+
+
+class TrainingIndexView(IndexView):
+    def get_base_queryset(self):
+        return sessions_with_counts()
+
+
+class TrainingSessionViewSet(ModelViewSet):
+    """Training sessions (研修); each has its attendance page."""
+
+    model = TrainingSession
+    index_view_class = TrainingIndexView
+    icon = "clipboard-list"
+    menu_label = _("Training sessions")
+    list_display = [
+        "title",
+        Column("starts_at", label=_("starts at"), accessor=lambda s: formats.datetime(s.starts_at)),
+        "place",
+        "capacity",
+        Column("attended_count", label=_("Attended")),
+        Column("attendance", label="", accessor=_attendance_link),
+    ]
+    search_fields = ["title", "place"]
+    form_fields = ["title", "starts_at", "place", "capacity", "notes"]
+    copy_view_enabled = False
+    protected_hint = _("A session with recorded attendance stays as a record.")
+
+
 class MutualAidGroup(ViewSetGroup):
     menu_label = _("Mutual-aid centre")
     menu_icon = "group"
@@ -424,6 +469,7 @@ class MutualAidGroup(ViewSetGroup):
         StandingRequestViewSet("aid_standing"),
         StandingRequestSkipViewSet("aid_skips"),
         CentreClosureViewSet("aid_closures"),
+        TrainingSessionViewSet("aid_training"),
     )
 
 
@@ -572,6 +618,37 @@ def register_aid_urls():
             name="aid_assignments_results",
         ),
     ]
+
+
+@hooks.register("register_admin_urls")
+def register_insurance_urls():
+    return [
+        path("aid/insurance/", EnrolmentListView.as_view(), name="aid_insurance"),
+        path(
+            "aid/insurance/results/",
+            EnrolmentListView.as_view(results_only=True),
+            name="aid_insurance_results",
+        ),
+        path("aid/insurance/enrol/", EnrolView.as_view(), name="aid_insurance_enrol"),
+        path("aid/insurance/renewal/", RenewalView.as_view(), name="aid_insurance_renewal"),
+        path("aid/insurance/<int:pk>/cancel/", CancelView.as_view(), name="aid_insurance_cancel"),
+        path(
+            "aid/training/<int:pk>/attendance/",
+            AttendanceView.as_view(),
+            name="aid_training_attendance",
+        ),
+    ]
+
+
+@hooks.register("register_mutual_aid_menu_item")
+def register_insurance_menu_item():
+    return RoleMenuItem(
+        _("Volunteer activity insurance"),
+        reverse("aid_insurance"),
+        icon_name="doc-full",
+        order=22,
+        roles=MANAGERS,
+    )
 
 
 @hooks.register("register_admin_urls")

@@ -64,6 +64,17 @@ class EarningRule(models.Model):
     expiry = models.CharField(
         _("expiry"), max_length=32, choices=Expiry.choices, default=Expiry.END_OF_FOLLOWING_YEAR
     )
+    # A neutral flag: the app that records activities (volunteers) checks it before it
+    # asks for the credit; the ledger knows nothing of training.
+    requires_training = models.BooleanField(
+        _("requires training"),
+        default=False,
+        help_text=_(
+            "Activities earn points only once the volunteer has attended a training "
+            "session; until then they are logged with no points, and the centre can "
+            "credit them after the training."
+        ),
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -25,17 +25,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from wagtail.models import Page
 
 from accounts.models import User
 from cms.models import ProposalCallPage
+from core.formats import fiscal_year
 from points.models import Voucher
 from points.selectors import voucher_code
 from tests.browser.conftest import RESULTS
 from tests.browser.signin import sign_in
 from tests.browser.test_back_office_login import demo_logins  # noqa: F401 (a fixture)
 from tests.conftest import need_service
-from volunteers.models import Place, Resident
+from volunteers.models import Place, Resident, TrainingSession
 from volunteers.selectors.places import card_token, place_token
 from volunteers.services.places import card_for
 
@@ -325,6 +327,10 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
             "/admin/activities/review/",
             "/admin/aid/owed/",
             "/admin/aid/payouts/",
+            "/admin/aid/insurance/",
+            f"/admin/aid/insurance/renewal/?fiscal_year={fiscal_year(timezone.localdate()) + 1}",
+            "/admin/aid/insurance/enrol/",
+            f"/admin/aid/training/{TrainingSession.objects.order_by('pk').first().pk}/attendance/",
         ):
             run.check(url)
         done(run)

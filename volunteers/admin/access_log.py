@@ -67,13 +67,24 @@ class ExportReasonForm(forms.Form):
 class PersonalDataExportMixin:
     """For Wagtail report views whose CSV/XLSX export holds residents' details: the
     export link opens a form asking why (POSTed, so the reason stays out of URLs and
-    access logs); the file is sent only with a reason, and each resident in it is
-    logged. :meth:`residents_in` names the residents of the exported rows."""
+    access logs); the file is sent only with a reason, and each resident (and person)
+    in it is logged. :meth:`residents_in` and :meth:`subjects_in` name the residents
+    and the volunteers of the exported rows."""
 
     export_reason: str = ""
+    #: What the reason form says the file holds.
+    export_notice = _(
+        "This file holds residents' personal details. Each export is logged with your "
+        "name and the reason you give."
+    )
 
     def residents_in(self, rows) -> Iterable[Resident]:
-        raise NotImplementedError
+        """The residents whose details the exported ``rows`` hold."""
+        return ()
+
+    def subjects_in(self, rows) -> Iterable[User]:
+        """The people (volunteers' accounts) whose details the exported ``rows`` hold."""
+        return ()
 
     def get(self, request, *args, **kwargs):
         if self.is_export and not self.export_reason:
@@ -96,6 +107,7 @@ class PersonalDataExportMixin:
             "form": form,
             "action": self.request.get_full_path(),
             "back": f"{self.request.path}?{back.urlencode()}" if back else self.request.path,
+            "notice": self.export_notice,
         }
         return TemplateResponse(
             self.request, "volunteers/admin/export_reason.html", context, status=status
@@ -106,6 +118,7 @@ class PersonalDataExportMixin:
         log_personal_data(
             self.request,
             self.residents_in(rows),
+            subjects=self.subjects_in(rows),
             action=PersonalDataAccess.Action.EXPORT,
             reason=self.export_reason,
         )

@@ -26,6 +26,7 @@ from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.models import Activity, Place
 from volunteers.selectors.activity import REEVALUABLE_REASON, review_queue
+from volunteers.selectors.training import TRAINING_REASON, trainings_of
 from volunteers.services.activity import (
     activity_approve,
     activity_record,
@@ -54,6 +55,7 @@ REVIEW_REASONS = {
     "forgotten_checkout": _("Check-out forgotten; closed automatically"),
     "unconfirmed": _("Self check-in that no host staff confirmed"),
     REEVALUABLE_REASON: _("No points for want of a date of birth, now recorded"),
+    TRAINING_REASON: _("No points for want of training, now attended"),
 }
 
 
@@ -160,7 +162,8 @@ class ReviewView(GuardedViewMixin, WagtailAdminTemplateMixin, FormView):
 
 class ReevaluateView(ConfirmActionView):
     """Apply the earning rule again to an activity that earned nothing because the
-    volunteer's date of birth was unknown, now that it is recorded (one POST)."""
+    volunteer's date of birth was unknown, now that it is recorded, or for want of
+    training, now attended (one POST)."""
 
     template_name = "volunteers/admin/review.html"
     page_title = _("Re-evaluate the points")
@@ -176,7 +179,11 @@ class ReevaluateView(ConfirmActionView):
         activity = self.activity
         born = activity.volunteer.birth_date
         summary = ""
-        if born is not None:
+        if activity.review_reason == TRAINING_REASON:
+            attended = trainings_of(activity.volunteer).first()
+            if attended is not None:
+                summary = _("Attended training: %(session)s.") % {"session": attended.session}
+        elif born is not None:
             day = timezone.localtime(activity.started_at).date()
             summary = _("Date of birth %(born)s: %(age)s years old on the day.") % {
                 "born": born.isoformat(),

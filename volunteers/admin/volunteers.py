@@ -20,7 +20,7 @@ from core.errors import DomainError
 from volunteers.admin.base import CoordinatorView
 from volunteers.cards import card_context
 from volunteers.forms import AwayForm, ProfileForm
-from volunteers.models import Assignment, VolunteerProfile
+from volunteers.models import Assignment, InsuranceEnrolment, VolunteerProfile
 from volunteers.selectors.consent import pledge_current
 from volunteers.selectors.personal_data import erasure_date
 from volunteers.selectors.profiles import upcoming_exceptions
@@ -49,6 +49,15 @@ class VolunteerView(CoordinatorView, FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "manage_insurance": True}
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if InsuranceEnrolment.objects.filter(volunteer=self.volunteer).exists():
+            # Kept by the enrolments (volunteers.services.insurance), not typed here.
+            field = form.fields["insurance_valid_until"]
+            field.disabled = True
+            field.help_text = _("Follows the insurance enrolments (Volunteer activity insurance).")
+        return form
 
     def get_initial(self):
         return ProfileForm.initial_for(self.profile, self.volunteer)

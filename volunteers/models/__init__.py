@@ -14,6 +14,11 @@ from volunteers.models.help_requests import (
     Resident,
     ResidentAccessLog,
 )
+from volunteers.models.insurance import (
+    InsuranceEnrolment,
+    TrainingAttendance,
+    TrainingSession,
+)
 from volunteers.models.places import Place, VolunteerCard
 from volunteers.models.profiles import (
     AvailabilityException,
@@ -33,6 +38,7 @@ __all__ = [
     "Gender",
     "HelpCategory",
     "HelpRequest",
+    "InsuranceEnrolment",
     "LeaveReason",
     "MatchingSlot",
     "Offer",
@@ -45,6 +51,8 @@ __all__ = [
     "ScanReceipt",
     "StandingRequest",
     "StandingRequestSkip",
+    "TrainingAttendance",
+    "TrainingSession",
     "VolunteerCard",
     "VolunteerProfile",
     "WeeklyAvailability",

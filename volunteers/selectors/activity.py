@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from volunteers.models import Activity, Place
+from volunteers.models import Activity, Place, TrainingAttendance
+from volunteers.selectors.training import TRAINING_REASON
 
 
 def open_activity(volunteer: User) -> Activity | None:
@@ -49,14 +50,23 @@ def activities_of(user: User) -> QuerySet[Activity]:
 #: Why an activity earned nothing that a coordinator may re-evaluate once the missing
 #: fact is known: the earning rule has a minimum age and the birth date was unknown.
 REEVALUABLE_REASON = "birth_date_unknown"
+#: Every such reason: the one above, and a rule requiring training not yet attended.
+REEVALUABLE_REASONS = (REEVALUABLE_REASON, TRAINING_REASON)
 
 
 def reevaluable() -> Q:
-    """Activities refused for an unknown birth date whose volunteer has one now."""
-    return Q(
-        status=Activity.Status.NO_POINTS,
-        review_reason=REEVALUABLE_REASON,
-        volunteer__birth_date__isnull=False,
+    """Activities refused for an unknown birth date whose volunteer has one now, or
+    for want of training whose volunteer has attended a session since."""
+    return Q(status=Activity.Status.NO_POINTS) & (
+        Q(review_reason=REEVALUABLE_REASON, volunteer__birth_date__isnull=False)
+        | (
+            Q(review_reason=TRAINING_REASON)
+            & Exists(
+                TrainingAttendance.objects.filter(
+                    volunteer_id=OuterRef("volunteer_id"), attended=True
+                )
+            )
+        )
     )
 
 

@@ -35,18 +35,24 @@ from volunteers.exceptions import (
     NotReevaluable,
     NotReviewable,
     NotVolunteer,
+    TrainingStillMissing,
 )
 from volunteers.locks import activities_lock, activity_lock, activity_lock_latest
 from volunteers.models import Activity, Place
 from volunteers.rules import coordinator_check
 from volunteers.selectors.activity import (
-    REEVALUABLE_REASON,
+    REEVALUABLE_REASONS,
     awaiting_confirmation,
     awaiting_expired,
     forgotten_after,
     open_activity,
 )
 from volunteers.selectors.places import scan_resolve
+from volunteers.selectors.training import (
+    TRAINING_REASON,
+    training_attended,
+    training_requirement_met,
+)
 from volunteers.services.presence import presence_check
 
 #: A check-out scanned again within this time is a replay, answered with the same result.
@@ -191,10 +197,21 @@ def _settle(activity: Activity, *, review_reason: str = "") -> None:
 
 
 def _credit(activity: Activity) -> None:
+    """Ask the ledger for the credit, or record why there is none. A rule that
+    requires training is checked here, before the ledger is asked (the ledger knows
+    nothing of training): without an attended session the activity earns nothing yet
+    (``training_required``), and a coordinator can credit it after the training
+    (:func:`activity_reevaluate`)."""
+    rule = activity.place.earning_rule
+    if not training_requirement_met(activity.volunteer, rule):
+        activity.status = Activity.Status.NO_POINTS
+        activity.review_reason = TRAINING_REASON
+        activity.save()
+        return
     try:
         activity.transaction = points_award(
             user=activity.volunteer,
-            rule=activity.place.earning_rule,
+            rule=rule,
             activity_date=timezone.localtime(activity.started_at).date(),
             duration_minutes=activity.duration_minutes,
             idempotency_key=f"activity:{activity.pk}",
@@ -420,7 +437,8 @@ def activity_approve(
 @transaction.atomic
 def activity_reevaluate(*, activity: Activity, actor: User) -> Activity:
     """A coordinator applies the earning rule again to an activity that earned nothing
-    because the volunteer's birth date was unknown, now that it is recorded: with the
+    because the volunteer's birth date was unknown, now that it is recorded, or
+    because the rule requires training, now that they attended one: with the
     age on the activity's day, within the daily and yearly limits of that day exactly
     as at check-out (``points_award``). It ends credited, or ``no_points`` with the new
     reason (e.g. ``under_age``).
@@ -428,13 +446,17 @@ def activity_reevaluate(*, activity: Activity, actor: User) -> Activity:
     Exactly once: the activity row is locked and must still be waiting, and the credit
     keeps the activity's idempotency key, so a double POST or a retry after crediting
     adds nothing. Raises :class:`NotPermitted`, :class:`NotReevaluable`,
-    :class:`BirthDateStillUnknown`.
+    :class:`BirthDateStillUnknown`, :class:`TrainingStillMissing`.
     """
     coordinator_check(actor)
     activity = activity_lock(activity.pk, with_place=True)
-    if activity.status != Activity.Status.NO_POINTS or activity.review_reason != REEVALUABLE_REASON:
+    reason = activity.review_reason
+    if activity.status != Activity.Status.NO_POINTS or reason not in REEVALUABLE_REASONS:
         raise NotReevaluable()
-    if activity.volunteer.birth_date is None:
+    if reason == TRAINING_REASON:
+        if not training_attended(activity.volunteer):
+            raise TrainingStillMissing()
+    elif activity.volunteer.birth_date is None:
         raise BirthDateStillUnknown()
     activity.reviewed_by = actor
     activity.review_reason = ""

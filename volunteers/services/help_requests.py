@@ -58,6 +58,7 @@ from volunteers.models import (
 from volunteers.rules import coordinator_check, service_window_check
 from volunteers.selectors.calendar import centre_closed_reason
 from volunteers.selectors.consent import consent_in_force, without_current_pledge
+from volunteers.selectors.training import training_requirement_met
 from volunteers.services.access_log import personal_data_access_record
 from volunteers.tasks import (
     notify_assigned,
@@ -409,7 +410,11 @@ def assignment_confirm(
         confirmed_by=actor,
         confirmed_at=timezone.now(),
     )
-    if category.earning_rule_id is not None:
+    # A rule that requires training credits nothing before the volunteer attended one
+    # (volunteers.selectors.training): confirmed, without points, as under age.
+    if category.earning_rule_id is not None and training_requirement_met(
+        assignment.volunteer, category.earning_rule
+    ):
         try:
             assignment.transaction = points_award(
                 user=assignment.volunteer,

@@ -36,6 +36,7 @@ from volunteers.models import (
     AvailabilityException,
     ConsentRecord,
     HelpRequest,
+    InsuranceEnrolment,
     LeaveReason,
     Offer,
     PersonalDataAccess,
@@ -224,6 +225,9 @@ def _volunteer_anonymise(profile: VolunteerProfile, now: dt.datetime) -> Volunte
     profile.gender = ""
     profile.has_car = False
     profile.insurance_valid_until = None
+    # The insurer's list needed the address; the enrolment years stay (the city's
+    # accounts), without it.
+    InsuranceEnrolment.objects.filter(volunteer=user).update(address="", certificate_number="")
     profile.languages = ""
     profile.active = False
     profile.anonymised_at = now

@@ -17,6 +17,7 @@ from volunteers.locks import profile_lock, profile_lock_or_create
 from volunteers.models import (
     AvailabilityException,
     HelpCategory,
+    InsuranceEnrolment,
     MatchingSlot,
     VolunteerProfile,
     WeeklyAvailability,
@@ -121,11 +122,13 @@ def volunteer_profile_save(
     """Create or update a volunteer's profile and weekly availability (replaced as a
     whole) and rebuild their matching index. Volunteers edit their own; coordinators
     act for anyone. Only coordinators change the insurance date and ``active``
-    (``manage_insurance``). A ``birth_date`` (None: unchanged) is recorded on the user
-    by ``accounts.services.user_birth_date_set`` (the volunteer gives their own only
-    while none is recorded); activities that earned nothing for want of it can then be
-    re-evaluated by a coordinator (``activity_reevaluate``). Never grants a role:
-    ``user`` must already hold the volunteer role. Raises :class:`NotPermitted`,
+    (``manage_insurance``); the date only of a volunteer with no insurance
+    enrolment (otherwise the enrolments decide it). A ``birth_date`` (None:
+    unchanged) is recorded on the user by ``accounts.services.user_birth_date_set``
+    (the volunteer gives their own only while none is recorded); activities that
+    earned nothing for want of it can then be re-evaluated by a coordinator
+    (``activity_reevaluate``). Never grants a role: ``user`` must already hold the
+    volunteer role. Raises :class:`NotPermitted`,
     :class:`VolunteerRoleRequired`, :class:`InvalidWindow`, ``ValidationError``."""
     coordinator = actor.acts_as(Role.COORDINATOR)
     if actor.pk != user.pk and not coordinator:
@@ -143,9 +146,12 @@ def volunteer_profile_save(
     profile.languages = languages
     fields = ["home_district", "gender", "has_car", "languages"]
     if manage_insurance and coordinator:
-        profile.insurance_valid_until = insurance_valid_until
         profile.active = active
-        fields += ["insurance_valid_until", "active"]
+        fields.append("active")
+        # Once enrolments are kept, the date is theirs (volunteers.services.insurance).
+        if not InsuranceEnrolment.objects.filter(volunteer=user).exists():
+            profile.insurance_valid_until = insurance_valid_until
+            fields.append("insurance_valid_until")
     profile.save(update_fields=fields)
     profile.districts.set(districts)
     profile.skills.set(skills)
