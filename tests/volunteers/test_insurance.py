@@ -258,6 +258,9 @@ def test_volunteers_see_their_own_insurance_on_their_page(client, coordinator_us
     client.force_login(mine)
     page = client.get("/me/").content.decode()
     assert "令和12年度に加入しています" in page and "C-123" in page
+    # The card is in the page's body, not in its <title> (it once was).
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "C-123" not in title and "<section" not in title
     assert "C-999" not in page
     client.force_login(helper(district, name="未加入 三郎"))
     assert "加入の記録がありません" in client.get("/me/").content.decode()
