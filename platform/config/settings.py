@@ -667,6 +667,9 @@ STANDING_REQUESTS_DAYS_AHEAD = env.int("STANDING_REQUESTS_DAYS_AHEAD", default=1
 # --- Demo ---------------------------------------------------------------------------
 
 # seed_demo runs these in order; each app appends its own seeder.
+# ``seed_city``: the generated city for benchmarks, in dependency order.
+CITY_SEEDERS = ["volunteers.city.seed", "cms.city.seed"]
+
 DEMO_SEEDERS = [
     "accounts.demo.seed",
     "points.demo.seed",
