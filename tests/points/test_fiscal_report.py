@@ -64,12 +64,12 @@ def test_every_points_total_equals_a_plain_sum_over_the_ledger(year):
     by_month = Counter()
     for e in entries:
         t = e.transaction
-        if t.kind == TransactionKind.EARN and e.account.kind == AccountKind.WALLET:
-            if inside(t.created_at):
-                by_month[t.created_at.astimezone(TOKYO).strftime("%Y-%m")] += e.amount
-    assert {f"{m.month:%Y-%m}": m.earned for m in report.by_month if m.earned} == dict(
-        (k, v) for k, v in by_month.items() if v
-    )
+        earn = t.kind == TransactionKind.EARN and e.account.kind == AccountKind.WALLET
+        if earn and inside(t.created_at):
+            by_month[t.created_at.astimezone(TOKYO).strftime("%Y-%m")] += e.amount
+    assert {f"{m.month:%Y-%m}": m.earned for m in report.by_month if m.earned} == {
+        k: v for k, v in by_month.items() if v
+    }
     assert len(report.by_month) == 12
     assert sum(m.exchanged for m in report.by_month) == entry_sum(
         TransactionKind.EXCHANGE, AccountKind.VOUCHER_LIABILITY

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -71,7 +71,7 @@ class PeriodForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     last = forms.DateField(
-        label=_("Until"),
+        label=pgettext_lazy("period", "Until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -150,14 +150,14 @@ def report_charts(report: FiscalReport) -> dict:
             title=gettext("Volunteers by district"),
             rows=[(row, total) for row, _counts, total in centre.volunteers.lines()],
             column=gettext("District"),
-            value_label=gettext("Volunteers"),
+            value_label=pgettext("annual report", "Volunteers"),
         ),
         "activities": bar_chart(
             key="chart-activity-hours",
             title=gettext("Hours of activity by kind of place"),
             rows=[(f.label, round(f.minutes / 60)) for f in centre.activities_by_kind],
             column=gettext("Kind of place"),
-            value_label=gettext("Hours"),
+            value_label=pgettext("annual report", "Hours"),
             display=lambda n: gettext("%(hours)s h") % {"hours": formats.number(n)},
         ),
         "requests_month": bar_chart(
@@ -325,8 +325,8 @@ def report_sheets(report: FiscalReport) -> list[tuple[str, list[list]]]:
     activity_head = [
         gettext("Place"),
         gettext("Activities"),
-        gettext("Volunteers"),
-        gettext("Hours"),
+        pgettext("annual report", "Volunteers"),
+        pgettext("annual report", "Hours"),
         gettext("Points earned"),
     ]
     activities = _heading(report, gettext("Activities and hours"))
@@ -338,7 +338,11 @@ def report_sheets(report: FiscalReport) -> list[tuple[str, list[list]]]:
     activities.append([*activity_head, gettext("Kind of place"), gettext("District")])
     activities += [[*_activity_line(f), f.kind, f.district] for f in centre.activities_by_place]
 
-    request_head = [gettext("Received"), gettext("Carried out"), gettext("Cancelled")]
+    request_head = [
+        pgettext("annual report", "Received"),
+        gettext("Carried out"),
+        gettext("Cancelled"),
+    ]
     requests = _heading(report, gettext("Help requests"))
     for title, column, lines in (
         (
@@ -358,7 +362,7 @@ def report_sheets(report: FiscalReport) -> list[tuple[str, list[list]]]:
         requests += [_request_line(centre.requests_total), []]
 
     fee_head = [
-        gettext("Assignments"),
+        pgettext("annual report", "Assignments"),
         gettext("Minutes"),
         gettext("Fee (yen)"),
         gettext("Cash received (yen)"),
@@ -374,10 +378,10 @@ def report_sheets(report: FiscalReport) -> list[tuple[str, list[list]]]:
         fees += [_fee_line(centre.fees_total), []]
 
     sheets = [
-        (gettext("Volunteers"), volunteers),
-        (gettext("Activities"), activities),
-        (gettext("Help requests"), requests),
-        (gettext("Fees and cash"), fees),
+        (pgettext("annual report sheet", "Volunteers"), volunteers),
+        (pgettext("annual report sheet", "Activities"), activities),
+        (pgettext("annual report sheet", "Help requests"), requests),
+        (pgettext("annual report sheet", "Fees and cash"), fees),
     ]
     if report.points is not None:
         sheets += _points_sheets(report, report.points)
@@ -426,8 +430,10 @@ def _points_sheets(report: FiscalReport, points: PointsFiscal) -> list[tuple[str
             ]
         )
 
-    vouchers = _heading(report, gettext("Vouchers"))
-    vouchers.append([gettext("Vouchers"), gettext("Count"), gettext("Points"), gettext("Yen")])
+    vouchers = _heading(report, pgettext("annual report", "Vouchers"))
+    vouchers.append(
+        [pgettext("annual report", "Vouchers"), gettext("Count"), gettext("Points"), gettext("Yen")]
+    )
     for label, f in (
         (gettext("Exchanged"), points.exchanged),
         (gettext("Redeemed"), points.redeemed),
@@ -445,6 +451,6 @@ def _points_sheets(report: FiscalReport, points: PointsFiscal) -> list[tuple[str
         [gettext("Voucher liability in the ledger at the period's end (points)"), points.liability],
     ]
     return [
-        (gettext("Points"), earning),
-        (gettext("Vouchers"), vouchers),
+        (pgettext("annual report sheet", "Points"), earning),
+        (pgettext("annual report sheet", "Vouchers"), vouchers),
     ]
