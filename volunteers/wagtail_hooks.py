@@ -696,7 +696,10 @@ def register_payouts_menu_item():
 
 @hooks.register("construct_homepage_panels")
 def add_monthly_counts_panel(request, panels):
-    if request.user.has_perm("volunteers.view_helprequest"):
+    """This month's counts (no one's details): for coordinators and city staff."""
+    from volunteers.admin.reports import REPORT_ROLES
+
+    if request.user.has_perm("volunteers.view_helprequest") or request.user.acts_as(*REPORT_ROLES):
         panels.append(MonthlyCountsPanel())
 
 

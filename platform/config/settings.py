@@ -638,5 +638,6 @@ DEMO_SEEDERS = [
     "points.demo.seed_shops",
     "volunteers.demo.seed",
     "volunteers.demo.seed_aid",
+    "volunteers.demo.seed_year",
     "cms.demo.seed",
 ]

@@ -323,6 +323,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
             "/admin/activities/review/",
             "/admin/aid/owed/",
             "/admin/aid/payouts/",
+            "/admin/reports/annual/",  # the annual report (centre sections, charts)
         ):
             run.check(url)
         done(run)

@@ -391,8 +391,10 @@ def test_the_dashboard_draws_this_month_as_described_svg(db):
         starts_at=moment,
         ends_at=moment + dt.timedelta(minutes=30),
     )
-    desk = _desk("coordinator")
-    html = desk.get("/admin/").content.decode()
+    for role in ("coordinator", "city_staff"):
+        html = _desk(role).get("/admin/").content.decode()
+        assert "/admin/reports/annual/" in html
+    assert '/admin/aid/"' not in html  # city staff: no board link (not theirs to open)
     for key in ("dashboard-category", "dashboard-district"):
         assert f'aria-labelledby="{key}-title {key}-desc"' in html
         assert f'<desc id="{key}-desc">' in html

@@ -187,4 +187,5 @@ class MonthlyCountsPanel(Component):
             "charts": charts,
             "month": timezone.localdate(),
             "annual_report": bool(request and request.user.acts_as(*REPORT_ROLES)),
+            "board": bool(request and request.user.has_perm("volunteers.add_helprequest")),
         }
