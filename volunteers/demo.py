@@ -478,7 +478,12 @@ def seed_year(out) -> None:
     first = dt.date(formats.fiscal_year(today), 4, 1)
     coordinator = User.objects.get(email="coordinator@demo.example.jp")
     residents = list(Resident.objects.filter(active=True, anonymised_at__isnull=True))
-    helpers = list(User.objects.filter(volunteer_profile__active=True).order_by("pk"))
+    # Not the two volunteers whose points history the demo shows limit by limit.
+    helpers = list(
+        User.objects.filter(volunteer_profile__active=True)
+        .exclude(email__in=["volunteer@demo.example.jp", "kimura@demo.example.jp"])
+        .order_by("pk")
+    )
     categories = list(HelpCategory.objects.filter(active=True))
     places = list(Place.objects.filter(active=True).select_related("earning_rule"))
     if not (residents and helpers and categories and places):
@@ -489,9 +494,7 @@ def seed_year(out) -> None:
         while day < today.replace(day=1):
             if day.weekday() < 5:
                 for _ in range(rnd.choice([0, 1, 1, 2])):
-                    requests += _demo_request(
-                        rnd, day, zone, residents, helpers, categories, coordinator
-                    )
+                    requests += _demo_request(rnd, day, zone, residents, categories, coordinator)
                 if rnd.random() < 0.6:
                     helper, place = rnd.choice(helpers), rnd.choice(places)
                     start = dt.datetime.combine(day, dt.time(rnd.choice([9, 10, 13])), tzinfo=zone)
@@ -524,19 +527,35 @@ def seed_year(out) -> None:
     out.write(f"this fiscal year so far: {requests} requests, {activities} activities")
 
 
-def _demo_request(rnd, day, zone, residents, helpers, categories, coordinator) -> int:
-    from volunteers.models import Assignment, HelpRequest
+def _demo_request(rnd, day, zone, residents, categories, coordinator) -> int:
+    """One past request; confirmed with a volunteer who serves its district, has the
+    skill and is available then (as matching would have chosen), else cancelled."""
+    from volunteers.models import Assignment, HelpRequest, VolunteerProfile
 
     who, category = rnd.choice(residents), rnd.choice(categories)
     start = dt.datetime.combine(day, dt.time(rnd.choice([9, 10, 11, 13, 14])), tzinfo=zone)
     minutes = rnd.choice([20, 30, 40, 60])
-    cancelled = rnd.random() < 0.1
+    end = start + dt.timedelta(minutes=minutes)
+    fitting = list(
+        VolunteerProfile.objects.filter(
+            active=True,
+            districts=who.district,
+            skills=category,
+            weekly__weekday=day.weekday(),
+            weekly__starts__lte=start.time(),
+            weekly__ends__gte=end.time(),
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    cancelled = not fitting or rnd.random() < 0.1
     request = HelpRequest.objects.create(
         resident=who,
         category=category,
         district=who.district,
         starts_at=start,
-        ends_at=start + dt.timedelta(minutes=minutes),
+        ends_at=end,
         notes=YEAR_NOTE,
         received_by=coordinator,
         status=HelpRequest.Status.CANCELLED if cancelled else HelpRequest.Status.CONFIRMED,
@@ -547,7 +566,7 @@ def _demo_request(rnd, day, zone, residents, helpers, categories, coordinator) -
         fee = units * category.fee_yen
         Assignment.objects.create(
             request=request,
-            volunteer=rnd.choice(helpers),
+            volunteer_id=rnd.choice(fitting),
             status=Assignment.Status.CONFIRMED,
             starts_at=request.starts_at,
             ends_at=request.ends_at,
