@@ -500,3 +500,131 @@ def _seed_insurance_and_training(helpers, coordinator, today: dt.date) -> None:
             "capacity": 30,
         },
     )
+
+
+#: Marks the requests :func:`seed_year` adds, so it adds them once.
+YEAR_NOTE = "（デモ：今年度これまでの実績）"
+
+
+def seed_year(out) -> None:
+    """The months of this fiscal year before this one, so the annual report and its
+    charts have a year to show: requests with their confirmed fees and cash, a few
+    cancelled, and activities at the demo places credited through their earning rules
+    (the ledger dates those postings today). Added once."""
+    import random
+
+    from core import formats
+    from points.exceptions import RuleNotApplicable
+    from points.services.earning import points_award
+    from volunteers.models import Activity, HelpCategory, HelpRequest, Resident
+
+    if HelpRequest.objects.filter(notes=YEAR_NOTE).exists():
+        return
+    rnd = random.Random(2026)
+    zone = timezone.get_default_timezone()
+    today = timezone.localdate()
+    first = dt.date(formats.fiscal_year(today), 4, 1)
+    coordinator = User.objects.get(email="coordinator@demo.example.jp")
+    residents = list(Resident.objects.filter(active=True, anonymised_at__isnull=True))
+    # Not the two volunteers whose points history the demo shows limit by limit.
+    helpers = list(
+        User.objects.filter(volunteer_profile__active=True)
+        .exclude(email__in=["volunteer@demo.example.jp", "kimura@demo.example.jp"])
+        .order_by("pk")
+    )
+    categories = list(HelpCategory.objects.filter(active=True))
+    places = list(Place.objects.filter(active=True).select_related("earning_rule"))
+    if not (residents and helpers and categories and places):
+        return
+    requests = activities = 0
+    day = first
+    with transaction.atomic():
+        while day < today.replace(day=1):
+            if day.weekday() < 5:
+                for _ in range(rnd.choice([0, 1, 1, 2])):
+                    requests += _demo_request(rnd, day, zone, residents, categories, coordinator)
+                if rnd.random() < 0.6:
+                    helper, place = rnd.choice(helpers), rnd.choice(places)
+                    start = dt.datetime.combine(day, dt.time(rnd.choice([9, 10, 13])), tzinfo=zone)
+                    minutes = rnd.choice([60, 90, 120, 150])
+                    activity = Activity.objects.create(
+                        volunteer=helper,
+                        place=place,
+                        method=Activity.Method.STAFF,
+                        recorded_by=coordinator,
+                        started_at=start,
+                        ended_at=start + dt.timedelta(minutes=minutes),
+                        status=Activity.Status.NO_POINTS,
+                    )
+                    try:
+                        txn = points_award(
+                            user=helper,
+                            rule=place.earning_rule,
+                            activity_date=day,
+                            duration_minutes=minutes,
+                            idempotency_key=f"demo-year:activity:{activity.pk}",
+                            reference=f"activity:{activity.pk}",
+                        )
+                    except RuleNotApplicable:
+                        pass
+                    else:
+                        activity.transaction, activity.status = txn, Activity.Status.CREDITED
+                        activity.save(update_fields=["transaction", "status"])
+                    activities += 1
+            day += dt.timedelta(days=1)
+    out.write(f"this fiscal year so far: {requests} requests, {activities} activities")
+
+
+def _demo_request(rnd, day, zone, residents, categories, coordinator) -> int:
+    """One past request; confirmed with a volunteer who serves its district, has the
+    skill and is available then (as matching would have chosen), else cancelled."""
+    from volunteers.models import Assignment, HelpRequest, VolunteerProfile
+
+    who, category = rnd.choice(residents), rnd.choice(categories)
+    start = dt.datetime.combine(day, dt.time(rnd.choice([9, 10, 11, 13, 14])), tzinfo=zone)
+    minutes = rnd.choice([20, 30, 40, 60])
+    end = start + dt.timedelta(minutes=minutes)
+    fitting = list(
+        VolunteerProfile.objects.filter(
+            active=True,
+            districts=who.district,
+            skills=category,
+            weekly__weekday=day.weekday(),
+            weekly__starts__lte=start.time(),
+            weekly__ends__gte=end.time(),
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    cancelled = not fitting or rnd.random() < 0.1
+    request = HelpRequest.objects.create(
+        resident=who,
+        category=category,
+        district=who.district,
+        starts_at=start,
+        ends_at=end,
+        notes=YEAR_NOTE,
+        received_by=coordinator,
+        status=HelpRequest.Status.CANCELLED if cancelled else HelpRequest.Status.CONFIRMED,
+        cancel_reason="ご本人の都合" if cancelled else "",
+    )
+    if not cancelled:
+        units = -(-minutes // category.fee_unit_minutes)
+        fee = units * category.fee_yen
+        Assignment.objects.create(
+            request=request,
+            volunteer_id=rnd.choice(fitting),
+            status=Assignment.Status.CONFIRMED,
+            starts_at=request.starts_at,
+            ends_at=request.ends_at,
+            assigned_by=coordinator,
+            started_at=request.starts_at,
+            finished_at=request.ends_at,
+            minutes=minutes,
+            fee_yen=fee,
+            cash_received_yen=fee,
+            confirmed_by=coordinator,
+            confirmed_at=request.ends_at,
+        )
+    return 1

@@ -667,6 +667,41 @@ def register_personal_data_access_urls():
     ]
 
 
+@hooks.register("register_admin_urls")
+def register_fiscal_report_urls():
+    """The fiscal-year report, its print, its workbook and its open-data tables."""
+    from volunteers.admin.fiscal import (
+        FiscalReportPrintView,
+        FiscalReportView,
+        FiscalReportXlsxView,
+        OpenDataCsvView,
+    )
+
+    return [
+        path("reports/annual/", FiscalReportView.as_view(), name="fiscal_report"),
+        path("reports/annual/print/", FiscalReportPrintView.as_view(), name="fiscal_report_print"),
+        path("reports/annual/xlsx/", FiscalReportXlsxView.as_view(), name="fiscal_report_xlsx"),
+        path(
+            "reports/annual/open-data/<slug:table>/",
+            OpenDataCsvView.as_view(),
+            name="fiscal_open_data",
+        ),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_fiscal_report_menu_item():
+    from volunteers.admin.fiscal import REPORT_ROLES
+
+    return RoleMenuItem(
+        _("Annual report"),
+        reverse("fiscal_report"),
+        icon_name="table",
+        order=100,
+        roles=REPORT_ROLES,
+    )
+
+
 @hooks.register("register_reports_menu_item")
 def register_personal_data_access_menu_item():
     return PermissionMenuItem(
@@ -748,7 +783,10 @@ def register_payouts_menu_item():
 
 @hooks.register("construct_homepage_panels")
 def add_monthly_counts_panel(request, panels):
-    if request.user.has_perm("volunteers.view_helprequest"):
+    """This month's counts (no one's details): for coordinators and city staff."""
+    from volunteers.admin.reports import REPORT_ROLES
+
+    if request.user.has_perm("volunteers.view_helprequest") or request.user.acts_as(*REPORT_ROLES):
         panels.append(MonthlyCountsPanel())
 
 

@@ -664,6 +664,14 @@ VOLUNTEER_NOTIFICATION_CHANNELS.append("core.notify.EmailChannel")
 # How many days ahead beat creates the requests of standing requests.
 STANDING_REQUESTS_DAYS_AHEAD = env.int("STANDING_REQUESTS_DAYS_AHEAD", default=14)
 
+# --- Reports and open data ------------------------------------------------------------
+
+# Open data (the fiscal-year statistics as CSV): counts from 1 up to this minus one are
+# hidden (総務省's convention for counts that could point at a person), shown as the
+# mark below. Secondary suppression is not applied (see README, "Reports and open data").
+OPEN_DATA_MIN_COUNT = env.int("OPEN_DATA_MIN_COUNT", default=3)
+OPEN_DATA_SUPPRESSED_MARK = env.str("OPEN_DATA_SUPPRESSED_MARK", default="X")
+
 # --- Demo ---------------------------------------------------------------------------
 
 # seed_demo runs these in order; each app appends its own seeder.
@@ -676,5 +684,6 @@ DEMO_SEEDERS = [
     "points.demo.seed_shops",
     "volunteers.demo.seed",
     "volunteers.demo.seed_aid",
+    "volunteers.demo.seed_year",
     "cms.demo.seed",
 ]

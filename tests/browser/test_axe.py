@@ -331,6 +331,7 @@ def test_every_page_passes_axe_and_fits_320_px(chromium, live_server, demo_login
             f"/admin/aid/insurance/renewal/?fiscal_year={fiscal_year(timezone.localdate()) + 1}",
             "/admin/aid/insurance/enrol/",
             f"/admin/aid/training/{TrainingSession.objects.order_by('pk').first().pk}/attendance/",
+            "/admin/reports/annual/",  # the annual report (centre sections, charts)
         ):
             run.check(url)
         done(run)

@@ -14,12 +14,16 @@ from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 
-from accounts.models import District
+from accounts.models import District, Role
+from core.charts import bar_chart
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.admin.access_log import PersonalDataExportMixin
 from volunteers.models import Assignment, HelpCategory, HelpRequest
 from volunteers.selectors.help_requests import monthly_counts
+
+#: Who opens the annual report (volunteers.admin.fiscal).
+REPORT_ROLES = (Role.COORDINATOR, Role.CITY_STAFF)
 
 
 class RequestFilterSet(WagtailFilterSet):
@@ -153,8 +157,9 @@ class AssignmentReportView(LocalisedExportMixin, ReportView):
 
 
 class MonthlyCountsPanel(Component):
-    """This month's requests by category and by district: bars drawn in CSS, with the
-    same figures as a table for screen readers and printing."""
+    """This month's requests by category and by district: server-drawn SVG bar charts
+    (core.charts: named, described, with the figures as a table), readable printed
+    and without JavaScript, and a link to the year's report."""
 
     name = "aid_monthly_counts"
     template_name = "volunteers/admin/monthly_panel.html"
@@ -162,19 +167,25 @@ class MonthlyCountsPanel(Component):
 
     def get_context_data(self, parent_context):
         counts = monthly_counts()
-        charts = []
-        # Each chart's first column heads what its rows are (a category, a district).
-        for key, title, column in (
-            ("category", _("By category"), pgettext_lazy("dashboard chart", "Category")),
-            ("district", _("By district"), pgettext_lazy("dashboard chart", "District")),
-        ):
-            rows = counts[key]
-            top = max((n for _, n in rows), default=0) or 1
-            charts.append(
-                {
-                    "title": title,
-                    "column": column,
-                    "rows": [(label, n, round(100 * n / top)) for label, n in rows],
-                }
+        requests = pgettext_lazy("dashboard chart", "Requests")
+        charts = [
+            bar_chart(
+                key=f"dashboard-{key}",
+                title=title,
+                rows=counts[key],
+                column=column,
+                value_label=requests,
             )
-        return {"charts": charts, "month": timezone.localdate()}
+            # Each chart's first column heads what its rows are (a category, a district).
+            for key, title, column in (
+                ("category", _("By category"), pgettext_lazy("dashboard chart", "Category")),
+                ("district", _("By district"), pgettext_lazy("dashboard chart", "District")),
+            )
+        ]
+        request = parent_context.get("request")
+        return {
+            "charts": charts,
+            "month": timezone.localdate(),
+            "annual_report": bool(request and request.user.acts_as(*REPORT_ROLES)),
+            "board": bool(request and request.user.has_perm("volunteers.add_helprequest")),
+        }

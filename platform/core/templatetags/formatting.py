@@ -48,6 +48,12 @@ def jmonth(value) -> str:
 
 
 @register.filter
+def num(value) -> str:
+    """``1,234``."""
+    return formats.number(value)
+
+
+@register.filter
 def yen(value) -> str:
     return formats.yen(value)
 
