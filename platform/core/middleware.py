@@ -151,7 +151,9 @@ class ThirdPartyInputMiddleware:
     * the external-link chooser's POST must carry its URL field (a missing one is an
       ``AttributeError`` in Wagtail's form) → 400 ``invalid_parameter``;
     * allauth's headless phone endpoints: phone numbers are not an account method
-      here and the adapter has none to give (``NotImplementedError``) → 404.
+      here and the adapter has none to give (``NotImplementedError``) → 404;
+    * a social provider's login and callback views while the city has not set that
+      provider up (no app: ``SocialApp.DoesNotExist``; LINE is optional) → 404.
 
     Only these views are guarded, by URL name: the project's own views answer bad
     input themselves, and a 500 there stays a bug a test must find.
@@ -162,6 +164,7 @@ class ThirdPartyInputMiddleware:
         "wagtailadmin_choose_page_external_link": ("external-link-chooser-url",),
     }
     ABSENT_VIEWS = re.compile(r"^headless:\w+:account:(manage_phone|verify_phone)")
+    PROVIDER_VIEWS = re.compile(r"^(?P<provider>line)_(login|callback)$")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -176,6 +179,9 @@ class ThirdPartyInputMiddleware:
             return None
         if self.ABSENT_VIEWS.match(name):
             return error_response(request, status=404, code=badinput.NOT_FOUND)
+        provider = self.PROVIDER_VIEWS.match(name)
+        if provider and not _provider_configured(request, provider["provider"]):
+            return error_response(request, status=404, code=badinput.NOT_FOUND)
         if self.NUMERIC_ID_VIEWS.search(name) and any(
             not value.isascii() or not value.isdigit() for value in request.GET.getlist("id")
         ):
@@ -184,6 +190,12 @@ class ThirdPartyInputMiddleware:
         if request.method == "POST" and any(field not in request.POST for field in required):
             return error_response(request, status=400, code=badinput.INVALID_PARAMETER)
         return None
+
+
+def _provider_configured(request, provider: str) -> bool:
+    from allauth.socialaccount.adapter import get_adapter
+
+    return bool(get_adapter(request).list_apps(request, provider=provider))
 
 
 def _is_json(content_type: str) -> bool:

@@ -118,3 +118,6 @@ def test_without_line_set_up_nothing_shows_and_sign_in_works(client, volunteer):
     page = client.get("/accounts/3rdparty/")
     assert page.status_code == 200
     assert "LINEは利用できません" in page.content.decode()
+    # LINE's own login and callback answer "not found", not allauth's 500 (no app).
+    assert client.post("/accounts/line/login/?process=connect").status_code == 404
+    assert client.get("/accounts/line/login/callback/", {"code": "x"}).status_code == 404
