@@ -81,7 +81,7 @@ def read(captured, table: str) -> bool:
 
 
 def replica_script(*args: str) -> None:
-    subprocess.run([str(ROOT / ".ci" / "replica"), *args], check=True, timeout=120, env=os.environ)
+    subprocess.run([str(ROOT / ".ci" / "replica"), *args], check=True, timeout=600, env=os.environ)
 
 
 @pytest.fixture(autouse=True)
