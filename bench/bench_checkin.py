@@ -14,12 +14,17 @@ same concurrency, against one gunicorn started for this run):
   salon-like rule, 100 points an hour in 30-minute steps, minimum age 18 and a yearly
   limit). Each client connection owns its own slice of volunteers, so no two requests
   wait for the same volunteer's rows and no scan is a replay (``REPLAY_WINDOW``).
-* the baseline: ``POST /bench/bare/`` (``bench/checkin_urls.py``) with the same body and
-  headers, a view that returns ``{"ok": true}`` without touching the database, behind the
-  same middleware (``bench/checkin_settings.py`` = the application's settings plus that
-  URL). It is measured before and after the other phases; the baseline is their mean.
-* informational: ``POST /bench/auth/``, a DRF view with the API's default authentication
-  and permission that does nothing else: what the ``X-Session-Token`` lookup alone costs.
+* the baseline of the target: ``POST /bench/auth/`` (``bench/checkin_urls.py``), the
+  authenticated no-op view: the scan view's own authentication, permission and
+  throttle classes (the ``X-Session-Token`` lookup) and nothing else, with the same
+  body and headers on the same server (``bench/checkin_settings.py`` = the
+  application's settings plus these URLs). Target: check-in + check-out >= 0.5 of it.
+* information: ``POST /bench/bare/``, a view that returns ``{"ok": true}`` without
+  touching the database, behind the same middleware, measured before and after the
+  other phases (its figure is their mean): what even the token lookup costs.
+
+Every phase also reports its latency, p50 and p95 (from sending a request to its
+response, as the load generator saw it; for check-in + check-out, the slower phase's).
 
 Set-up: database ``ikiiki_bench_http`` (prefix ``BENCH_DB_PREFIX``) is dropped, recreated
 and migrated; 6,000 volunteers (verified ``EmailAddress``, volunteer role, wallet) get a
@@ -49,12 +54,12 @@ activities and credits the clients saw, and ``manage.py points_audit`` must pass
 a probe (Django's test client, same settings) counts the SQL queries of one request of
 each kind (informational; ``BENCH_CHECKIN_SQL=1`` prints them to stderr).
 
-Findings: see bench/README.md. In short, with wrk, gthread workers and persistent
-connections, check-in + check-out reached 0.03-0.06 of the bare view and 0.16-0.24 of
-the authenticated no-op view (3 runs); the no-op view alone is about 0.2 of the bare
-view, so 0.5 of the bare view is out of reach for a token-authenticated endpoint.
-With one request per worker (sync workers) the rates of everything that waits for
-PostgreSQL halved.
+Findings: see bench/README.md. The target was first set against the bare view, where
+the token lookup alone costs 0.2-0.3 of it: 0.5 of the bare view is out of reach for
+any token-authenticated endpoint, so the target is now measured against the
+authenticated no-op view (issue #18), the bare ratio kept as information. With one
+request per worker (sync workers) the rates of everything that waits for PostgreSQL
+halved.
 """
 
 from __future__ import annotations
@@ -125,6 +130,8 @@ class Phase:
     processed: int = 0
     ok_users: list[int] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
+    p50_ms: float | None = None  # latency: from sending a request to its response
+    p95_ms: float | None = None
 
 
 def admin_connect(dbname: str = "postgres", autocommit: bool = True):
@@ -301,7 +308,7 @@ def _client(port, kind, items, body, deadline_s, barrier, results, index) -> Non
     repeatedly, until done or ``deadline_s`` after the common start."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     path = PATHS[kind]
-    times, ok_users, errors = [], [], Counter()
+    times, latencies, ok_users, errors = [], [], [], Counter()
     barrier.wait()
     start = time.monotonic()
     deadline = start + deadline_s
@@ -309,6 +316,7 @@ def _client(port, kind, items, body, deadline_s, barrier, results, index) -> Non
         if time.monotonic() >= deadline:
             break
         headers = {"Content-Type": "application/json", "X-Session-Token": token}
+        sent = time.monotonic()
         try:
             conn.request("POST", path, body=body, headers=headers)
             response = conn.getresponse()
@@ -322,10 +330,11 @@ def _client(port, kind, items, body, deadline_s, barrier, results, index) -> Non
             errors[problem] += 1
         else:
             times.append(time.monotonic())
+            latencies.append(times[-1] - sent)
             ok_users.append(user)
     end = time.monotonic()
     conn.close()
-    results.put((index, start, end, times, ok_users, dict(errors)))
+    results.put((index, start, end, times, latencies, ok_users, dict(errors)))
 
 
 def run_phase(port: int, label: str, kind: str, slices: list, body: bytes, seconds: float):
@@ -355,7 +364,11 @@ def run_phase(port: int, label: str, kind: str, slices: list, body: bytes, secon
     phase = Phase(label)
     t0 = min(start for _, start, *_ in collected)
     t1 = min(end for _, _, end, *_ in collected)  # until then every client was busy
-    for _, _, _, times, ok_users, errors in collected:
+    latencies = sorted(x * 1000 for _, _, _, _, lat, *_ in collected for x in lat)
+    if latencies:
+        phase.p50_ms = latencies[len(latencies) // 2]
+        phase.p95_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))]
+    for _, _, _, times, _, ok_users, errors in collected:
         phase.in_window += sum(1 for t in times if t <= t1)
         phase.ok += len(times)
         phase.ok_users.extend(ok_users)
@@ -395,6 +408,7 @@ def run_phase_wrk(
     phase.ok = phase.in_window = result["ok"]
     phase.seconds = result["duration_us"] / 1e6
     phase.rate = phase.ok / phase.seconds if phase.seconds else 0.0
+    phase.p50_ms, phase.p95_ms = result["p50_ms"], result["p95_ms"]
     phase.errors.update(result["errors"])
     if result["exhausted"] and not until_done:
         phase.errors[f"{kind}: a wrk thread ran out of volunteers (raise USERS)"] += 1
@@ -554,37 +568,60 @@ def measure(port: int, seeded: dict, body: bytes) -> tuple[dict[str, Phase], Cou
     return phases, errors
 
 
-def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
+TARGET = 0.5  # check-in + check-out against the authenticated no-op view
+
+
+def print_report(version: str, phases: dict[str, Phase], probe: dict) -> bool:
+    """Print the table; True when the target is met."""
     bare = (phases["bare1"].rate + phases["bare2"].rate) / 2
     scan_in, scan_out = phases["in"], phases["out"]
     combined = Phase("check-in + check-out")
     combined.in_window = scan_in.in_window + scan_out.in_window
     combined.seconds = scan_in.seconds + scan_out.seconds
     combined.rate = combined.in_window / combined.seconds if combined.seconds else 0.0
+    # Each phase's percentiles come from its own run; the pair's p95 is the slower one's.
+    combined.p50_ms = max(p for p in (scan_in.p50_ms, scan_out.p50_ms) if p is not None)
+    combined.p95_ms = max(p for p in (scan_in.p95_ms, scan_out.p95_ms) if p is not None)
     auth = phases["auth"].rate
+    met = auth > 0 and combined.rate / auth >= TARGET
     rows = [
+        # The target: what a scan costs beyond any token-authenticated API request.
+        (scan_in, auth, "no-op", ""),
+        (scan_out, auth, "no-op", ""),
+        (combined, auth, "no-op", f">= {TARGET}"),
+        # Information: the bare view, which touches no database at all.
         (phases["bare1"], None, "", ""),
         (phases["bare2"], None, "", ""),
         (phases["auth"], bare, "bare", ""),
         (scan_in, bare, "bare", ""),
         (scan_out, bare, "bare", ""),
-        (combined, bare, "bare", ">= 0.5"),
-        (scan_in, auth, "no-op", ""),
-        (scan_out, auth, "no-op", ""),
-        (combined, auth, "no-op", ""),
+        (combined, bare, "bare", ""),
     ]
-    header = ("measured", "requests", "seconds", "req/s", "baseline", "req/s", "ratio", "target")
+    header = (
+        "measured",
+        "requests",
+        "seconds",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "baseline",
+        "req/s",
+        "ratio",
+        "target",
+    )
     lines = []
     for phase, base, base_name, target in rows:
         ratio = phase.rate / base if base else None
         if target:
-            target = f"{target} {'ok' if ratio is not None and ratio >= 0.5 else 'MISSED'}"
+            target = f"{target} {'ok' if met else 'MISSED'}"
         lines.append(
             (
                 phase.label,
                 f"{phase.in_window:,}",
                 f"{phase.seconds:.1f}",
                 f"{phase.rate:,.0f}",
+                f"{phase.p50_ms:.1f}" if phase.p50_ms is not None else "-",
+                f"{phase.p95_ms:.1f}" if phase.p95_ms is not None else "-",
                 base_name or "-",
                 f"{base:,.0f}" if base else "-",
                 f"{ratio:.2f}" if ratio is not None else "-",
@@ -611,13 +648,16 @@ def print_report(version: str, phases: dict[str, Phase], probe: dict) -> None:
     )
     print(fmt(header))
     print("  ".join("-" * width for width in widths))
-    for line in lines:
+    for i, line in enumerate(lines):
+        if i == 3:
+            print("information (the bare view touches no database):")
         print(fmt(line))
     print(
-        "ratio = req/s / baseline req/s; bare = mean of the two bare-view runs, no-op = "
-        "the authenticated no-op view; "
+        "ratio = req/s / baseline req/s; no-op = the authenticated no-op view (the scan's "
+        "authentication, nothing else), bare = mean of the two bare-view runs; "
         "requests = successful ones while every client was busy; check-in + check-out = "
-        "both phases' requests over both phases' time."
+        "both phases' requests over both phases' time, its p50/p95 the slower phase's; "
+        "latency from sending a request to its response, as the load generator saw it."
     )
     print(
         "SQL queries per request (Django test client, same settings): "
@@ -644,7 +684,7 @@ def main() -> None:
     probe = run_role("probe", seeded["probe_tokens"][0])
 
     print()
-    print_report(version, phases, probe)
+    met = print_report(version, phases, probe)
     print("failed requests: " + (", ".join(f"{k} x{v}" for k, v in errors.items()) or "none"))
     print(
         f"checked: status and body of every response ({checked_in + checked_out:,} scans); "
@@ -656,6 +696,11 @@ def main() -> None:
         print(
             f"WARNING: load average {load_before:.1f} before the run: other work on this "
             "machine was competing for its cores; the figures are unreliable."
+        )
+    if not met:
+        print(
+            f"target missed: check-in + check-out below {TARGET} of the authenticated no-op "
+            "view (reported, not an error: the figures themselves were checked)."
         )
     if errors or problems:
         fail(f"{sum(errors.values())} failed requests, {len(problems)} database problems (above)")

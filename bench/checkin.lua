@@ -1,5 +1,6 @@
 -- wrk script for bench_checkin: POST the same JSON body with one X-Session-Token per
--- request, check every response, report counts as one JSON line.
+-- request, check every response, report counts and latencies (mean, p50, p95: from
+-- sending a request to its response) as one JSON line.
 --
 --   wrk -t T -c C -d S -s bench/checkin.lua URL -- KIND FILE T
 --
@@ -102,7 +103,9 @@ function done(summary, latency, requests)
     table.insert(parts, quote(what) .. ":" .. n)
   end
   io.write(string.format(
-    '{"ok":%d,"requests":%d,"duration_us":%d,"exhausted":%d,"latency_ms":%.2f,"errors":{%s}}\n',
+    '{"ok":%d,"requests":%d,"duration_us":%d,"exhausted":%d,"latency_ms":%.2f,'
+      .. '"p50_ms":%.2f,"p95_ms":%.2f,"errors":{%s}}\n',
     total_ok, summary.requests, summary.duration, total_exhausted, latency.mean / 1000,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
     table.concat(parts, ",")))
 end

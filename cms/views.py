@@ -22,6 +22,7 @@ from cms.calendars import calendar_build
 from cms.models import DistrictAssociationPage, EventPage, ProposalAttachment
 from cms.services.proposals import proposal_withdraw
 from core import site
+from core.db import replica_reads_when_anonymous
 from core.errors import DomainError
 
 SEARCH_PAGE_SIZE = 10
@@ -46,6 +47,7 @@ def calendar_response(request, *, events, name: str, filename: str) -> HttpRespo
     return response
 
 
+@replica_reads_when_anonymous
 @require_GET
 def events_ics(request):
     """Every district's events (upcoming, and the last month's) as one feed."""
@@ -57,6 +59,7 @@ def events_ics(request):
     )
 
 
+@replica_reads_when_anonymous
 @require_GET
 def district_events_ics(request, code: str):
     """One association's events (by its district's code)."""
@@ -71,6 +74,7 @@ def district_events_ics(request, code: str):
     )
 
 
+@replica_reads_when_anonymous
 @require_GET
 def event_ics(request, pk: int):
     """One event as an .ics file to add to a calendar."""

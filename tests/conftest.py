@@ -17,6 +17,37 @@ from django.core.cache import cache
 from tests import factories
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+# A streaming replica of the PostgreSQL at DATABASE_URL (.ci/replica starts one), for
+# tests/platform/test_replica.py.
+REPLICA_TEST_URL = os.environ.get("REPLICA_TEST_URL", "")
+
+
+def _replica_alias_for_tests() -> bool:
+    """With REPLICA_TEST_URL, the ``replica`` alias points at that standby, configured
+    as in production (``config.settings.replica_database``, a test mirror of
+    ``default``: the test database's name, the standby's host and port). The settings
+    are loaded before any conftest (pytest-django), so the alias is added here and
+    Django's connection handler fills in its defaults. Reads stay on the primary in
+    every other test (``REPLICA_READS`` off, so replication lag can never make one
+    flaky); the replica tests switch them on."""
+    from django.conf import settings
+    from django.db import connections
+
+    if not REPLICA_TEST_URL:
+        return False
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return False
+    from config.settings import replica_database
+
+    settings.DATABASES["replica"] = replica_database(
+        REPLICA_TEST_URL, settings.DATABASES["default"]
+    )
+    connections.configure_settings(settings.DATABASES)
+    settings.REPLICA_READS = False
+    return True
+
+
+HAS_REPLICA = _replica_alias_for_tests()
 
 
 def need_service(reason: str) -> None:
@@ -29,6 +60,20 @@ def need_service(reason: str) -> None:
 def postgres(settings):
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         need_service("this test needs PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def replica(settings, postgres) -> str:
+    """The ``replica`` alias (see :func:`_replica_alias_for_tests`) with replica reads
+    on; its test database is there once the standby has replayed its creation."""
+    if not HAS_REPLICA:
+        need_service("this test needs a streaming replica (REPLICA_TEST_URL; .ci/replica)")
+    from core import db
+
+    settings.REPLICA_READS = True
+    db._replica_down_until = 0.0
+    yield "replica"
+    db._replica_down_until = 0.0
 
 
 @pytest.fixture

@@ -131,6 +131,8 @@ MIDDLEWARE = [
     # Last before the view: input some Wagtail and allauth views answer with a 500.
     "core.middleware.ThirdPartyInputMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Anonymous GETs of public pages and feeds read from the replica, when there is one.
+    "core.middleware.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -178,6 +180,43 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "transaction_mode": "IMMEDIATE",
         }
     )
+
+
+def replica_database(url: str, primary: dict) -> dict:
+    """The ``replica`` alias: a PostgreSQL streaming replica (a hot standby) at ``url``,
+    with the primary's options. It only ever serves reads inside ``core.db.replica_reads``
+    (reports, exports, anonymous public pages; see README, "Production and scale-out").
+
+    ``connect_timeout`` is short: an unreachable replica costs a request at most that
+    long before it reads from the primary, and ``core.db`` then leaves the replica alone
+    for ``REPLICA_RETRY_SECONDS``.
+
+    ``TEST["MIRROR"]``: in tests Django must neither create a test database on the
+    standby nor flush it (it is read-only; both would fail). A mirror is exactly that:
+    Django's ``set_as_test_mirror`` copies only the primary's test database *name* into
+    this alias, keeping its own host and port, and test cases skip mirrors when they
+    create, flush or serialise databases. On a physical replica the test database the
+    runner creates on the primary arrives by itself through streaming replication, so
+    the alias then really reads the standby's copy (tests/platform/test_replica.py).
+    """
+    replica = {**primary, **environ.Env.db_url_config(url)}
+    replica["OPTIONS"] = {**primary.get("OPTIONS", {}), **replica.get("OPTIONS", {})}
+    replica["OPTIONS"].setdefault("connect_timeout", 2)
+    replica["TEST"] = {"MIRROR": "default"}
+    return replica
+
+
+# Reads that may leave the primary (core.db): set DATABASE_REPLICA_URL to a streaming
+# replica of DATABASE_URL. REPLICA_READS=0 keeps every read on the primary without
+# removing the alias (e.g. while the replica is rebuilt).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL, DATABASES["default"])
+REPLICA_READS = env.bool("REPLICA_READS", default=bool(DATABASE_REPLICA_URL))
+# After a failed connection to the replica, how long reads stay on the primary before
+# the replica is tried again.
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)
+DATABASE_ROUTERS = ["core.db.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

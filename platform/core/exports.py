@@ -35,6 +35,7 @@ from wagtail.admin.views.generic.models import IndexView
 
 from core import formats
 from core.admin_views import TextSearchMixin
+from core.db import ReplicaReadsMixin
 
 BOM = "\ufeff"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -216,8 +217,13 @@ class LocalisedExportMixin:
         return row
 
 
-class LocalisedIndexView(LocalisedExportMixin, TextSearchMixin, IndexView):
-    """``ModelViewSet.index_view_class`` for viewsets that export."""
+class LocalisedIndexView(ReplicaReadsMixin, LocalisedExportMixin, TextSearchMixin, IndexView):
+    """``ModelViewSet.index_view_class`` for viewsets that export. Their exports read
+    from the replica when there is one; the listing itself stays on the primary (the
+    person just edited a row and comes back to it)."""
+
+    def reads_from_replica(self, request) -> bool:
+        return super().reads_from_replica(request) and request.GET.get("export") in self.FORMATS
 
 
 BOM_BYTES = BOM.encode("utf-8")

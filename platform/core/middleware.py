@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 
 from core import badinput, health
+from core.db import replica_reads
 from core.logging import request_id_from, request_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -267,3 +268,36 @@ class CsvBomMiddleware:
         from core.exports import with_bom
 
         return with_bom(self.get_response(request))
+
+
+class ReplicaReadsMiddleware:
+    """Anonymous GET and HEAD requests for public pages (Wagtail's page serving, views
+    marked :func:`replica_reads_when_anonymous` such as the iCal feeds) read from the
+    replica (``core.db``), view and template rendering alike. A signed-in person, whose
+    page may show what they have just done, and every other method stay on the primary.
+
+    Placed after the authentication middleware: who the visitor is is read from the
+    primary before the scope opens. The scope opens in ``process_view`` (where the view
+    is known) and closes when the response has come back through this middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            return self.get_response(request)
+        finally:
+            scope = request.__dict__.pop("_replica_scope", None)
+            if scope is not None:
+                scope.__exit__(None, None, None)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from wagtail.views import serve
+
+        if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+            return None
+        if view_func is serve or getattr(view_func, "replica_reads_when_anonymous", False):
+            scope = replica_reads()
+            scope.__enter__()
+            request._replica_scope = scope
+        return None

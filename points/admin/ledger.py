@@ -9,6 +9,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.reports import ReportView
 
+from core.db import ReplicaReadsMixin
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from points.models import AccountKind, Entry, TransactionKind
@@ -38,7 +39,7 @@ class LedgerFilterSet(WagtailFilterSet):
         )
 
 
-class LedgerReportView(LocalisedExportMixin, ReportView):
+class LedgerReportView(ReplicaReadsMixin, LocalisedExportMixin, ReportView):
     """Every entry of the books, newest first; CSV and XLSX export of the filtered set."""
 
     model = Entry

@@ -14,6 +14,7 @@ from wagtail.admin.views.reports import ReportView
 
 from core import formats
 from core.admin_views import ConfirmActionView
+from core.db import ReplicaReadsMixin
 from core.exports import LocalisedExportMixin
 from points.models import SettlementStatement
 from points.services.settlement import statement_mark_paid, statements_generate_month
@@ -35,7 +36,7 @@ def _pay_link(statement: SettlementStatement):
     return format_html('<a class="button button-small" href="{}">{}</a>', url, _("Mark paid"))
 
 
-class StatementReportView(LocalisedExportMixin, ReportView):
+class StatementReportView(ReplicaReadsMixin, LocalisedExportMixin, ReportView):
     """Every shop's monthly statements; CSV/XLSX for the payment run."""
 
     model = SettlementStatement

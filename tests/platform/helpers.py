@@ -18,6 +18,8 @@ def manage(*args: str, env: dict[str, str] | None = None, clean: bool = False, t
         for key in list(base):
             if key in {
                 "DATABASE_URL",
+                "DATABASE_REPLICA_URL",
+                "REPLICA_READS",
                 "REDIS_URL",
                 "EMAIL_URL",
                 "SECRET_KEY",

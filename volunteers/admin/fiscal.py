@@ -26,6 +26,7 @@ from accounts.models import Role
 from core import formats
 from core.admin import GuardedViewMixin
 from core.charts import bar_chart
+from core.db import ReplicaReadsMixin
 from core.exports import XLSX_CONTENT_TYPE, csv_response, xlsx_workbook_bytes
 from core.stats import Period, suppression_mark, suppression_threshold
 from points.selectors.fiscal import PointsFiscal, points_fiscal
@@ -202,7 +203,7 @@ def report_charts(report: FiscalReport) -> dict:
     return charts
 
 
-class FiscalReportView(CoordinatorView, TemplateView):
+class FiscalReportView(ReplicaReadsMixin, CoordinatorView, TemplateView):
     """The report on screen, with the form for the year or the period."""
 
     roles = REPORT_ROLES
@@ -235,7 +236,7 @@ class FiscalReportView(CoordinatorView, TemplateView):
         )
 
 
-class _PeriodDownload(GuardedViewMixin, View):
+class _PeriodDownload(ReplicaReadsMixin, GuardedViewMixin, View):
     roles = REPORT_ROLES
 
     def get(self, request, *args, **kwargs):

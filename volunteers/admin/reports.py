@@ -16,6 +16,7 @@ from wagtail.admin.views.reports import ReportView
 
 from accounts.models import District, Role
 from core.charts import bar_chart
+from core.db import ReplicaReadsMixin
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
 from volunteers.admin.access_log import PersonalDataExportMixin
@@ -45,7 +46,9 @@ def _request_link(req: HelpRequest):
     return format_html('<a href="{}">{}</a>', reverse("aid_request", args=[req.pk]), str(req))
 
 
-class RequestReportView(PersonalDataExportMixin, LocalisedExportMixin, ReportView):
+class RequestReportView(
+    ReplicaReadsMixin, PersonalDataExportMixin, LocalisedExportMixin, ReportView
+):
     """Every request, filterable; CSV and XLSX export (residents' names: the export
     asks why and is logged)."""
 
@@ -105,7 +108,7 @@ class AssignmentFilterSet(WagtailFilterSet):
         fields = []
 
 
-class AssignmentReportView(LocalisedExportMixin, ReportView):
+class AssignmentReportView(ReplicaReadsMixin, LocalisedExportMixin, ReportView):
     """Every assignment with its fee and the cash received; CSV and XLSX export."""
 
     model = Assignment
