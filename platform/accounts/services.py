@@ -213,6 +213,7 @@ def user_anonymise(*, user: User) -> User:
     assignments, logs) keeps its history and its totals. Nothing is sent to the
     person: there is nobody left to send it to. Idempotent."""
     from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
 
     user = User.objects.select_for_update().get(pk=user.pk)
     user.full_name = ANONYMISED_NAME.format(pk=user.pk)
@@ -229,4 +230,5 @@ def user_anonymise(*, user: User) -> User:
     user.user_permissions.clear()
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
+    SocialAccount.objects.filter(user=user).delete()  # its tokens go with it (cascade)
     return user

@@ -124,12 +124,14 @@ def deliver(user: User, message: Message) -> int:
     """Send ``message`` to ``user`` on every channel that can reach them; returns how
     many sent it (0: nobody could, the caller decides who phones them). A channel
     that refuses the message for good (:class:`Undeliverable`) is logged and not
-    counted; any other error a channel raises is raised, for the task to retry. Under
-    :func:`core.outbox.send_once` each channel that sent is remembered, so the retry
-    after one channel failed does not send again on those that had sent.
-    Never call it inside a transaction (DESIGN.md §11)."""
+    counted. Any other error of a channel (LINE down or over its quota) does not keep
+    the others from sending: the first such error is raised once every channel has
+    been tried, for the task to retry. Under :func:`core.outbox.send_once` each
+    channel that sent is remembered, so that retry sends again only on the channels
+    that failed. Never call it inside a transaction (DESIGN.md §11)."""
     key = sending_key()
     sent = 0
+    failure: Exception | None = None
     for channel in channels():
         if not channel.can_reach(user):
             continue
@@ -144,7 +146,15 @@ def deliver(user: User, message: Message) -> int:
                 "%s could not deliver to user %s: %s", type(channel).__name__, user.pk, exc
             )
             continue
+        except Exception as exc:  # retried by the task; the other channels go on
+            logger.warning(
+                "%s failed for user %s (to be retried): %r", type(channel).__name__, user.pk, exc
+            )
+            failure = failure or exc
+            continue
         if done:
             cache.set(done, 1, timeout=settings.SENT_MEMORY_SECONDS)
         sent += 1
+    if failure is not None:
+        raise failure
     return sent

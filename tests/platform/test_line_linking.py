@@ -95,7 +95,7 @@ def test_line_is_never_a_way_to_sign_in_or_up(client, standin):
     )
     assert back.status_code == 302 and back["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in client.session
-    assert "LINEではサインインできません" in client.get("/accounts/login/").content.decode()
+    assert "LINEではログインできません" in client.get("/accounts/login/").content.decode()
 
     # A LINE account nobody linked does not sign anybody up either.
     response = client.post("/accounts/line/login/")

@@ -9,6 +9,7 @@ import io
 from collections import Counter
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 from django.core.management import call_command
 from django.db.models import Count, Sum
 from django.test import Client
@@ -307,8 +308,13 @@ def test_erasure_on_request_is_refused_while_needed_then_done_and_logged(
     assert city.get(url).status_code == 404
 
     vurl = f"/admin/aid/personal-data/volunteers/{gone.helper.pk}/erase/"
+    # The volunteer had linked LINE: its user id and display name (often a real name).
+    SocialAccount.objects.create(
+        user=gone.helper, provider="line", uid="U" + "4" * 32, extra_data={"displayName": "山田"}
+    )
     assert city.post(vurl, {"reference": "消去請求 第4号", "confirm": "on"}).status_code == 302
     assert User.objects.get(pk=gone.helper.pk).is_active is False
+    assert not SocialAccount.objects.filter(user=gone.helper).exists()
     assert PersonalDataAccess.objects.filter(subject=gone.helper, action="erase").exists()
     assert Resident.objects.get(pk=stays.resident.pk).anonymised_at is None
 
