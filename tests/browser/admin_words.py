@@ -103,13 +103,15 @@ PAGE_TEXT_JS = """
 
 def data_words() -> frozenset[str]:
     """Identifiers the city typed, shown as they are: district and help-category
-    codes, earning rules' activity kinds, and the project's page types' internal names
-    (Wagtail's page-types report)."""
+    codes, earning rules' activity kinds, the project's page types' internal names
+    (Wagtail's page-types report), insurance plans and certificate numbers, training
+    titles ("AED") and the mark that hides small counts in open data."""
+    from django.conf import settings
     from django.contrib.contenttypes.models import ContentType
 
     from accounts.models import District
     from points.models import EarningRule
-    from volunteers.models import HelpCategory
+    from volunteers.models import HelpCategory, InsuranceEnrolment, TrainingSession
 
     words: set[str] = set()
     words.update(District.objects.values_list("code", flat=True))
@@ -118,6 +120,13 @@ def data_words() -> frozenset[str]:
         words.update(re.split(r"[-\s]", kind))
     for content_type in ContentType.objects.filter(app_label="cms"):
         words.update((content_type.app_label, content_type.model))
+    typed = [
+        *InsuranceEnrolment.objects.values_list("plan", "certificate_number"),
+        *TrainingSession.objects.values_list("title", "place"),
+        (settings.OPEN_DATA_SUPPRESSED_MARK,),
+    ]
+    for text in (text for row in typed for text in row):
+        words.update(re.findall(r"[A-Za-z]+", text))
     return frozenset(word.lower() for word in words if word)
 
 

@@ -270,7 +270,9 @@ def test_the_home_page_counts_open_offers_and_upcoming_assignments(setting, coor
 
     def figures():
         page = client.get("/me/").content.decode()
-        return re.findall(r'data-testid="[a-z-]+">([^<]*)</p>', page), page
+        return re.findall(
+            r'data-testid="(?:open-offers|upcoming-assignments)">([^<]*)</p>', page
+        ), page
 
     assert figures()[0] == ["回答待ちの依頼が1件あります。", "これからの活動はありません。"]
     later = help_request(coordinator, res, start=at(14), end=at(15))
