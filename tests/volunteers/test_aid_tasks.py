@@ -325,3 +325,21 @@ def test_offer_notices_go_out_only_while_the_offer_is_still_as_queued(coordinato
     assert tasks.notify_offer.delay(offer.pk).get() == 0
     assert tasks.notify_offer_withdrawn.delay(offer.pk).get() == 1
     assert [m.subject.startswith("取消のお知らせ") for m in mail.outbox] == [True]
+
+
+def test_a_request_taken_for_a_standing_request_is_one_of_its_dates(standing, coordinator):
+    """Linked to its standing request: beat does not generate the date again."""
+    from volunteers.services.help_requests import request_receive
+
+    taken = request_receive(
+        actor=coordinator,
+        resident=standing.resident,
+        category=standing.category,
+        starts_at=at(8),
+        ends_at=at(8, 20),
+        channel=HelpRequest.Channel.STANDING,
+        standing=standing,
+    )
+    assert HelpRequest.objects.get(pk=taken.pk).standing == standing
+    assert standing_requests_generate(today=DAY, days=0) == 0
+    assert HelpRequest.objects.filter(standing=standing).count() == 1

@@ -383,3 +383,237 @@ def test_offering_again_asks_only_the_new_volunteers(coordinator, district, res)
     assert sorted(Offer.objects.filter(request=req).values_list("volunteer_id", flat=True)) == (
         sorted([first.pk, second.pk])
     )
+
+
+# --- Intake: what is recorded, and who is refused -------------------------------------
+
+
+@pytest.fixture
+def desk(client, coordinator):
+    from tests.points.test_interfaces import signed_in_back_office
+
+    return signed_in_back_office(client, coordinator)
+
+
+def api_intake(desk, res, **fields):
+    body = {
+        "resident": res.pk,
+        "category": "shopping",
+        "starts_at": at(10).isoformat(),
+        "ends_at": at(11).isoformat(),
+        **fields,
+    }
+    return desk.post("/api/v1/help-requests/", body, content_type="application/json")
+
+
+def test_the_api_records_the_channel_place_notes_and_who_took_the_request(desk, coordinator, res):
+    response = api_intake(desk, res, channel="visit", place="緑町公民館", notes="杖をお持ちです")
+    assert response.status_code == 201, response.content
+    assert response.json()["channel"] == "visit"
+    taken = HelpRequest.objects.get(pk=response.json()["id"])
+    assert (taken.channel, taken.place, taken.notes) == ("visit", "緑町公民館", "杖をお持ちです")
+    assert (taken.received_by, taken.standing) == (coordinator, None)
+
+
+def test_a_request_taken_without_place_or_notes_has_none(coordinator, res):
+    """The volunteer's page shows the place and notes as given: none means empty."""
+    taken = request_receive(
+        actor=coordinator, resident=res, category=category(), starts_at=at(10), ends_at=at(11)
+    )
+    taken.refresh_from_db()
+    assert (taken.channel, taken.place, taken.notes) == ("phone", "", "")
+
+
+def test_the_api_refuses_a_resident_who_left_on_the_resident_field(desk, district):
+    """Leaving is enough (their details are kept a while before being erased)."""
+    left = resident(district, left_on=dt.date(2030, 5, 31))
+    assert left.anonymised_at is None
+    response = api_intake(desk, left)
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "resident_left" and list(body["fields"]) == ["resident"]
+    assert not HelpRequest.objects.filter(resident=left).exists()
+
+
+def test_a_resident_who_left_a_moment_ago_is_refused_even_from_a_stale_page(coordinator, res):
+    """The service reads the resident afresh under its lock: the object the form
+    loaded before the leaving committed does not let a new request through."""
+    from volunteers.exceptions import ResidentLeft
+    from volunteers.models import Resident
+
+    Resident.objects.filter(pk=res.pk).update(left_on=dt.date(2030, 6, 1))
+    assert res.left_on is None  # what the page loaded
+    with pytest.raises(ResidentLeft):
+        help_request(coordinator, res)
+    assert not HelpRequest.objects.filter(resident=res).exists()
+
+
+def test_the_api_refuses_a_closed_day_naming_the_date_and_the_reason(desk, res):
+    from volunteers.models import CentreClosure
+
+    CentreClosure.objects.create(
+        kind=CentreClosure.Kind.DATED, name="職員研修", first_date=at(0).date()
+    )
+    response = api_intake(desk, res)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "centre_closed"
+    assert body["details"] == {"date": "2030-06-04", "reason": "職員研修"}
+    assert list(body["fields"]) == ["starts_at"] and "職員研修" in body["fields"]["starts_at"][0]
+    assert not HelpRequest.objects.filter(resident=res).exists()
+    # The next day is open.
+    next_day = at(0).date() + dt.timedelta(days=1)
+    later = api_intake(
+        desk,
+        res,
+        starts_at=at(10, day=next_day).isoformat(),
+        ends_at=at(11, day=next_day).isoformat(),
+    )
+    assert later.status_code == 201, later.content
+
+
+# --- Who may take a request ------------------------------------------------------------
+
+
+def deactivated(user):
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    return user
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        pytest.param(lambda d: volunteer(d), True, id="active-and-insured"),
+        pytest.param(lambda d: volunteer(d, insurance=at(0).date()), True, id="insured-to-the-day"),
+        pytest.param(
+            lambda d: volunteer(d, insurance=at(0).date() - dt.timedelta(days=1)),
+            False,
+            id="insurance-ended-the-day-before",
+        ),
+        pytest.param(lambda d: volunteer(d, insurance=None), False, id="no-insurance"),
+        pytest.param(lambda d: volunteer(d, active=False), False, id="profile-inactive"),
+        pytest.param(lambda d: deactivated(volunteer(d)), False, id="account-deactivated"),
+    ],
+)
+def test_only_an_active_volunteer_insured_on_the_day_can_be_assigned(
+    coordinator, district, res, who, allowed
+):
+    helper = who(district)
+    req = help_request(coordinator, res)
+    if allowed:
+        assert (
+            request_assign(help_request=req, volunteer=helper, actor=coordinator).volunteer
+            == helper
+        )
+    else:
+        with pytest.raises(VolunteerUnavailable):
+            request_assign(help_request=req, volunteer=helper, actor=coordinator)
+        req.refresh_from_db()
+        assert req.status == "requested" and not Assignment.objects.filter(request=req).exists()
+
+
+def test_someone_without_a_volunteer_profile_cannot_be_assigned(coordinator, res):
+    from tests.factories import UserFactory
+
+    with pytest.raises(VolunteerUnavailable):
+        request_assign(
+            help_request=help_request(coordinator, res), volunteer=UserFactory(), actor=coordinator
+        )
+
+
+def test_back_to_back_help_and_other_volunteers_bookings_do_not_make_someone_busy(
+    coordinator, district, res
+):
+    helper, other = volunteer(district), volunteer(district)
+    request_assign(help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator)
+    before = help_request(coordinator, res, start=at(9), end=at(10))  # ends as 10–11 starts
+    after = help_request(coordinator, res, start=at(11), end=at(12))  # starts as it ends
+    assert request_assign(help_request=before, volunteer=helper, actor=coordinator)
+    (offer,) = request_offer(help_request=after, volunteers=[helper], actor=coordinator)
+    assert offer_accept(offer=offer, volunteer=helper).volunteer == helper
+    # The other volunteer is free at 10–11, whoever else is booked then.
+    overlapping = help_request(coordinator, res, start=at(10, 30), end=at(11, 30))
+    assert request_assign(help_request=overlapping, volunteer=other, actor=coordinator)
+
+
+def test_the_request_page_refuses_to_assign_a_volunteer_without_the_pledge(
+    desk, coordinator, district, res
+):
+    from volunteers.exceptions import PledgeMissing
+
+    unpledged = volunteer(district, pledge=False)
+    req = help_request(coordinator, res)
+    page = desk.post(
+        f"/admin/aid/requests/{req.pk}/assign/", {"volunteer": unpledged.pk}, follow=True
+    )
+    assert str(PledgeMissing.default_message) in [str(m) for m in page.context["messages"]]
+    req.refresh_from_db()
+    assert req.status == "requested" and not Assignment.objects.filter(request=req).exists()
+
+
+# --- Accepting closes this request's offers only ---------------------------------------
+
+
+def test_accepting_one_request_leaves_the_other_requests_offers_open(coordinator, district, res):
+    from unittest import mock
+
+    from django.utils import timezone
+
+    first, second = volunteer(district), volunteer(district)
+    morning = help_request(coordinator, res)
+    afternoon = help_request(coordinator, res, start=at(13), end=at(14))
+    mine, theirs = request_offer(
+        help_request=morning, volunteers=[first, second], actor=coordinator
+    )
+    later = request_offer(help_request=afternoon, volunteers=[first, second], actor=coordinator)
+    moment = dt.datetime(2030, 6, 1, 12, tzinfo=timezone.get_default_timezone())
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        offer_accept(offer=mine, volunteer=first)
+    rows = {o.pk: (o.status, o.answered_at) for o in Offer.objects.all()}
+    # The answer's time is in the volunteer's data disclosure ("Answered at").
+    assert rows[mine.pk] == ("accepted", moment)
+    assert rows[theirs.pk] == ("taken", None)
+    assert [rows[o.pk] for o in later] == [("open", None), ("open", None)]
+    # Both may still take the afternoon.
+    assert offer_accept(offer=later[0], volunteer=first).request == afternoon
+
+
+# --- Refusals the volunteer's app reads; the no-show ----------------------------------
+
+
+def test_a_refused_step_on_the_api_names_the_step_and_the_state(coordinator, district, res):
+    from django.test import Client
+
+    helper = volunteer(district)
+    assignment = request_assign(
+        help_request=help_request(coordinator, res), volunteer=helper, actor=coordinator
+    )
+    assignment_start(assignment=assignment, actor=coordinator, at=at(10))
+    assignment_finish(assignment=assignment, actor=coordinator, at=at(11))
+    api = Client()
+    api.force_login(helper)
+    for step in ("start", "finish"):
+        refused = api.post(f"/api/v1/assignments/{assignment.pk}/{step}/")
+        assert refused.status_code == 409
+        body = refused.json()
+        assert body["code"] == "invalid_transition"
+        assert body["details"] == {"step": step, "status": "done"}
+
+
+def test_a_no_show_recorded_on_the_request_page_hides_the_residents_details_again(
+    desk, coordinator, district, res
+):
+    helper = volunteer(district)
+    req = help_request(coordinator, res)
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    assert resident_details_open(assignment=assignment, user=helper, via="page") == res
+    page = desk.post(f"/admin/aid/requests/{req.pk}/no-show/", follow=True)
+    assert page.status_code == 200
+    req.refresh_from_db()
+    assignment.refresh_from_db()
+    assert (req.status, assignment.status) == ("no_show", "no_show")
+    with pytest.raises(NotPermitted):
+        resident_details_open(assignment=assignment, user=helper, via="page")
+    with pytest.raises(InvalidTransition):  # recorded once
+        assignment_no_show(assignment=assignment, actor=coordinator)

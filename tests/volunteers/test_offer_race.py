@@ -103,3 +103,53 @@ def test_a_date_skipped_while_beat_generates_never_stays_open(postgres, referenc
         assert not HelpRequest.objects.filter(
             standing=standing, status__in=["requested", "offered"]
         ).exists()
+
+
+@pytest.mark.parametrize("first", ["acceptance", "direct assignment"])
+def test_a_volunteer_accepting_while_a_coordinator_assigns_them_never_deadlocks(
+    postgres, reference_data, first
+):
+    """Both lock the volunteer's profile before the request (volunteers.locks). The
+    request lock is held a moment longer here, and the second call starts while the
+    first holds it: were either to lock the request first, each would wait for the
+    other's lock and PostgreSQL would abort one with a deadlock."""
+    import time
+    from unittest import mock
+
+    from volunteers.exceptions import InvalidTransition
+    from volunteers.services import help_requests as services
+
+    coordinator = UserFactory(roles=["coordinator"])
+    district = DistrictFactory()
+    helper = volunteer(district)
+    req = help_request(coordinator, resident(district))
+    (offer,) = services.request_offer(help_request=req, volunteers=[helper], actor=coordinator)
+    original = services.request_lock
+
+    def request_lock_held_a_moment(pk):
+        locked = original(pk)
+        time.sleep(0.4)
+        return locked
+
+    def accept():
+        return services.offer_accept(offer=offer, volunteer=helper)
+
+    def assign():
+        return services.request_assign(help_request=req, volunteer=helper, actor=coordinator)
+
+    def later(job):
+        time.sleep(0.15)
+        return job()
+
+    jobs = (
+        [accept, lambda: later(assign)]
+        if first == "acceptance"
+        else [assign, lambda: later(accept)]
+    )
+    with mock.patch.object(services, "request_lock", request_lock_held_a_moment):
+        outcomes = run_concurrently(jobs, threads=2)
+
+    assert all(isinstance(o, Assignment | InvalidTransition) for o in outcomes), outcomes
+    (made,) = Assignment.objects.filter(request=req)
+    assert made.volunteer == helper
+    assert Offer.objects.get(pk=offer.pk).status == "accepted"
