@@ -1,7 +1,9 @@
 """The Help menu points to the project's own Japanese guide, not to Wagtail's English
 editor guide and release notes (both English, both on wagtail.org)."""
 
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -31,3 +33,9 @@ def register_guide_menu_item():
 @hooks.register("construct_help_menu")
 def drop_wagtail_english_guides(request, menu_items):
     menu_items[:] = [item for item in menu_items if not item.name.startswith(WAGTAIL_ENGLISH_HELP)]
+
+
+@hooks.register("insert_global_admin_css")
+def admin_css():
+    """The project's few additions to Wagtail's own styles (core/css/admin.css)."""
+    return format_html('<link rel="stylesheet" href="{}">', static("core/css/admin.css"))
