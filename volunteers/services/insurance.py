@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from volunteers.exceptions import NotEnrolled, NoVolunteerProfile
+from volunteers.exceptions import NotEnrolled, NoVolunteerProfile, TrainingNotStarted
 from volunteers.locks import profile_lock, training_session_lock
 from volunteers.models import (
     InsuranceEnrolment,
@@ -191,9 +191,12 @@ def training_attendance_record(
     not (a row is kept only for someone who was ticked once). People not shown (the
     list was narrowed by a search) are left as they were. Idempotent; returns how
     many people's record changed. Only people with a volunteer profile are recorded.
-    Raises :class:`NotPermitted`."""
+    Raises :class:`NotPermitted`, :class:`TrainingNotStarted` (the session starts
+    later: nobody can have attended it yet)."""
     insurance_and_training_check(actor)
     session = training_session_lock(session.pk)
+    if session.starts_at > timezone.now():
+        raise TrainingNotStarted()
     shown = {int(pk) for pk in shown_ids}
     ticked = {int(pk) for pk in attended_ids} & shown
     volunteers = set(
