@@ -6,6 +6,7 @@ the latest year enrolled, the April renewal round (idempotent), the insurer's ex
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -13,16 +14,33 @@ from django.db import IntegrityError, transaction
 from core.errors import NotPermitted
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
-from tests.volunteers.aid import DAY, category, help_request, resident, volunteer
+from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
 from volunteers.models import InsuranceEnrolment, PersonalDataAccess, VolunteerProfile
 from volunteers.selectors.profiles import eligible_volunteers
-from volunteers.services.insurance import insurance_cancel, insurance_enrol, insurance_renew
+from volunteers.services.insurance import (
+    insurance_cancel,
+    insurance_enrol,
+    insurance_renew,
+    insurance_valid_until_refresh,
+)
+from volunteers.tasks import refresh_insurance_dates
 
 pytestmark = pytest.mark.django_db
 YEAR = 2030  # DAY (4 June 2030) is in 令和12年度
 LIST = "/admin/aid/insurance/"
 RENEWAL = "/admin/aid/insurance/renewal/"
 ENROL = "/admin/aid/insurance/enrol/"
+
+
+def frozen(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+@pytest.fixture(autouse=True)
+def today():
+    """Today is DAY (in 令和12年度): the insurance date depends on the current year."""
+    with frozen(at(12)):
+        yield
 
 
 @pytest.fixture
@@ -307,3 +325,62 @@ def test_city_staff_keep_the_enrolments_too(client, last_year):
     ids = [last_year["a"].pk]
     assert staff.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": ids}).status_code == 302
     assert InsuranceEnrolment.objects.filter(volunteer=last_year["a"], fiscal_year=YEAR).exists()
+
+
+# --- Which years make a volunteer insured today ------------------------------------------
+
+
+def test_enrolling_for_next_year_only_does_not_insure_today(desk, district):
+    person = helper(district)
+    req = help_request(UserFactory(roles=["coordinator"]), resident(district))
+    response = desk.post(ENROL, enrol_form(person, year=YEAR + 1), follow=True)
+    assert response.status_code == 200
+    assert InsuranceEnrolment.objects.filter(volunteer=person, fiscal_year=YEAR + 1).exists()
+    assert valid_until(person) is None
+    assert person.pk not in eligible(req)
+    # This year's enrolment too: insured through the run, next year included.
+    desk.post(ENROL, enrol_form(person))
+    assert valid_until(person) == dt.date(2032, 3, 31)
+    assert person.pk in eligible(req)
+
+
+def test_a_year_left_out_is_not_bridged(coordinator_user, district):
+    person = helper(district)
+    insurance_enrol(volunteer=person, fiscal_year=YEAR + 2, actor=coordinator_user)
+    assert valid_until(person) is None
+    insurance_enrol(volunteer=person, fiscal_year=YEAR - 2, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2029, 3, 31)  # past: not insured now
+    insurance_enrol(volunteer=person, fiscal_year=YEAR, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2031, 3, 31)  # YEAR + 1 is missing
+    insurance_enrol(volunteer=person, fiscal_year=YEAR + 1, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2033, 3, 31)
+
+
+def test_the_nightly_refresh_insures_on_1_april_who_enrolled_for_the_new_year(
+    coordinator_user, district
+):
+    renewed, new = helper(district), helper(district, name="新人 花子")
+    for person in (renewed, new):
+        insurance_enrol(volunteer=person, fiscal_year=YEAR + 1, actor=coordinator_user)
+    insurance_enrol(volunteer=renewed, fiscal_year=YEAR, actor=coordinator_user)
+    assert (valid_until(renewed), valid_until(new)) == (dt.date(2032, 3, 31), None)
+    assert insurance_valid_until_refresh() == 0  # nothing changes within the year
+
+    tuesday = dt.date(YEAR + 1, 4, 8)  # the volunteers' weekday
+    with frozen(at(0, 5, day=dt.date(YEAR + 1, 4, 1))):
+        assert refresh_insurance_dates() == 1
+        assert refresh_insurance_dates() == 0  # idempotent
+        assert (valid_until(renewed), valid_until(new)) == ((dt.date(2032, 3, 31),) * 2)
+        req = help_request(
+            UserFactory(roles=["coordinator"]),
+            resident(district),
+            start=at(10, day=tuesday),
+            end=at(11, day=tuesday),
+        )
+        assert {renewed.pk, new.pk} <= eligible(req)
+
+
+def test_the_refresh_runs_nightly_on_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["insurance-dates-refresh"]
+    assert entry["task"] == "volunteers.refresh_insurance_dates"
+    assert entry["schedule"].hour == {0}
