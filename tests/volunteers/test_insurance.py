@@ -384,3 +384,17 @@ def test_the_refresh_runs_nightly_on_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["insurance-dates-refresh"]
     assert entry["task"] == "volunteers.refresh_insurance_dates"
     assert entry["schedule"].hour == {0}
+
+
+# --- Crafted requests ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("crafted", ["²", "9" * 25])
+def test_crafted_ids_are_refused_never_a_500(desk, last_year, crafted):
+    a = last_year["a"]
+    response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [a.pk, crafted]})
+    assert response.status_code == 400
+    assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR, volunteer=a).exists()
+    page = desk.post(ENROL, {**enrol_form(a), "volunteer": crafted})
+    assert page.status_code == 200 and "error" in page.content.decode()
+    assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR, volunteer=a).exists()

@@ -299,3 +299,16 @@ def test_a_tick_on_a_session_still_to_come_unlocks_no_points(
     done = scan(client, place, at(12)).content.decode()
     assert "研修の受講が条件です" in done
     assert Activity.objects.get().status == "no_points" and wallet_balance(person) == 0
+
+
+@pytest.mark.parametrize("crafted", ["²", "9" * 25, "-1", ""])
+def test_crafted_ids_on_the_attendance_page_are_a_400_not_a_500(desk, district, session, crafted):
+    person = volunteer(district)
+    for body in (
+        {"shown": [crafted], "attended": [crafted]},
+        {"shown": [person.pk], "attended": [person.pk, crafted]},
+    ):
+        response = desk.post(attendance_url(session), body)
+        assert response.status_code == 400
+        assert "リクエストに正しくない値が含まれています" in response.content.decode()
+    assert attended(session) == set()
