@@ -250,9 +250,12 @@ def test_the_export_asks_why_and_logs_each_volunteer(desk, last_year):
         last_year[k].pk for k in ("a", "b", "stopped")
     }
     assert {entry.reason for entry in logged} == {"保険会社への加入者名簿"}
+    # The file says which fiscal year it lists.
+    assert f'filename="insurance-enrolments-{YEAR - 1}.csv"' in sent["Content-Disposition"]
     xlsx = desk.post(url.replace("csv", "xlsx"), {"reason": "保険会社"})
     assert xlsx.status_code == 200
     assert "spreadsheetml" in xlsx["Content-Type"]
+    assert f'filename="insurance-enrolments-{YEAR - 1}.xlsx"' in xlsx["Content-Disposition"]
 
 
 def test_the_year_list_shows_the_chosen_year(desk, last_year):

@@ -198,7 +198,8 @@ class EnrolmentListView(PersonalDataExportMixin, LocalisedExportMixin, ReportVie
             queryset = queryset.filter(status=InsuranceEnrolment.Status.ENROLLED)
         return queryset.order_by("volunteer__full_name_kana", "volunteer_id")
 
-    def get_export_filename(self):
+    def get_filename(self):
+        # Wagtail's SpreadsheetExportMixin names the file from get_filename().
         return f"{self.export_filename}-{self.fiscal_year}"
 
     def subjects_in(self, rows):
