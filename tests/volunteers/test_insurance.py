@@ -91,7 +91,7 @@ def test_enrolling_on_the_page_makes_the_volunteer_matchable_and_cancelling_undo
     assert person.pk not in eligible(req)  # no insurance: never offered
 
     response = desk.post(ENROL, enrol_form(person), follow=True)
-    assert "令和12年度に加入しました" in response.content.decode()
+    assert "佐藤 一郎さんの令和12年度の保険加入を登録しました。" in response.content.decode()
     assert valid_until(person) == dt.date(2031, 3, 31)
     assert person.pk in eligible(req)
 
@@ -195,7 +195,7 @@ def test_the_renewal_round_lists_enrols_the_chosen_and_never_twice(desk, last_ye
 
     # Only the first ticked.
     response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [a.pk]}, follow=True)
-    assert "1人を令和12年度に加入しました" in response.content.decode()
+    assert "1人の令和12年度の保険加入を登録しました。" in response.content.decode()
     renewed = InsuranceEnrolment.objects.get(volunteer=a, fiscal_year=YEAR)
     assert (renewed.plan, renewed.address, renewed.paid_by) == ("Aプラン", "a町1-1", "city")
     assert valid_until(a) == dt.date(2031, 3, 31)
@@ -260,6 +260,7 @@ def test_the_export_asks_why_and_logs_each_volunteer(desk, last_year):
 
 def test_the_year_list_shows_the_chosen_year(desk, last_year):
     page = desk.get(f"{LIST}?fiscal_year={YEAR - 1}").content.decode()
+    assert "加入を登録する" in page
     assert "令和11年度" in page and "青木 一" in page
     this_year = desk.get(f"{LIST}?fiscal_year={YEAR}").content.decode()
     assert "遠藤 四" in this_year and "青木 一" not in this_year
@@ -284,7 +285,8 @@ def test_volunteers_see_their_own_insurance_on_their_page(client, coordinator_us
     assert "C-123" not in title and "<section" not in title
     assert "C-999" not in page
     client.force_login(helper(district, name="未加入 三郎"))
-    assert "加入の記録がありません" in client.get("/me/").content.decode()
+    none = client.get("/me/").content.decode()
+    assert "加入の記録がありません。支えあいセンターにお問い合わせください。" in none
 
 
 @pytest.mark.parametrize("role", ["volunteer", "shop_staff"])

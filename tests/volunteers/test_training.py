@@ -226,7 +226,7 @@ def test_without_training_an_activity_earns_nothing_and_says_why(
     # … and once it is recorded, the activity is in the queue to credit, once.
     desk.post(attendance_url(session), {"shown": [person.pk], "attended": [person.pk]})
     queue = desk.get(QUEUE).content.decode()
-    assert "石田 一郎" in queue and "研修未受講でポイントなし" in queue
+    assert "石田 一郎" in queue and "研修未受講のためポイントなし（その後、研修に出席）" in queue
     page = desk.get(f"{QUEUE}{waiting.pk}/reevaluate/").content.decode()
     assert "新任ボランティア研修" in page
     desk.post(f"{QUEUE}{waiting.pk}/reevaluate/")
