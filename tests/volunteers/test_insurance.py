@@ -223,6 +223,18 @@ def test_the_renewal_service_is_idempotent(coordinator_user, last_year):
     assert InsuranceEnrolment.objects.filter(fiscal_year=YEAR).count() == 3
 
 
+def test_the_renewal_goes_through_the_profiles_in_their_primary_key_order(
+    coordinator_user, last_year
+):
+    # The round locks profiles in the order it walks them (volunteers.locks): by
+    # user id, which is the profiles' primary key.
+    assert VolunteerProfile._meta.pk.name == "user"
+    ids = [last_year["b"].pk, last_year["a"].pk]
+    made = insurance_renew(fiscal_year=YEAR, volunteer_ids=ids, actor=coordinator_user)
+    profiles = VolunteerProfile.objects.filter(user_id__in=ids).order_by("pk")
+    assert [e.volunteer_id for e in made] == [p.pk for p in profiles]
+
+
 # --- The insurer's export ----------------------------------------------------------------
 
 

@@ -199,8 +199,10 @@ def insurance_renew(
     Idempotent: a volunteer already enrolled for the year is not a candidate, and
     each enrolment is made under the profile's lock with get-or-create semantics on
     the (volunteer, year) constraint, so running the round twice, or two
-    coordinators at once, enrols nobody twice. Profiles are locked in primary-key
-    order. Returns the enrolments made by this call. Raises :class:`NotPermitted`."""
+    coordinators at once, enrols nobody twice. Profiles are locked one by one
+    (``profile_lock``) in primary-key order, which is the volunteers' user-id
+    order: a profile's primary key is its user. Returns the enrolments made by
+    this call. Raises :class:`NotPermitted`."""
     insurance_and_training_check(actor)
     chosen = {int(pk) for pk in volunteer_ids}
     last_year = {
@@ -208,6 +210,7 @@ def insurance_renew(
     }
     day = enrolled_on or timezone.localdate()
     made = []
+    # A profile's primary key is its user's id: this is the profiles' pk order.
     for volunteer_id in sorted(last_year):
         previous = last_year[volunteer_id]
         profile = profile_lock(previous.volunteer)
