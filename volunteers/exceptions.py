@@ -319,3 +319,13 @@ class TrainingStillMissing(ConflictError):
     default_message = _(
         "The volunteer has not attended a training session yet: record their attendance first."
     )
+
+
+class TrainingNotStarted(ConflictError):
+    """Attendance was recorded for a training session that has not started yet:
+    nobody can have attended it, and a tick would unlock points early."""
+
+    code = "training_not_started"
+    default_message = _(
+        "Attendance cannot be recorded for a training session that has not started yet."
+    )

@@ -55,6 +55,16 @@ def profile_lock(user: User) -> VolunteerProfile | None:
     return rows[0] if rows else None
 
 
+def profile_lock_by_pk(profile_id: int) -> VolunteerProfile | None:
+    """Lock one volunteer profile by its primary key; None when it is gone."""
+    rows = list(
+        VolunteerProfile.objects.filter(pk=profile_id)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+    return rows[0] if rows else None
+
+
 def profile_lock_or_create(user: User) -> tuple[VolunteerProfile, bool]:
     """Lock the volunteer profile of ``user``, creating it first if there is none;
     returns (profile, created) as ``get_or_create`` does."""

@@ -150,6 +150,16 @@ def send_reminder(assignment_id: int) -> int:
     )
 
 
+@shared_task(name="volunteers.refresh_insurance_dates")
+def refresh_insurance_dates() -> int:
+    """Derive again the insurance dates of volunteers enrolled for this or the coming
+    fiscal year, so a new year's enrolment takes effect on 1 April (beat: nightly).
+    Idempotent; returns how many dates changed."""
+    from volunteers.services.insurance import insurance_valid_until_refresh
+
+    return insurance_valid_until_refresh()
+
+
 @shared_task(name="volunteers.generate_standing_requests")
 def generate_standing_requests() -> int:
     """Create standing requests' occurrences ahead (beat: daily). Idempotent."""

@@ -293,6 +293,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "volunteers.generate_standing_requests",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Insurance dates derived again from the enrolments: on 1 April a volunteer
+    # enrolled for the new fiscal year becomes insured (shortly after midnight).
+    "insurance-dates-refresh": {
+        "task": "volunteers.refresh_insurance_dates",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # Hourly through the evening: an assignment made after 17:00 for the next day is
     # still reminded (each assignment once: the claim is a conditional UPDATE).
     "assignment-reminders": {

@@ -6,6 +6,7 @@ the latest year enrolled, the April renewal round (idempotent), the insurer's ex
 from __future__ import annotations
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -13,16 +14,33 @@ from django.db import IntegrityError, transaction
 from core.errors import NotPermitted
 from tests.factories import DistrictFactory, UserFactory
 from tests.points.test_interfaces import signed_in_back_office
-from tests.volunteers.aid import DAY, category, help_request, resident, volunteer
+from tests.volunteers.aid import DAY, at, category, help_request, resident, volunteer
 from volunteers.models import InsuranceEnrolment, PersonalDataAccess, VolunteerProfile
 from volunteers.selectors.profiles import eligible_volunteers
-from volunteers.services.insurance import insurance_cancel, insurance_enrol, insurance_renew
+from volunteers.services.insurance import (
+    insurance_cancel,
+    insurance_enrol,
+    insurance_renew,
+    insurance_valid_until_refresh,
+)
+from volunteers.tasks import refresh_insurance_dates
 
 pytestmark = pytest.mark.django_db
 YEAR = 2030  # DAY (4 June 2030) is in 令和12年度
 LIST = "/admin/aid/insurance/"
 RENEWAL = "/admin/aid/insurance/renewal/"
 ENROL = "/admin/aid/insurance/enrol/"
+
+
+def frozen(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+@pytest.fixture(autouse=True)
+def today():
+    """Today is DAY (in 令和12年度): the insurance date depends on the current year."""
+    with frozen(at(12)):
+        yield
 
 
 @pytest.fixture
@@ -73,7 +91,7 @@ def test_enrolling_on_the_page_makes_the_volunteer_matchable_and_cancelling_undo
     assert person.pk not in eligible(req)  # no insurance: never offered
 
     response = desk.post(ENROL, enrol_form(person), follow=True)
-    assert "令和12年度に加入しました" in response.content.decode()
+    assert "佐藤 一郎さんの令和12年度の保険加入を登録しました。" in response.content.decode()
     assert valid_until(person) == dt.date(2031, 3, 31)
     assert person.pk in eligible(req)
 
@@ -177,7 +195,7 @@ def test_the_renewal_round_lists_enrols_the_chosen_and_never_twice(desk, last_ye
 
     # Only the first ticked.
     response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [a.pk]}, follow=True)
-    assert "1人を令和12年度に加入しました" in response.content.decode()
+    assert "1人の令和12年度の保険加入を登録しました。" in response.content.decode()
     renewed = InsuranceEnrolment.objects.get(volunteer=a, fiscal_year=YEAR)
     assert (renewed.plan, renewed.address, renewed.paid_by) == ("Aプラン", "a町1-1", "city")
     assert valid_until(a) == dt.date(2031, 3, 31)
@@ -203,6 +221,18 @@ def test_the_renewal_service_is_idempotent(coordinator_user, last_year):
     assert {e.volunteer_id for e in first} == {last_year["a"].pk, last_year["b"].pk}
     assert insurance_renew(fiscal_year=YEAR, volunteer_ids=ids, actor=coordinator_user) == []
     assert InsuranceEnrolment.objects.filter(fiscal_year=YEAR).count() == 3
+
+
+def test_the_renewal_goes_through_the_profiles_in_their_primary_key_order(
+    coordinator_user, last_year
+):
+    # The round locks profiles in the order it walks them (volunteers.locks): by
+    # user id, which is the profiles' primary key.
+    assert VolunteerProfile._meta.pk.name == "user"
+    ids = [last_year["b"].pk, last_year["a"].pk]
+    made = insurance_renew(fiscal_year=YEAR, volunteer_ids=ids, actor=coordinator_user)
+    profiles = VolunteerProfile.objects.filter(user_id__in=ids).order_by("pk")
+    assert [e.volunteer_id for e in made] == [p.pk for p in profiles]
 
 
 # --- The insurer's export ----------------------------------------------------------------
@@ -232,13 +262,17 @@ def test_the_export_asks_why_and_logs_each_volunteer(desk, last_year):
         last_year[k].pk for k in ("a", "b", "stopped")
     }
     assert {entry.reason for entry in logged} == {"保険会社への加入者名簿"}
+    # The file says which fiscal year it lists.
+    assert f'filename="insurance-enrolments-{YEAR - 1}.csv"' in sent["Content-Disposition"]
     xlsx = desk.post(url.replace("csv", "xlsx"), {"reason": "保険会社"})
     assert xlsx.status_code == 200
     assert "spreadsheetml" in xlsx["Content-Type"]
+    assert f'filename="insurance-enrolments-{YEAR - 1}.xlsx"' in xlsx["Content-Disposition"]
 
 
 def test_the_year_list_shows_the_chosen_year(desk, last_year):
     page = desk.get(f"{LIST}?fiscal_year={YEAR - 1}").content.decode()
+    assert "加入を登録する" in page
     assert "令和11年度" in page and "青木 一" in page
     this_year = desk.get(f"{LIST}?fiscal_year={YEAR}").content.decode()
     assert "遠藤 四" in this_year and "青木 一" not in this_year
@@ -263,7 +297,8 @@ def test_volunteers_see_their_own_insurance_on_their_page(client, coordinator_us
     assert "C-123" not in title and "<section" not in title
     assert "C-999" not in page
     client.force_login(helper(district, name="未加入 三郎"))
-    assert "加入の記録がありません" in client.get("/me/").content.decode()
+    none = client.get("/me/").content.decode()
+    assert "加入の記録がありません。支えあいセンターにお問い合わせください。" in none
 
 
 @pytest.mark.parametrize("role", ["volunteer", "shop_staff"])
@@ -307,3 +342,76 @@ def test_city_staff_keep_the_enrolments_too(client, last_year):
     ids = [last_year["a"].pk]
     assert staff.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": ids}).status_code == 302
     assert InsuranceEnrolment.objects.filter(volunteer=last_year["a"], fiscal_year=YEAR).exists()
+
+
+# --- Which years make a volunteer insured today ------------------------------------------
+
+
+def test_enrolling_for_next_year_only_does_not_insure_today(desk, district):
+    person = helper(district)
+    req = help_request(UserFactory(roles=["coordinator"]), resident(district))
+    response = desk.post(ENROL, enrol_form(person, year=YEAR + 1), follow=True)
+    assert response.status_code == 200
+    assert InsuranceEnrolment.objects.filter(volunteer=person, fiscal_year=YEAR + 1).exists()
+    assert valid_until(person) is None
+    assert person.pk not in eligible(req)
+    # This year's enrolment too: insured through the run, next year included.
+    desk.post(ENROL, enrol_form(person))
+    assert valid_until(person) == dt.date(2032, 3, 31)
+    assert person.pk in eligible(req)
+
+
+def test_a_year_left_out_is_not_bridged(coordinator_user, district):
+    person = helper(district)
+    insurance_enrol(volunteer=person, fiscal_year=YEAR + 2, actor=coordinator_user)
+    assert valid_until(person) is None
+    insurance_enrol(volunteer=person, fiscal_year=YEAR - 2, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2029, 3, 31)  # past: not insured now
+    insurance_enrol(volunteer=person, fiscal_year=YEAR, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2031, 3, 31)  # YEAR + 1 is missing
+    insurance_enrol(volunteer=person, fiscal_year=YEAR + 1, actor=coordinator_user)
+    assert valid_until(person) == dt.date(2033, 3, 31)
+
+
+def test_the_nightly_refresh_insures_on_1_april_who_enrolled_for_the_new_year(
+    coordinator_user, district
+):
+    renewed, new = helper(district), helper(district, name="新人 花子")
+    for person in (renewed, new):
+        insurance_enrol(volunteer=person, fiscal_year=YEAR + 1, actor=coordinator_user)
+    insurance_enrol(volunteer=renewed, fiscal_year=YEAR, actor=coordinator_user)
+    assert (valid_until(renewed), valid_until(new)) == (dt.date(2032, 3, 31), None)
+    assert insurance_valid_until_refresh() == 0  # nothing changes within the year
+
+    tuesday = dt.date(YEAR + 1, 4, 8)  # the volunteers' weekday
+    with frozen(at(0, 5, day=dt.date(YEAR + 1, 4, 1))):
+        assert refresh_insurance_dates() == 1
+        assert refresh_insurance_dates() == 0  # idempotent
+        assert (valid_until(renewed), valid_until(new)) == ((dt.date(2032, 3, 31),) * 2)
+        req = help_request(
+            UserFactory(roles=["coordinator"]),
+            resident(district),
+            start=at(10, day=tuesday),
+            end=at(11, day=tuesday),
+        )
+        assert {renewed.pk, new.pk} <= eligible(req)
+
+
+def test_the_refresh_runs_nightly_on_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["insurance-dates-refresh"]
+    assert entry["task"] == "volunteers.refresh_insurance_dates"
+    assert entry["schedule"].hour == {0}
+
+
+# --- Crafted requests ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("crafted", ["²", "9" * 25])
+def test_crafted_ids_are_refused_never_a_500(desk, last_year, crafted):
+    a = last_year["a"]
+    response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [a.pk, crafted]})
+    assert response.status_code == 400
+    assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR, volunteer=a).exists()
+    page = desk.post(ENROL, {**enrol_form(a), "volunteer": crafted})
+    assert page.status_code == 200 and "error" in page.content.decode()
+    assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR, volunteer=a).exists()

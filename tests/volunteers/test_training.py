@@ -226,7 +226,7 @@ def test_without_training_an_activity_earns_nothing_and_says_why(
     # … and once it is recorded, the activity is in the queue to credit, once.
     desk.post(attendance_url(session), {"shown": [person.pk], "attended": [person.pk]})
     queue = desk.get(QUEUE).content.decode()
-    assert "石田 一郎" in queue and "研修未受講でポイントなし" in queue
+    assert "石田 一郎" in queue and "研修未受講のためポイントなし（その後、研修に出席）" in queue
     page = desk.get(f"{QUEUE}{waiting.pk}/reevaluate/").content.decode()
     assert "新任ボランティア研修" in page
     desk.post(f"{QUEUE}{waiting.pk}/reevaluate/")
@@ -268,3 +268,47 @@ def test_a_rule_without_the_requirement_credits_as_before(client, district, plac
     client.force_login(person)
     scan(client, place, at(10))
     assert "200 pt を付与しました。" in scan(client, place, at(12)).content.decode()
+
+
+# --- A session still to come ------------------------------------------------------------
+
+
+def test_attendance_of_a_session_not_started_yet_is_refused_on_the_page(desk, district):
+    person = volunteer(district)
+    later = TrainingSession.objects.create(
+        title="来月の研修", starts_at=timezone.now() + dt.timedelta(days=30)
+    )
+    body = {"shown": [person.pk], "attended": [person.pk]}
+    page = desk.post(attendance_url(later), body, follow=True).content.decode()
+    assert "まだ始まっていない研修の出席は記録できません。" in page
+    assert attended(later) == set()
+
+
+def test_a_tick_on_a_session_still_to_come_unlocks_no_points(
+    client, district, place, session, coordinator
+):
+    # Ticked once the session had started, then the session was moved to a later date:
+    # the tick counts only from when the session starts.
+    person = volunteer(district)
+    training_attendance_record(
+        session=session, shown_ids=[person.pk], attended_ids=[person.pk], actor=coordinator
+    )
+    TrainingSession.objects.filter(pk=session.pk).update(starts_at=at(15))
+    client.force_login(person)
+    scan(client, place, at(10))
+    done = scan(client, place, at(12)).content.decode()
+    assert "研修の受講が条件です" in done
+    assert Activity.objects.get().status == "no_points" and wallet_balance(person) == 0
+
+
+@pytest.mark.parametrize("crafted", ["²", "9" * 25, "-1", ""])
+def test_crafted_ids_on_the_attendance_page_are_a_400_not_a_500(desk, district, session, crafted):
+    person = volunteer(district)
+    for body in (
+        {"shown": [crafted], "attended": [crafted]},
+        {"shown": [person.pk], "attended": [person.pk, crafted]},
+    ):
+        response = desk.post(attendance_url(session), body)
+        assert response.status_code == 400
+        assert "リクエストに正しくない値が含まれています" in response.content.decode()
+    assert attended(session) == set()

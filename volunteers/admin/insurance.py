@@ -20,10 +20,11 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import HeaderButton
 
 from accounts.models import Role, User
-from core import formats
+from core import badinput, formats
 from core.admin_views import ConfirmActionView
 from core.errors import DomainError
 from core.exports import LocalisedExportMixin
+from core.middleware import error_response
 from volunteers.admin.access_log import PersonalDataExportMixin
 from volunteers.admin.base import CoordinatorView
 from volunteers.models import InsuranceEnrolment, TrainingSession, VolunteerProfile
@@ -60,6 +61,21 @@ def year_choices(around: int) -> list[tuple[int, str]]:
         around + 1,
     }
     return [(year, formats.fiscal_year_label(year)) for year in sorted(years, reverse=True)]
+
+
+def posted_ids(request, name: str) -> list[int] | None:
+    """The ids the page's checkboxes and hidden fields POST under ``name``, or None
+    when one is not an id the page could have sent (``str.isdigit`` alone lets
+    through ``²``, which ``int`` refuses, and a number too long for the database)."""
+    values = request.POST.getlist(name)
+    if not all(value.isascii() and value.isdigit() and len(value) <= 18 for value in values):
+        return None
+    return [int(value) for value in values]
+
+
+def invalid_ids(request):
+    """400 ``invalid_parameter``: a crafted request, never a 500."""
+    return error_response(request, status=400, code=badinput.INVALID_PARAMETER)
 
 
 def _year_param(request, default: int) -> int:
@@ -182,7 +198,8 @@ class EnrolmentListView(PersonalDataExportMixin, LocalisedExportMixin, ReportVie
             queryset = queryset.filter(status=InsuranceEnrolment.Status.ENROLLED)
         return queryset.order_by("volunteer__full_name_kana", "volunteer_id")
 
-    def get_export_filename(self):
+    def get_filename(self):
+        # Wagtail's SpreadsheetExportMixin names the file from get_filename().
         return f"{self.export_filename}-{self.fiscal_year}"
 
     def subjects_in(self, rows):
@@ -334,7 +351,9 @@ class RenewalView(ManagerView, TemplateView):
 
     def post(self, request, *args, **kwargs):
         year = self.fiscal_year
-        ids = [pk for pk in request.POST.getlist("volunteer") if pk.isdigit()]
+        ids = posted_ids(request, "volunteer")
+        if ids is None:
+            return invalid_ids(request)
         try:
             made = insurance_renew(fiscal_year=year, volunteer_ids=ids, actor=request.user)
         except DomainError as error:
@@ -386,14 +405,14 @@ class AttendanceView(ManagerView, TemplateView):
         )
 
     def post(self, request, *args, **kwargs):
-        def ids(name):
-            return [pk for pk in request.POST.getlist(name) if pk.isdigit()]
-
+        shown, ticked = posted_ids(request, "shown"), posted_ids(request, "attended")
+        if shown is None or ticked is None:
+            return invalid_ids(request)
         try:
             changed = training_attendance_record(
                 session=self.session,
-                shown_ids=ids("shown"),
-                attended_ids=ids("attended"),
+                shown_ids=shown,
+                attended_ids=ticked,
                 actor=request.user,
             )
         except DomainError as error:

@@ -24,9 +24,10 @@ class InsuranceEnrolment(models.Model):
     (the policy runs April to March and is renewed each April). One row per
     volunteer and year: enrolling twice finds the row already there.
 
-    The profile's ``insurance_valid_until`` (what matching filters on) is kept equal
-    to the end of the latest year enrolled by the services that write these rows
-    (``volunteers.services.insurance``), in the same transaction."""
+    The profile's ``insurance_valid_until`` (what matching filters on) is derived
+    from these rows by the services that write them
+    (``volunteers.services.insurance``), in the same transaction: the end of the
+    unbroken run of enrolled years through the current one."""
 
     class PaidBy(models.TextChoices):
         CITY = "city", _("The city")

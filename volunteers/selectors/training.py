@@ -5,6 +5,7 @@ training requirement is met."""
 from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from core.japanese_search import text_search_q
@@ -21,8 +22,12 @@ TRAINING_REASON = "training_required"
 
 
 def training_attended(user: User) -> bool:
-    """Has ``user`` attended any training session? (One indexed lookup.)"""
-    return TrainingAttendance.objects.filter(volunteer=user, attended=True).exists()
+    """Has ``user`` attended a training session that has started by now? (A tick on a
+    session still to come, e.g. one moved to a later date after it was recorded,
+    does not count until it starts.)"""
+    return TrainingAttendance.objects.filter(
+        volunteer=user, attended=True, session__starts_at__lte=timezone.now()
+    ).exists()
 
 
 def training_requirement_met(user: User, rule: EarningRule) -> bool:

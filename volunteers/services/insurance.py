@@ -3,11 +3,22 @@ enrolling a volunteer for a fiscal year, cancelling, the April renewal round, an
 recording who attended a training session.
 
 The profile's ``insurance_valid_until`` is what matching filters on (one indexed
-column, no join). Every write here keeps it equal to the last day of the latest
-fiscal year the volunteer is enrolled in, in the same transaction and under the
-profile's lock (``volunteers.locks``), so the two cannot disagree and matching stays
-as fast as it was. A volunteer with no enrolment row keeps a date typed in by hand
-(the centre's records from before enrolments were kept here)."""
+column, no join: ``insurance_valid_until >= day``). Every write here derives it from
+the enrolments, in the same transaction and under the profile's lock
+(``volunteers.locks``), so the two cannot disagree and matching stays as fast as it
+was. The date is the end (31 March) of the last year of the unbroken run of enrolled
+years that includes the current fiscal year; when the current year is not enrolled,
+the end of the latest enrolled year before it (a date already past: not insured
+now), or none. So an enrolment for a later year only does not make the volunteer
+insured today, and a year left out is not bridged.
+
+Because the date depends on today's fiscal year, it must be derived again when a
+new fiscal year starts (1 April): a volunteer enrolled only for the coming year
+becomes insured then. ``insurance_valid_until_refresh`` does that for every
+volunteer enrolled for the current or the coming year; Beat runs it nightly
+(``volunteers.refresh_insurance_dates``), so a missed night is made up the next.
+A volunteer with no enrolment row keeps a date typed in by hand (the centre's
+records from before enrolments were kept here)."""
 
 from __future__ import annotations
 
@@ -15,12 +26,12 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
-from volunteers.exceptions import NotEnrolled, NoVolunteerProfile
-from volunteers.locks import profile_lock, training_session_lock
+from core import formats
+from volunteers.exceptions import NotEnrolled, NoVolunteerProfile, TrainingNotStarted
+from volunteers.locks import profile_lock, profile_lock_by_pk, training_session_lock
 from volunteers.models import (
     InsuranceEnrolment,
     TrainingAttendance,
@@ -34,15 +45,54 @@ from volunteers.selectors.training import renewal_candidates
 Status = InsuranceEnrolment.Status
 
 
-def _valid_until_sync(profile: VolunteerProfile) -> None:
-    """Derive the profile's insurance date from its enrolments (profile locked)."""
-    latest = InsuranceEnrolment.objects.filter(
+def insurance_valid_until_of(years: Iterable[int], *, today: dt.date) -> dt.date | None:
+    """The insurance date for a volunteer enrolled in fiscal ``years`` as of ``today``:
+    the end of the unbroken run of enrolled years through the current one; without
+    the current year, the end of the latest enrolled year before it (past), or None."""
+    enrolled = set(years)
+    current = formats.fiscal_year(today)
+    if current in enrolled:
+        last = current
+        while last + 1 in enrolled:
+            last += 1
+        return fiscal_year_end(last)
+    past = [year for year in enrolled if year < current]
+    return fiscal_year_end(max(past)) if past else None
+
+
+def _valid_until_sync(profile: VolunteerProfile, *, today: dt.date | None = None) -> bool:
+    """Derive the profile's insurance date from its enrolments (profile locked);
+    True when it changed."""
+    years = InsuranceEnrolment.objects.filter(
         volunteer_id=profile.user_id, status=Status.ENROLLED
-    ).aggregate(year=Max("fiscal_year"))["year"]
-    valid_until = fiscal_year_end(latest) if latest is not None else None
-    if profile.insurance_valid_until != valid_until:
-        profile.insurance_valid_until = valid_until
-        profile.save(update_fields=["insurance_valid_until"])
+    ).values_list("fiscal_year", flat=True)
+    valid_until = insurance_valid_until_of(years, today=today or timezone.localdate())
+    if profile.insurance_valid_until == valid_until:
+        return False
+    profile.insurance_valid_until = valid_until
+    profile.save(update_fields=["insurance_valid_until"])
+    return True
+
+
+def insurance_valid_until_refresh(*, today: dt.date | None = None) -> int:
+    """Derive again the insurance date of every volunteer enrolled for the current or
+    the coming fiscal year (on 1 April, one enrolled only for the new year becomes
+    insured). Each profile is locked and written in its own short transaction, in
+    primary-key order. Idempotent; returns how many dates changed. Beat runs it
+    nightly (``volunteers.refresh_insurance_dates``)."""
+    today = today or timezone.localdate()
+    current = formats.fiscal_year(today)
+    user_ids = InsuranceEnrolment.objects.filter(
+        fiscal_year__in=(current, current + 1), status=Status.ENROLLED
+    ).values("volunteer_id")
+    profiles = VolunteerProfile.objects.filter(user_id__in=user_ids).order_by("pk")
+    changed = 0
+    for profile_pk in profiles.values_list("pk", flat=True):
+        with transaction.atomic():
+            profile = profile_lock_by_pk(profile_pk)
+            if profile is not None and _valid_until_sync(profile, today=today):
+                changed += 1
+    return changed
 
 
 def _enrol_locked(
@@ -89,8 +139,8 @@ def insurance_enrol(
     address: str = "",
     paid_by: str = InsuranceEnrolment.PaidBy.CITY,
 ) -> tuple[InsuranceEnrolment, bool]:
-    """Enrol ``volunteer`` for ``fiscal_year`` (the year April starts in) and set
-    their profile's insurance date to the end of their latest enrolled year.
+    """Enrol ``volunteer`` for ``fiscal_year`` (the year April starts in) and derive
+    their profile's insurance date again (see the module's docstring).
 
     At most one enrolment per volunteer and year (a database constraint, and the
     profile's lock serialises writers): enrolling again returns the one in force
@@ -118,7 +168,7 @@ def insurance_cancel(
     *, enrolment: InsuranceEnrolment, actor: User, on: dt.date | None = None
 ) -> InsuranceEnrolment:
     """Cancel an enrolment in force (withdrawn, entered by mistake); the profile's
-    insurance date falls back to the latest year still enrolled (none: no date).
+    insurance date is derived again from the years still enrolled.
     Raises :class:`NotPermitted`, :class:`NotEnrolled` (cancelled already)."""
     insurance_and_training_check(actor)
     profile = profile_lock(enrolment.volunteer)
@@ -149,8 +199,10 @@ def insurance_renew(
     Idempotent: a volunteer already enrolled for the year is not a candidate, and
     each enrolment is made under the profile's lock with get-or-create semantics on
     the (volunteer, year) constraint, so running the round twice, or two
-    coordinators at once, enrols nobody twice. Profiles are locked in primary-key
-    order. Returns the enrolments made by this call. Raises :class:`NotPermitted`."""
+    coordinators at once, enrols nobody twice. Profiles are locked one by one
+    (``profile_lock``) in primary-key order, which is the volunteers' user-id
+    order: a profile's primary key is its user. Returns the enrolments made by
+    this call. Raises :class:`NotPermitted`."""
     insurance_and_training_check(actor)
     chosen = {int(pk) for pk in volunteer_ids}
     last_year = {
@@ -158,6 +210,7 @@ def insurance_renew(
     }
     day = enrolled_on or timezone.localdate()
     made = []
+    # A profile's primary key is its user's id: this is the profiles' pk order.
     for volunteer_id in sorted(last_year):
         previous = last_year[volunteer_id]
         profile = profile_lock(previous.volunteer)
@@ -191,9 +244,12 @@ def training_attendance_record(
     not (a row is kept only for someone who was ticked once). People not shown (the
     list was narrowed by a search) are left as they were. Idempotent; returns how
     many people's record changed. Only people with a volunteer profile are recorded.
-    Raises :class:`NotPermitted`."""
+    Raises :class:`NotPermitted`, :class:`TrainingNotStarted` (the session starts
+    later: nobody can have attended it yet)."""
     insurance_and_training_check(actor)
     session = training_session_lock(session.pk)
+    if session.starts_at > timezone.now():
+        raise TrainingNotStarted()
     shown = {int(pk) for pk in shown_ids}
     ticked = {int(pk) for pk in attended_ids} & shown
     volunteers = set(
