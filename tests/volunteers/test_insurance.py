@@ -415,3 +415,21 @@ def test_crafted_ids_are_refused_never_a_500(desk, last_year, crafted):
     page = desk.post(ENROL, {**enrol_form(a), "volunteer": crafted})
     assert page.status_code == 200 and "error" in page.content.decode()
     assert not InsuranceEnrolment.objects.filter(fiscal_year=YEAR, volunteer=a).exists()
+
+
+def test_a_long_renewal_round_goes_a_page_at_a_time(desk, last_year, settings, monkeypatch):
+    from volunteers.admin import insurance as pages
+
+    assert pages.LIST_PAGE_SIZE + 10 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    monkeypatch.setattr(pages, "LIST_PAGE_SIZE", 1)
+    a, b = last_year["a"], last_year["b"]  # by kana: 青木 (a) before 井上 (b)
+    page = desk.get(f"{RENEWAL}?fiscal_year={YEAR}").content.decode()
+    assert "青木 一" in page and "井上 二" not in page and 'name="more_pages"' in page
+    assert f"?fiscal_year={YEAR}&amp;page=2" in page
+    # Enrolling the first page brings the coordinator back for the next one.
+    response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [a.pk], "more_pages": "1"})
+    assert response["Location"] == f"{RENEWAL}?fiscal_year={YEAR}"
+    page = desk.get(f"{RENEWAL}?fiscal_year={YEAR}").content.decode()
+    assert "井上 二" in page and "青木 一" not in page and 'name="more_pages"' not in page
+    response = desk.post(RENEWAL, {"fiscal_year": YEAR, "volunteer": [b.pk]})
+    assert response["Location"] == f"/admin/aid/insurance/?fiscal_year={YEAR}"

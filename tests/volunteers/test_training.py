@@ -312,3 +312,29 @@ def test_crafted_ids_on_the_attendance_page_are_a_400_not_a_500(desk, district, 
         assert response.status_code == 400
         assert "リクエストに正しくない値が含まれています" in response.content.decode()
     assert attended(session) == set()
+
+
+def test_a_long_list_is_paged_and_each_page_saves_only_its_own_rows(
+    desk, district, session, settings, monkeypatch
+):
+    """Each row posts two fields and Django refuses more than 1,000 in a request, so a
+    city with hundreds of volunteers ticks them a page at a time."""
+    from volunteers.admin import insurance as pages
+
+    assert 2 * pages.LIST_PAGE_SIZE + 10 < settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    monkeypatch.setattr(pages, "LIST_PAGE_SIZE", 2)
+    people = [volunteer(district, full_name=name) for name in ("青木 一", "井上 二", "上田 三")]
+    for person, kana in zip(people, ("アオキ", "イノウエ", "ウエダ"), strict=True):
+        person.full_name_kana = kana
+        person.save(update_fields=["full_name_kana"])
+    first = desk.get(attendance_url(session)).content.decode()
+    assert "青木 一" in first and "井上 二" in first and "上田 三" not in first
+    assert "1 / 2 ページ" in first and "?page=2" in first
+    second = desk.get(attendance_url(session) + "?page=2").content.decode()
+    assert "上田 三" in second and "青木 一" not in second and "?page=1" in second
+
+    response = desk.post(
+        attendance_url(session) + "?page=2", {"shown": [people[2].pk], "attended": [people[2].pk]}
+    )
+    assert response["Location"] == attendance_url(session) + "?page=2"  # back where it was
+    assert attended(session) == {people[2].pk}

@@ -4,9 +4,12 @@ the April renewal round, and a training session's attendance."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import django_filters
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -317,6 +320,19 @@ class CancelView(ConfirmActionView):
         return f"{reverse('aid_insurance')}?fiscal_year={self.enrolment.fiscal_year}"
 
 
+#: Rows per page of the renewal and attendance lists. Each row posts one or two fields
+#: and Django refuses a request of more than DATA_UPLOAD_MAX_NUMBER_FIELDS (1,000): a
+#: city with more volunteers than that works through the list a page at a time (each
+#: POST changes only the rows it shows).
+LIST_PAGE_SIZE = 200
+
+
+def list_page(request, rows):
+    """The requested page of ``rows`` (the last one for a number past it, the first
+    for one that is not a number)."""
+    return Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
 class RenewalView(ManagerView, TemplateView):
     """The April renewal round: last year's enrolled volunteers who are still active
     and not yet enrolled for the new year, all ticked; one POST enrols the ticked
@@ -345,7 +361,9 @@ class RenewalView(ManagerView, TemplateView):
             year_label=formats.fiscal_year_label(year),
             last_year_label=formats.fiscal_year_label(year - 1),
             years=year_choices(renewal_year()),
-            candidates=renewal_candidates(year),
+            candidates=(page := list_page(self.request, renewal_candidates(year))).object_list,
+            page=page,
+            page_query=urlencode({"fiscal_year": year}),
             **kwargs,
         )
 
@@ -371,6 +389,8 @@ class RenewalView(ManagerView, TemplateView):
             )
         else:
             messages.warning(request, _("Nobody was enrolled: nobody chosen, or done already."))
+        if request.POST.get("more_pages"):  # a long list: back for the next page
+            return redirect(f"{reverse('aid_insurance_renewal')}?fiscal_year={year}")
         return redirect(f"{reverse('aid_insurance')}?fiscal_year={year}")
 
 
@@ -396,10 +416,13 @@ class AttendanceView(ManagerView, TemplateView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.get("q", "").strip()[:100]
         rows = attendance_candidates(self.session, query)
+        page = list_page(self.request, rows)
         return super().get_context_data(
             session=self.session,
             query=query,
-            rows=rows,
+            rows=page.object_list,
+            page=page,
+            page_query=urlencode({"q": query}) if query else "",
             attended=sum(1 for _, ticked in rows if ticked),
             **kwargs,
         )
@@ -422,4 +445,7 @@ class AttendanceView(ManagerView, TemplateView):
                 request,
                 _("Attendance saved (%(count)s changed).") % {"count": changed},
             )
-        return redirect("aid_training_attendance", pk=self.session.pk)
+        # Back to the same page of the same list (the form's action keeps both).
+        back = reverse("aid_training_attendance", args=[self.session.pk])
+        query = urlencode({k: v for k in ("q", "page") if (v := request.GET.get(k, "")[:100])})
+        return redirect(f"{back}?{query}" if query else back)
