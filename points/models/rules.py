@@ -71,8 +71,9 @@ class EarningRule(models.Model):
         default=False,
         help_text=_(
             "Activities earn points only once the volunteer has attended a training "
-            "session; until then they are logged with no points, and the centre can "
-            "credit them after the training."
+            "session. Check-ins before then are logged with no points and wait in the "
+            "review queue, where the centre can credit them after the training; help "
+            "given through the centre and confirmed before then earns no points."
         ),
     )
     active = models.BooleanField(_("active"), default=True)
