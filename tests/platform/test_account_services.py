@@ -195,3 +195,19 @@ def test_a_flushed_database_gets_its_role_groups_back_with_admin_access_for_the_
     for role in Role:
         permissions = list(Group.objects.get(name=role.value).permissions.all())
         assert permissions == ([access_admin] if role in BACK_OFFICE_ROLES else []), role
+
+
+def test_anonymising_a_user_removes_their_linked_line_account_only():
+    """LINE's user id and display name (often a real name) go with the rest of the
+    person's details; someone else's link stays."""
+    from allauth.socialaccount.models import SocialAccount
+
+    from accounts.services import user_anonymise
+
+    gone, stays = UserFactory(), UserFactory()
+    for user, uid in ((gone, "U" + "1" * 32), (stays, "U" + "2" * 32)):
+        SocialAccount.objects.create(
+            user=user, provider="line", uid=uid, extra_data={"displayName": "山田"}
+        )
+    user_anonymise(user=gone)
+    assert list(SocialAccount.objects.values_list("user_id", flat=True)) == [stays.pk]

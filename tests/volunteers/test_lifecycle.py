@@ -122,6 +122,53 @@ def test_confirmation_awards_points_once_when_the_category_has_a_rule(coordinato
     assert wallet_balance(helper) == 100
 
 
+def test_a_rule_that_requires_training_credits_confirmed_help_only_after_it(
+    coordinator, district, res
+):
+    """Confirmed help under a rule that requires training earns nothing before the
+    volunteer attended a session (the help itself is confirmed, with its fee), and
+    earns as usual once they have."""
+    from django.utils import timezone
+
+    from volunteers.models import TrainingSession
+    from volunteers.services.insurance import training_attendance_record
+
+    rule = EarningRule.objects.create(
+        activity_kind="aid",
+        name="支えあい",
+        basis=EarningRule.Basis.PER_HOUR,
+        points=100,
+        requires_training=True,
+    )
+    shopping = category()
+    shopping.earning_rule = rule
+    shopping.save()
+    helper = volunteer(district)
+
+    def confirmed(start: int):
+        req = help_request(coordinator, res, start=at(start), end=at(start + 1))
+        assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+        assignment_start(assignment=assignment, actor=coordinator, at=at(start))
+        assignment_finish(assignment=assignment, actor=coordinator, at=at(start + 1))
+        return assignment_confirm(
+            assignment=assignment, actor=coordinator, cash_received_yen=600, minutes=60
+        )
+
+    before = confirmed(10)
+    assert (before.status, before.fee_yen, before.transaction) == ("confirmed", 600, None)
+    assert wallet_balance(helper) == 0
+
+    session = TrainingSession.objects.create(
+        title="傾聴研修", starts_at=timezone.now() - dt.timedelta(days=1)
+    )
+    training_attendance_record(
+        session=session, shown_ids=[helper.pk], attended_ids=[helper.pk], actor=coordinator
+    )
+    after = confirmed(13)
+    assert after.transaction.idempotency_key == f"assignment:{after.pk}"
+    assert wallet_balance(helper) == 100
+
+
 def run_step(step, req, assignment, helper, coordinator):
     if step == "offer":
         return request_offer(help_request=req, volunteers=[helper], actor=coordinator)
