@@ -203,7 +203,11 @@ def test_back_office_is_for_coordinators_only(client, district):
         response = staff.get(url)
         assert response.status_code in (302, 403), url
         assert res.full_name not in response.content.decode()
-    assert "今月の依頼" not in staff.get("/admin/").content.decode()
+    # City staff see the month's totals (issue #17: the city saw nothing of the
+    # centre), never a resident, and no way into the coordinators' board.
+    dashboard = staff.get("/admin/").content.decode()
+    assert "今月の依頼" in dashboard and "/admin/reports/annual/" in dashboard
+    assert res.full_name not in dashboard and 'href="/admin/aid/"' not in dashboard
 
 
 def test_register_a_volunteer_without_a_smartphone_and_edit_the_profile(desk, district):
