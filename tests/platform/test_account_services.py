@@ -197,17 +197,37 @@ def test_a_flushed_database_gets_its_role_groups_back_with_admin_access_for_the_
         assert permissions == ([access_admin] if role in BACK_OFFICE_ROLES else []), role
 
 
-def test_anonymising_a_user_removes_their_linked_line_account_only():
-    """LINE's user id and display name (often a real name) go with the rest of the
-    person's details; someone else's link stays."""
+def test_anonymising_a_user_overwrites_them_and_removes_only_their_logins():
+    """Name, kana, email and phone are overwritten, the account can do nothing any
+    more, and its email addresses, MFA devices and LINE link (its user id and display
+    name, often a real name) go; someone else's stay."""
+    from allauth.mfa.models import Authenticator
     from allauth.socialaccount.models import SocialAccount
 
-    from accounts.services import user_anonymise
+    from accounts.services import ANONYMISED_KANA, ANONYMISED_NAME, user_anonymise
 
-    gone, stays = UserFactory(), UserFactory()
+    gone = UserFactory(
+        full_name="山田 花子",
+        full_name_kana="ヤマダ ハナコ",
+        phone="090-1234-5678",
+        is_staff=True,
+        is_superuser=True,
+    )
+    stays = UserFactory()
     for user, uid in ((gone, "U" + "1" * 32), (stays, "U" + "2" * 32)):
         SocialAccount.objects.create(
             user=user, provider="line", uid=uid, extra_data={"displayName": "山田"}
         )
+        EmailAddress.objects.get_or_create(user=user, email=user.email)
+        Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={})
     user_anonymise(user=gone)
-    assert list(SocialAccount.objects.values_list("user_id", flat=True)) == [stays.pk]
+    gone.refresh_from_db()
+    assert (gone.full_name, gone.full_name_kana) == (
+        ANONYMISED_NAME.format(pk=gone.pk),
+        ANONYMISED_KANA,
+    )
+    assert gone.email is None and gone.phone == ""
+    assert (gone.is_active, gone.is_staff, gone.is_superuser) == (False, False, False)
+    assert not gone.has_usable_password()
+    for model in (SocialAccount, EmailAddress, Authenticator):
+        assert list(model.objects.values_list("user_id", flat=True)) == [stays.pk], model

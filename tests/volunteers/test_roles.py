@@ -215,3 +215,24 @@ def test_approving_an_application_grants_only_for_coordinators(client):
     desk = signed_in_back_office(client, UserFactory(roles=["coordinator"]))
     assert desk.post(url, {"decision": "approve"}).status_code == 302
     assert holds_volunteer(resident)
+
+
+@pytest.mark.parametrize(
+    ("roles", "allowed"),
+    [
+        (["coordinator"], True),
+        (["city_staff"], True),  # the city usually pays the premium
+        (["volunteer"], False),
+        (["shop_staff"], False),
+        (["district_editor"], False),
+    ],
+)
+def test_insurance_and_training_are_kept_by_coordinators_and_city_staff(roles, allowed):
+    from volunteers.rules import insurance_and_training_check
+
+    actor = UserFactory(roles=roles)
+    if allowed:
+        insurance_and_training_check(actor)
+    else:
+        with pytest.raises(NotPermitted):
+            insurance_and_training_check(actor)
