@@ -329,7 +329,7 @@ def test_a_long_list_is_paged_and_each_page_saves_only_its_own_rows(
         person.save(update_fields=["full_name_kana"])
     first = desk.get(attendance_url(session)).content.decode()
     assert "青木 一" in first and "井上 二" in first and "上田 三" not in first
-    assert "1 / 2 ページ" in first and "?page=2" in first
+    assert "2 ページ中 1 ページ目" in first and "?page=2" in first
     second = desk.get(attendance_url(session) + "?page=2").content.decode()
     assert "上田 三" in second and "青木 一" not in second and "?page=1" in second
 
