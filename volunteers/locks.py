@@ -47,20 +47,11 @@ def resident_lock(resident_id: int) -> Resident:
     )
 
 
-def profile_lock(user: User) -> VolunteerProfile | None:
-    """Lock the volunteer profile of ``user``; None when they have none."""
+def profile_lock(user: User | int) -> VolunteerProfile | None:
+    """Lock the volunteer profile of ``user`` (or of the user with that id, which is
+    the profile's primary key); None when they have none."""
     rows = list(
         VolunteerProfile.objects.filter(user=user).order_by("pk").select_for_update(of=("self",))
-    )
-    return rows[0] if rows else None
-
-
-def profile_lock_by_pk(profile_id: int) -> VolunteerProfile | None:
-    """Lock one volunteer profile by its primary key; None when it is gone."""
-    rows = list(
-        VolunteerProfile.objects.filter(pk=profile_id)
-        .order_by("pk")
-        .select_for_update(of=("self",))
     )
     return rows[0] if rows else None
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import formats
 from volunteers.exceptions import NotEnrolled, NoVolunteerProfile, TrainingNotStarted
-from volunteers.locks import profile_lock, profile_lock_by_pk, training_session_lock
+from volunteers.locks import profile_lock, training_session_lock
 from volunteers.models import (
     InsuranceEnrolment,
     TrainingAttendance,
@@ -89,7 +89,7 @@ def insurance_valid_until_refresh(*, today: dt.date | None = None) -> int:
     changed = 0
     for profile_pk in profiles.values_list("pk", flat=True):
         with transaction.atomic():
-            profile = profile_lock_by_pk(profile_pk)
+            profile = profile_lock(profile_pk)  # a profile's key is its user's id
             if profile is not None and _valid_until_sync(profile, today=today):
                 changed += 1
     return changed
