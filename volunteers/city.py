@@ -248,8 +248,10 @@ SELECT {_volunteer_uid()}, ({rnd("v", 16)} + k * 2) %% 7, make_time(9 + (v + k) 
     make_time(9 + (v + k) %% 4 + 3 + v %% 2, 0, 0)
 FROM generate_series(1, %(volunteers)s) AS v CROSS JOIN generate_series(0, 2) AS k;
 
-INSERT INTO {_t(MatchingSlot)} (profile_id, district_id, category_id, day_key, starts, ends)
-SELECT p.user_id, pd.district_id, ps.helpcategory_id, w.weekday, w.starts, w.ends
+INSERT INTO {_t(MatchingSlot)} (profile_id, district_id, category_id, day_key, starts, ends,
+    home, gender, has_car)
+SELECT p.user_id, pd.district_id, ps.helpcategory_id, w.weekday, w.starts, w.ends,
+    pd.district_id IS NOT DISTINCT FROM p.home_district_id, p.gender, p.has_car
 FROM {_t(VolunteerProfile)} p
 JOIN {_m2m(VolunteerProfile, "districts")} pd ON pd.volunteerprofile_id = p.user_id
 JOIN {_m2m(VolunteerProfile, "skills")} ps ON ps.volunteerprofile_id = p.user_id

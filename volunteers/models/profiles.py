@@ -149,7 +149,12 @@ class MatchingSlot(models.Model):
     weekday (0–6) for the weekly pattern, or ``date.toordinal()`` for a dated extra
     slot, so one composite index finds every volunteer who could cover a window
     without touching the others. Rebuilt by
-    ``volunteers.services.profiles.matching_slots_rebuild`` whenever a profile changes."""
+    ``volunteers.services.profiles.matching_slots_rebuild`` whenever a profile changes.
+
+    ``home``, ``gender`` and ``has_car`` copy what the ranking weighs (``home``: this
+    row's district is the volunteer's home district), and the index carries them, so
+    ``volunteers.selectors.profiles.suggest`` can order the rows by the most each
+    volunteer could score from the index alone and rank only the best few."""
 
     profile = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="+")
     district = models.ForeignKey("accounts.District", on_delete=models.CASCADE, related_name="+")
@@ -157,13 +162,26 @@ class MatchingSlot(models.Model):
     day_key = models.PositiveIntegerField()
     starts = models.TimeField()
     ends = models.TimeField()
+    home = models.BooleanField(default=False)
+    gender = models.CharField(max_length=8, blank=True, default="")
+    has_car = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("matching slot")
         verbose_name_plural = _("matching slots")
         indexes = [
             models.Index(
-                fields=["district", "category", "day_key", "starts", "ends", "profile"],
+                fields=[
+                    "district",
+                    "category",
+                    "day_key",
+                    "starts",
+                    "ends",
+                    "profile",
+                    "home",
+                    "gender",
+                    "has_car",
+                ],
                 name="volunteers_matching_idx",
             ),
         ]

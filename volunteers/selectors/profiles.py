@@ -53,19 +53,12 @@ def eligible_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]
     volunteers near the answer are read.
     """
     day, start, end_day, end = _window(help_request)
-    keys = [day.weekday(), day.toordinal()]
     if end_day != day:  # over midnight: no slot covers it
         return VolunteerProfile.objects.none()
     away = AvailabilityException.objects.filter(
         profile_id=OuterRef("profile_id"), date=day, available=False
     )
-    slots = MatchingSlot.objects.filter(
-        district_id=help_request.district_id,
-        category_id=help_request.category_id,
-        day_key__in=keys,
-        starts__lte=start,
-        ends__gte=end,
-    ).filter(Q(day_key=day.toordinal()) | ~Exists(away))
+    slots = _covering(help_request).filter(Q(day_key=day.toordinal()) | ~Exists(away))
     booked = Assignment.objects.filter(
         volunteer_id=OuterRef("pk"),
         status__in=Assignment.LIVE,
@@ -81,6 +74,19 @@ def eligible_volunteers(help_request: HelpRequest) -> QuerySet[VolunteerProfile]
         insurance_valid_until__gte=day,
         user__is_active=True,
     ).exclude(Exists(booked) | Exists(declined))
+
+
+def _covering(help_request: HelpRequest) -> QuerySet[MatchingSlot]:
+    """Matching-index rows of the request's district and skill whose slot covers its
+    window on its weekday or its date (days away not yet taken out)."""
+    day, start, _, end = _window(help_request)
+    return MatchingSlot.objects.filter(
+        district_id=help_request.district_id,
+        category_id=help_request.category_id,
+        day_key__in=[day.weekday(), day.toordinal()],
+        starts__lte=start,
+        ends__gte=end,
+    )
 
 
 def _window(help_request: HelpRequest):
@@ -132,25 +138,32 @@ def _month_load(day: dt.date) -> Coalesce:
     )
 
 
+def _helped(help_request: HelpRequest) -> QuerySet[Assignment]:
+    """Assignments done or confirmed for the request's resident (continuity)."""
+    return Assignment.objects.filter(
+        request__resident_id=help_request.resident_id,
+        status__in=[Assignment.Status.DONE, Assignment.Status.CONFIRMED],
+    )
+
+
+def _weighed(help_request: HelpRequest) -> tuple[Q | None, Q | None]:
+    """The same-gender and car conditions on a row that has ``gender`` and
+    ``has_car`` (a profile or a matching-index row); None where this request does
+    not weigh them."""
+    resident = help_request.resident
+    same_gender = (
+        Q(gender=resident.gender) if resident.prefers_same_gender and resident.gender else None
+    )
+    car = Q(has_car=True) if help_request.category.prefers_car else None
+    return same_gender, car
+
+
 def _preference_flags(help_request: HelpRequest) -> dict[str, Case | Value]:
     """Each weighted preference as a 0/1 column, in the order they are annotated."""
-    resident = help_request.resident
-    helped = Exists(
-        Assignment.objects.filter(
-            volunteer_id=OuterRef("pk"),
-            request__resident_id=resident.pk,
-            status__in=[Assignment.Status.DONE, Assignment.Status.CONFIRMED],
-        )
-    )
-    same_gender = (
-        _flag(Q(gender=resident.gender))
-        if resident.prefers_same_gender and resident.gender
-        else Value(0, output_field=IntegerField())
-    )
-    car = (
-        _flag(Q(has_car=True))
-        if help_request.category.prefers_car
-        else Value(0, output_field=IntegerField())
+    helped = Exists(_helped(help_request).filter(volunteer_id=OuterRef("pk")))
+    same_gender, car = (
+        Value(0, output_field=IntegerField()) if condition is None else _flag(condition)
+        for condition in _weighed(help_request)
     )
     return {
         "helped_before": _flag(helped),
@@ -160,12 +173,17 @@ def _preference_flags(help_request: HelpRequest) -> dict[str, Case | Value]:
     }
 
 
+def _continuity(help_request: HelpRequest) -> int:
+    weights = settings.MATCHING_WEIGHTS
+    return weights["continuity"] + (
+        weights["resident_preference"] if help_request.resident.prefers_familiar else 0
+    )
+
+
 def _score(help_request: HelpRequest) -> ExpressionWrapper:
     """The weighted sum of the preference columns and the fairness term."""
     weights = settings.MATCHING_WEIGHTS
-    continuity = weights["continuity"] + (
-        weights["resident_preference"] if help_request.resident.prefers_familiar else 0
-    )
+    continuity = _continuity(help_request)
     return ExpressionWrapper(
         F("helped_before") * continuity
         + Value(float(weights["fairness"])) / (F("month_load") + Value(1.0))
@@ -202,16 +220,73 @@ class Suggestion:
     reasons: list[str]
 
 
+# The first pass of ``_top`` ranks this many matching-index rows per suggestion
+# asked; each further pass eight times as many, until ranking every candidate is as
+# cheap (and the number of values in the query stays well within SQLite's limit).
+_FIRST_PASS, _GROWTH, _WIDEST_PASS = 4, 8, 5000
+
+
+def _bounds(help_request: HelpRequest) -> QuerySet[MatchingSlot]:
+    """``(bound, profile_id)`` of each matching-index row that could match, best
+    first: ``bound`` is what the volunteer scores apart from the fairness term
+    (continuity, same district, same gender, car), from the row's own copies and one
+    hashed list of the resident's past helpers; read from the index alone."""
+    weights = settings.MATCHING_WEIGHTS
+    same_gender, car = (
+        Value(0) if condition is None else _flag(condition) for condition in _weighed(help_request)
+    )
+    bound = (
+        _flag(Q(profile_id__in=_helped(help_request).values("volunteer_id")))
+        * _continuity(help_request)
+        + _flag(Q(home=True)) * weights["same_district"]
+        + same_gender * weights["resident_preference"]
+        + car * weights["car"]
+    )
+    return (
+        _covering(help_request)
+        .annotate(bound=ExpressionWrapper(bound, output_field=IntegerField()))
+        .order_by("-bound", "profile_id")
+        .values_list("bound", "profile_id")
+    )
+
+
+def _top(help_request: HelpRequest, limit: int) -> list[VolunteerProfile]:
+    """The first ``limit`` of :func:`ranked_volunteers` (each with this month's
+    ``load``), ranking only the best-placed candidates.
+
+    Passes: rank the volunteers of the first ``take`` rows of :func:`_bounds`. Any
+    volunteer not ranked yet comes after the last row taken, ``(bound, pk)``: they
+    score at most ``bound`` + the fairness weight (no assignment this month) and, on
+    an equal score, lose to anyone ranked whose pk is not above ``pk`` (ties go to
+    the older profile). So once ``limit`` are found and the last of them does that
+    well, nobody later can enter; otherwise take more rows, and in the end rank
+    every candidate. The same SQL computes every score, so ties compare exactly."""
+    ranked = ranked_volunteers(help_request).annotate(load=F("month_load"))
+    bounds = _bounds(help_request)
+    fairness = max(settings.MATCHING_WEIGHTS["fairness"], 0)
+    take = _FIRST_PASS * limit
+    while 0 < take < _WIDEST_PASS:
+        rows = list(bounds[:take])
+        found = list(ranked.filter(pk__in={pk for _, pk in rows})[:limit])
+        if len(rows) < take:  # every candidate ranked
+            return found
+        bound, last = rows[-1]
+        if len(found) == limit and (found[-1].score, -found[-1].pk) >= (bound + fairness, -last):
+            return found
+        take *= _GROWTH
+    return list(ranked[:limit])
+
+
 def suggest(help_request: HelpRequest, *, limit: int = 10) -> list[Suggestion]:
     """The top ``limit`` volunteers for ``help_request`` with the reasons for each
-    rank (two queries: the ranking, then this month's load of the ``limit`` found)."""
+    rank, as :func:`ranked_volunteers` orders them (usually two queries: the best
+    rows of the matching index, then the ranking of their volunteers; see
+    :func:`_top`)."""
     weights = settings.MATCHING_WEIGHTS
     resident = help_request.resident
     out = []
-    ranked = list(ranked_volunteers(help_request)[:limit])
-    loads = month_loads([p.pk for p in ranked], timezone.localtime(help_request.starts_at).date())
-    for profile in ranked:
-        profile.month_load = loads.get(profile.pk, 0)
+    for profile in _top(help_request, limit):
+        profile.month_load = profile.load
         reasons = []
         if profile.helped_before:
             reasons.append(

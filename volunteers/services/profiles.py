@@ -45,8 +45,9 @@ def _merge_spans(spans: list[tuple[dt.time, dt.time]]) -> list[tuple[dt.time, dt
 
 def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
     """Rewrite the matching index rows of these profiles from their districts,
-    skills, weekly availability and future dated extra slots. Every service that
-    changes a profile calls this in the same transaction."""
+    skills, weekly availability and future dated extra slots, each row with what the
+    ranking weighs (home district, gender, car). Every service that changes a
+    profile calls this in the same transaction."""
     MatchingSlot.objects.filter(profile_id__in=profile_ids).delete()
     through_d = VolunteerProfile.districts.through
     through_s = VolunteerProfile.skills.through
@@ -60,6 +61,12 @@ def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
         "volunteerprofile_id", "helpcategory_id"
     ):
         skills.setdefault(pid, []).append(cid)
+    weighed = {
+        pid: (home, gender, has_car)
+        for pid, home, gender, has_car in VolunteerProfile.objects.filter(
+            pk__in=profile_ids
+        ).values_list("pk", "home_district_id", "gender", "has_car")
+    }
     weekly: dict[int, dict[int, list[tuple[dt.time, dt.time]]]] = {}
     for pid, weekday, starts, ends in WeeklyAvailability.objects.filter(
         profile_id__in=profile_ids
@@ -94,6 +101,9 @@ def matching_slots_rebuild(*, profile_ids: list[int]) -> None:
             day_key=key,
             starts=starts,
             ends=ends,
+            home=did == weighed[pid][0],
+            gender=weighed[pid][1],
+            has_car=weighed[pid][2],
         )
         for pid in profile_ids
         for did in districts.get(pid, [])
