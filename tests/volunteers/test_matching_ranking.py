@@ -258,3 +258,31 @@ def test_one_pass_when_the_last_found_cannot_be_beaten(
     with override_settings(MATCHING_WEIGHTS=weights), django_assert_num_queries(2):
         (first,) = suggest(req, limit=1)
     assert (first.volunteer.pk, first.score) == (alike[0].pk, float(fairness))
+
+
+def test_rows_of_equal_bound_are_taken_oldest_volunteer_first(coordinator):
+    """Four older volunteers available from 10:00 and four newer ones from 9:00, all
+    alike: the index lists the 9:00 slots first, but the first pass must take the
+    four oldest (the stop rule assumes everyone not taken is younger)."""
+    district = DistrictFactory()
+    req = help_request(coordinator, resident(district))
+    older = [volunteer(district, weekly=((1, dt.time(10), dt.time(12)),)) for _ in range(4)]
+    for _ in range(4):
+        volunteer(district, weekly=((1, dt.time(9), dt.time(12)),))
+    (first,) = suggest(req, limit=1)
+    assert first.volunteer.pk == older[0].pk
+
+
+def test_more_suggestions_than_a_pass_takes_rank_everyone_at_once(
+    coordinator, django_assert_num_queries
+):
+    """Asked for 1,250 (a first pass of 5,000 rows, the widest): one query ranks
+    every candidate."""
+    district = DistrictFactory()
+    req = help_request(coordinator, resident(district))
+    helpers = [volunteer(district) for _ in range(2)]
+    with django_assert_num_queries(1):
+        found = suggest(req, limit=1250)
+    assert [s.volunteer.pk for s in found] == [h.pk for h in helpers]
+    with django_assert_num_queries(2):
+        assert len(suggest(req, limit=1249)) == 2
