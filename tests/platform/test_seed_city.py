@@ -35,7 +35,13 @@ SELECT
     (SELECT md5(string_agg(code_digest || status || coalesce(shop_id, 0), ',' ORDER BY id))
        FROM points_voucher),
     (SELECT md5(string_agg(path || start_at::text, ',' ORDER BY path))
-       FROM cms_eventpage JOIN wagtailcore_page ON id = page_ptr_id)
+       FROM cms_eventpage JOIN wagtailcore_page ON id = page_ptr_id),
+    -- The matching index's copies of what the ranking weighs, against the profile.
+    (SELECT count(*) FILTER (WHERE s.home) FROM volunteers_matchingslot s),
+    (SELECT count(*) FROM volunteers_matchingslot s
+       JOIN volunteers_volunteerprofile p ON p.user_id = s.profile_id
+       WHERE s.home IS DISTINCT FROM (s.district_id = p.home_district_id)
+          OR s.gender <> p.gender OR s.has_car <> p.has_car)
 """
 
 
@@ -71,6 +77,8 @@ def test_same_seed_same_city_and_the_books_balance():
     users, grouped, profiles, slots, transactions, entries, activities = first[:7]
     assert users == 150 + 20 + 1 + 13 and grouped == users
     assert profiles == 20 and slots > 0
+    home_rows, copies_wrong = first[-2:]
+    assert 0 < home_rows < slots and copies_wrong == 0
     assert entries == 2 * transactions and activities > 20 * 9 * 9
     vouchers, statements, assignments, events, proposals = first[7:12]
     assert vouchers > 0 and statements > 0 and assignments > 0

@@ -411,7 +411,7 @@ def test_suggestions_take_two_queries_with_the_volunteers_names(
 ):
     for n in range(3):
         volunteer(district, full_name=f"候補 {n}")
-    with django_assert_num_queries(2):  # the ranking, then this month's loads
+    with django_assert_num_queries(2):  # the best index rows, then their ranking
         names = [s.volunteer.full_name for s in suggest(req)]
     assert sorted(names) == ["候補 0", "候補 1", "候補 2"]
 

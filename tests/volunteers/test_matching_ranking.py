@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import translation
 
-from tests.factories import DistrictFactory
+from tests.factories import DistrictFactory, UserFactory
 from tests.volunteers.aid import DAY, TOKYO, at, category, help_request, resident, volunteer
 from volunteers.models import Assignment, HelpRequest, MatchingSlot
 from volunteers.selectors import profiles
@@ -286,3 +286,37 @@ def test_more_suggestions_than_a_pass_takes_rank_everyone_at_once(
     assert [s.volunteer.pk for s in found] == [h.pk for h in helpers]
     with django_assert_num_queries(2):
         assert len(suggest(req, limit=1249)) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_copies_what_the_ranking_weighs_onto_existing_rows():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("volunteers", "0014_insurance_and_training")]
+    after = [("volunteers", "0015_matching_slot_preferences")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    here, there = DistrictFactory(), DistrictFactory()  # accounts' tables: current
+    shopping = old.get_model("volunteers", "HelpCategory").objects.get(code="shopping")
+    profile = old.get_model("volunteers", "VolunteerProfile").objects.create(
+        user_id=UserFactory().pk, home_district_id=here.pk, gender="male", has_car=True
+    )
+    for district in (here, there):
+        old.get_model("volunteers", "MatchingSlot").objects.create(
+            profile_id=profile.pk,
+            district_id=district.pk,
+            category_id=shopping.pk,
+            day_key=1,
+            starts=dt.time(9),
+            ends=dt.time(12),
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert set(MatchingSlot.objects.values_list("district_id", "home", "gender", "has_car")) == {
+        (here.pk, True, "male", True),
+        (there.pk, False, "male", True),
+    }

@@ -46,7 +46,6 @@ class Migration(migrations.Migration):
             name="home",
             field=models.BooleanField(default=False),
         ),
-        migrations.RunPython(copy_preferences, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
             model_name="matchingslot",
             index=models.Index(
@@ -64,4 +63,7 @@ class Migration(migrations.Migration):
                 name="volunteers_matching_idx",
             ),
         ),
+        # Last: PostgreSQL refuses DDL on a table with pending (deferred FK) trigger
+        # events from the UPDATE in the same transaction.
+        migrations.RunPython(copy_preferences, migrations.RunPython.noop, elidable=True),
     ]
