@@ -739,7 +739,7 @@ def test_help_confirmed_before_training_is_credited_once_after_it_from_the_reque
     assert wallet_balance(helper) == 150
 
     response = client.post(url, follow=True)
-    assert "ポイントはすでに決まっています" in response.content.decode()
+    assert "この支援は研修待ちではありません。" in response.content.decode()
     assert wallet_balance(helper) == 150
     assert Entry.objects.filter(transaction__reference=f"assignment:{assignment.pk}").count() == 2
     assert 'data-testid="reevaluate"' not in client.get(page).content.decode()
@@ -827,3 +827,11 @@ def test_only_help_waiting_for_training_can_be_reevaluated(coordinator, district
         assignment_reevaluate(assignment=underage, actor=coordinator)
     underage.refresh_from_db()
     assert underage.transaction is None
+    # Trained by now and still under age: confirming succeeds, without points.
+    req = help_request(coordinator, res, start=at(13), end=at(14))
+    later = request_assign(help_request=req, volunteer=young, actor=coordinator)
+    assignment_start(assignment=later, actor=coordinator, at=at(13))
+    assignment_finish(assignment=later, actor=coordinator, at=at(14))
+    later = assignment_confirm(assignment=later, actor=coordinator, cash_received_yen=600)
+    assert (later.status, later.transaction) == ("confirmed", None)
+    assert wallet_balance(young) == 0
