@@ -250,13 +250,14 @@ def _report(runs: dict[float, dict]) -> None:
     small, large = min(runs), max(runs)
     print(
         f"{'job':<11} {'item':<24} {'items':>15} {'ms/item':>15} {'ratio':>6} "
-        f"{'job/SQL':>11} {'memory MiB':>13} {'ratio':>6}"
+        f"{'job/SQL':>11} {'memory MiB':>13} {'ratio':>6} {'CPU ms/item':>15}"
     )
     missed = []
     for job in JOBS:
         a, b = runs[small][job], runs[large][job]
         per = [r["seconds"] / max(1, r["items"]) * 1000 for r in (a, b)]
         mem = [max(0, r["peak"] - r["idle"]) / 1024 for r in (a, b)]
+        cpu = [r["cpu"] / max(1, r["items"]) * 1000 for r in (a, b)]
         vs_sql = [r["seconds"] / r["sql"] if r["sql"] else float("inf") for r in (a, b)]
         time_ratio = per[1] / per[0] if per[0] else float("inf")
         # A job that allocates under 1 MiB at the small scale is measured against 1 MiB.
@@ -264,8 +265,8 @@ def _report(runs: dict[float, dict]) -> None:
         print(
             f"{job:<11} {ITEM[job]:<24} {a['items']:>7,}/{b['items']:<7,} "
             f"{per[0]:>7.3f}/{per[1]:<7.3f} {time_ratio:>6.2f} "
-            f"{vs_sql[0]:>5.1f}/{vs_sql[1]:<5.1f} {mem[0]:>6.1f}/{mem[1]:<6.1f} "
-            f"{mem_ratio:>6.2f}"
+            f"{vs_sql[0]:>5.1f}/{vs_sql[1]:<5.1f} {mem[0]:>6.2f}/{mem[1]:<6.2f} "
+            f"{mem_ratio:>6.2f} {cpu[0]:>7.3f}/{cpu[1]:<7.3f}"
         )
         for label, ratio in (("time per item", time_ratio), ("memory", mem_ratio)):
             if ratio > TARGET:
@@ -273,7 +274,7 @@ def _report(runs: dict[float, dict]) -> None:
     print(
         f"(scales {small:g} / {large:g}; ratio = scale {large:g} / scale {small:g}, "
         f"target <= {TARGET}; memory = peak RSS of the job's process minus an idle Django "
-        "process, os.wait4 ru_maxrss)"
+        "process, os.wait4 ru_maxrss; CPU = the job process's own CPU time, information)"
     )
     for line in missed:
         print(line)
@@ -792,9 +793,13 @@ def role_job(name: str) -> dict:
         "forgotten": lambda: volunteer_tasks.close_forgotten_checkouts.delay().get(),
         "fiscal": lambda: _fiscal(_fiscal_year(timezone.localdate()) - 1),
     }
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     result = calls[name]()
-    return {"seconds": time.perf_counter() - started, "result": result}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "result": result,
+    }
 
 
 def role_capture(name: str) -> dict:
