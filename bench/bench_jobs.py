@@ -19,9 +19,10 @@ every job with bulk SQL in the same proportion at each scale (``prepare``), then
 job: a raw SQL baseline doing the same reads and writes, inside a transaction that is
 rolled back after its deferred checks ran (``SET CONSTRAINTS ALL IMMEDIATE``), then
 the job in a fresh process. Peak memory is the child's ``ru_maxrss`` from
-``os.wait4`` minus that of a child that only sets Django up and imports the same
-modules (``idle``). Afterwards the copy is checked (the work each job did, exactly,
-and ``manage.py points_audit``) and dropped.
+``os.wait4`` minus that of a child that only sets Django and Celery up and imports the
+same modules (``idle``); both reset their peak after set-up (``/proc/self/clear_refs``),
+so the difference is what the job added. Afterwards the copy is checked (the work each
+job did, exactly, and ``manage.py points_audit``) and dropped.
 
 Roles (subprocesses, with Django): ``prepare``, ``idle``, ``job NAME``,
 ``capture fiscal``. The parent never imports Django. See bench/README.md.
