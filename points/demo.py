@@ -90,7 +90,7 @@ def _history(volunteers: list[User], rules: dict[str, EarningRule]) -> None:
     for number, user in enumerate(volunteers):
         for week in range(16, 0, -1):
             day = today - dt.timedelta(weeks=week, days=number)
-            points_award(
+            earned = points_award(
                 user=user,
                 rule=rules["salon"],
                 activity_date=day,
@@ -98,17 +98,26 @@ def _history(volunteers: list[User], rules: dict[str, EarningRule]) -> None:
                 idempotency_key=f"demo:salon:{user.pk}:{day}",
                 reference=f"demo:salon:{day}",
             )
+            posted = [earned]
             if week % 2 == 0:
                 for visit in range(2 if week % 4 == 0 else 1):
                     # A second visit on the same day shows the daily limit at work.
-                    points_award(
-                        user=user,
-                        rule=rules["care-facility"],
-                        activity_date=day,
-                        duration_minutes=60,
-                        idempotency_key=f"demo:care:{user.pk}:{day}:{visit}",
-                        reference=f"demo:care:{day}",
+                    posted.append(
+                        points_award(
+                            user=user,
+                            rule=rules["care-facility"],
+                            activity_date=day,
+                            duration_minutes=60,
+                            idempotency_key=f"demo:care:{user.pk}:{day}:{visit}",
+                            reference=f"demo:care:{day}",
+                        )
                     )
+            # Demo only: date each posting on its activity's day, as if credited then,
+            # so that the monthly figures (dashboard, fiscal report) have four months.
+            evening = timezone.make_aware(dt.datetime.combine(day, dt.time(17)))
+            Transaction.objects.filter(pk__in=[t.pk for t in posted if t]).update(
+                created_at=evening
+            )
         if city is not None and number == 0:
             points_adjust(
                 user=user,

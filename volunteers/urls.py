@@ -6,6 +6,7 @@ urlpatterns = [
     path("scan/<str:token>/", views.scan, name="scan"),
     path("me/", views.my_home, name="my-home"),
     path("me/activity/", views.my_activity, name="my-activity"),
+    path("me/line/retry/", views.my_line_retry, name="my-line-retry"),
     path("me/card/", views.my_card, name="my-card"),
     path("me/offers/", views.my_offers, name="my-offers"),
     path("me/pledge/", views.my_pledge, name="my-pledge"),

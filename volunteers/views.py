@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.mfa import back_office_mfa_response
 from accounts.models import Role
 from core.errors import DomainError
-from core.notify import line_linked, line_linking_available
+from core.notify import line_linked, line_linking_available, line_refused_since, line_retry
 from qr.render import svg
 from volunteers.cards import card_context, scan_url
 from volunteers.exceptions import (
@@ -225,6 +225,7 @@ def my_home(request):
             "pledge_needed": _pledge_needed(request.user),
             "line_available": line_linking_available(),
             "line_linked": line_linked(request.user),
+            "line_refused_since": line_refused_since(request.user),
             "is_volunteer": request.user.acts_as(Role.VOLUNTEER),
             "enrolments": enrolments_of(request.user).filter(
                 status=InsuranceEnrolment.Status.ENROLLED
@@ -425,6 +426,23 @@ def my_away_remove(request, pk: int):
     else:
         messages.info(request, _("That day is no longer on your list."))
     return redirect("my-profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_line_retry(request):
+    """The person asks for our notices on LINE again, after LINE refused to deliver
+    them (they had blocked, or never added, the city's official account). Only for
+    themself; a GET (e.g. after signing in again) goes back to /me/."""
+    if request.method == "POST" and line_retry(request.user):
+        messages.success(
+            request,
+            _(
+                "We will send our notices to LINE again. If they still do not arrive, "
+                "we will email or phone you."
+            ),
+        )
+    return redirect("my-home")
 
 
 # --- Host staff: confirming presence, the kiosk at the door --------------------------

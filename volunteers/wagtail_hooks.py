@@ -59,6 +59,7 @@ from volunteers.admin.request_page import (
     AssignmentConfirmView,
     AssignmentFinishView,
     AssignmentNoShowView,
+    AssignmentReevaluateView,
     AssignmentStartView,
     RequestAssignView,
     RequestCancelView,
@@ -521,6 +522,11 @@ def register_request_step_urls():
             "aid/requests/<int:pk>/no-show/",
             AssignmentNoShowView.as_view(),
             name="aid_request_no_show",
+        ),
+        path(
+            "aid/requests/<int:pk>/reevaluate/",
+            AssignmentReevaluateView.as_view(),
+            name="aid_request_reevaluate",
         ),
     ]
 

@@ -170,6 +170,12 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator() on
+# PostgreSQL, used by the nightly jobs to stream) may land on another server
+# connection: set DATABASE_DISABLE_SERVER_SIDE_CURSORS=1 there (Django's own advice).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DATABASE_DISABLE_SERVER_SIDE_CURSORS", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # WAL and a busy timeout let the dev server and a shell share the demo database.

@@ -57,27 +57,32 @@ class LineChannel:
     Reaches active users with a linked LINE account; unlinking it (the connections page)
     stops it. Sent under :func:`core.outbox.send_once`, the push carries a retry key
     derived from the message's key, so a retry is never delivered twice. A refusal for
-    good (e.g. the channel's token revoked) raises :class:`Undeliverable`."""
+    good raises :class:`Undeliverable`; when LINE refused this recipient (not the
+    channel as a whole: a wrong token is 401/403), it is recorded
+    (:class:`accounts.models.LineRefusal`) and LINE stops reaching them until they ask
+    for it again (:func:`line_retry`), so that they are emailed or phoned instead."""
 
-    def _line_user_id(self, user: User) -> str | None:
+    def _account(self, user: User):
         from allauth.socialaccount.models import SocialAccount
 
         return (
             SocialAccount.objects.filter(user=user, provider=LINE_PROVIDER)
+            .filter(line_refusal__isnull=True)
             .order_by("pk")
-            .values_list("uid", flat=True)
+            .only("pk", "uid")
             .first()
         )
 
     def can_reach(self, user: User) -> bool:
         if not (settings.LINE_CHANNEL_ACCESS_TOKEN and user.is_active):
             return False
-        return self._line_user_id(user) is not None
+        return self._account(user) is not None
 
     def send(self, user: User, message: Message) -> None:
-        to = self._line_user_id(user)
-        if to is None:
-            raise Undeliverable("LINE is no longer linked")
+        account = self._account(user)
+        if account is None:
+            raise Undeliverable("LINE is no longer linked, or refused")
+        to = account.uid
         key = sending_key()
         try:
             line.line_push(
@@ -86,7 +91,49 @@ class LineChannel:
                 retry_key=line.line_retry_key(key, to) if key else None,
             )
         except line.LineRefused as exc:
+            if exc.status not in CHANNEL_WIDE_REFUSALS:
+                line_refusal_record(account, status=exc.status)
             raise Undeliverable(str(exc)) from exc
+
+
+#: LINE's answers that refuse the channel itself (its token), not one recipient.
+CHANNEL_WIDE_REFUSALS = frozenset({401, 403})
+
+
+def line_refusal_record(account, *, status: int) -> None:
+    """Remember that LINE refused to push to ``account`` (a linked SocialAccount) for
+    good. Idempotent: the first refusal's time is kept."""
+    from django.utils import timezone
+
+    from accounts.models import LineRefusal
+
+    LineRefusal.objects.get_or_create(
+        account=account, defaults={"refused_at": timezone.now(), "status": status}
+    )
+
+
+def line_refused_since(user: User):
+    """When LINE refused to reach ``user``'s linked account, or None (not linked, or
+    not refused)."""
+    from accounts.models import LineRefusal
+
+    return (
+        LineRefusal.objects.filter(account__user=user, account__provider=LINE_PROVIDER)
+        .order_by("refused_at")
+        .values_list("refused_at", flat=True)
+        .first()
+    )
+
+
+def line_retry(user: User) -> int:
+    """``user`` asks to be told on LINE again (having added the official account as a
+    friend): their refusals are forgotten. Returns how many were."""
+    from accounts.models import LineRefusal
+
+    deleted, _ = LineRefusal.objects.filter(
+        account__user=user, account__provider=LINE_PROVIDER
+    ).delete()
+    return deleted
 
 
 def line_linking_available() -> bool:

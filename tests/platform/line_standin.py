@@ -60,6 +60,7 @@ class LineStandIn:
     accept_then_fail: bool = False
     delay: float = 0.0
     strangers: set[str] = field(default_factory=set)
+    refused: list[str] = field(default_factory=list)  # recipients answered 400
 
     def __post_init__(self) -> None:
         self._accepted: dict[str, tuple[str, list[dict], float]] = {}
@@ -177,6 +178,7 @@ class LineStandIn:
                 )
             body = json.loads(raw)
             if body["to"] in self.strangers:
+                self.refused.append(body["to"])
                 return self._reply(handler, 400, {"message": "Failed to send messages"})
             request_id = str(uuid.uuid4())
             sent = [

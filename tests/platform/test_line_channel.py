@@ -298,3 +298,45 @@ def test_the_line_channel_joins_only_when_configured(tmp_path):
     assert configured.returncode == 0, configured.stderr
     assert "['core.notify.LineChannel', 'core.notify.EmailChannel']" in configured.stdout
     assert "'client_id': '1650000000'" in configured.stdout
+
+
+def test_a_recipient_line_refuses_is_no_longer_reached_there_but_a_wrong_token_is_not_theirs(
+    standin, linked, settings
+):
+    """LINE's 400 for one recipient (not a friend of the official account) is recorded:
+    LINE stops reaching them (a LINE-only person becomes unreachable, for the call
+    list) and is not tried again. A 401 is the channel's own fault: nobody is marked."""
+    from accounts.models import LineRefusal
+
+    user, uid = linked
+    line_only = UserFactory(email=None, roles=["volunteer"])
+    other_uid = link_line(line_only)
+
+    settings.LINE_CHANNEL_ACCESS_TOKEN = "revoked"
+    assert once(line_only, key="k:401") == 0
+    assert not LineRefusal.objects.exists()
+    settings.LINE_CHANNEL_ACCESS_TOKEN = standin.token
+    assert LineChannel().can_reach(line_only) and reachable(line_only)
+
+    standin.strangers.update({uid, other_uid})
+    assert once(user, key="k:1") == 1  # email
+    assert once(line_only, key="k:2") == 0
+    assert standin.refused == [uid, other_uid]
+    refusal = LineRefusal.objects.get(account__uid=other_uid)
+    assert refusal.status == 400
+    assert not LineChannel().can_reach(line_only) and not reachable(line_only)
+    assert not LineChannel().can_reach(user) and reachable(user)  # by email
+    assert once(line_only, key="k:3") == 0 and once(user, key="k:4") == 1
+    assert standin.refused == [uid, other_uid]  # not pushed again
+    assert notify.line_refused_since(line_only) == refusal.refused_at
+
+    assert notify.line_retry(line_only) == 1 and notify.line_retry(line_only) == 0
+    assert notify.line_refused_since(line_only) is None
+    assert notify.line_refused_since(user) is not None
+    standin.strangers.clear()
+    assert once(line_only, key="k:5") == 1
+    assert len(standin.texts_to(other_uid)) == 1
+
+    # Unlinking takes the refusal with it.
+    SocialAccount.objects.filter(user=user).delete()
+    assert not LineRefusal.objects.exists()

@@ -61,6 +61,27 @@ def test_standing_requests_are_generated_ahead_once_and_skip_marked_dates(standi
     )
 
 
+def test_standing_requests_are_read_in_chunks_and_none_is_missed(standing, monkeypatch):
+    """The generator streams standing requests (issue #18: flat memory at any size);
+    chunk boundaries lose none and repeat none."""
+    others = [
+        StandingRequest.objects.create(
+            resident=standing.resident,
+            category=standing.category,
+            weekdays=[1],
+            starts=dt.time(9 + n),
+            duration_minutes=20,
+            first_date=DAY,
+        )
+        for n in range(4)
+    ]
+    monkeypatch.setattr(services, "STANDING_CHUNK", 2)
+    # Tue 4 and Fri 7 for the first, Tue 4 for each of the four others.
+    assert standing_requests_generate(today=DAY, days=3) == 6
+    for each in [standing, *others]:
+        assert HelpRequest.objects.filter(standing=each).exists()
+
+
 def test_a_changed_time_never_generates_a_date_twice(standing, coordinator):
     from volunteers.services.help_requests import request_cancel, request_offer
 

@@ -88,3 +88,70 @@ def test_who_switched_notices_off_is_told_on_no_channel_and_not_phoned(client, s
     assert standin.delivered == [] and mail.outbox == []
     signed_in_back_office(client, UserFactory(roles=["coordinator"]))
     assert "090-5555-6666" not in client.get("/admin/aid/calls/").content.decode()
+
+
+@pytest.fixture
+def line_app(settings, standin):
+    providers = {"line": dict(settings.SOCIALACCOUNT_PROVIDERS["line"])}
+    providers["line"]["APPS"] = [
+        {"client_id": standin.login_client_id, "secret": standin.login_client_secret}
+    ]
+    settings.SOCIALACCOUNT_PROVIDERS = providers
+    return standin
+
+
+def test_who_line_refuses_is_phoned_told_on_their_page_and_can_ask_for_line_again(client, line_app):
+    """A LINE-only volunteer who blocked (or never added) the official account: LINE
+    refuses the push for good, so LINE stops counting as reaching them and they go on
+    the call list the same day; their page says so, and once they ask for LINE again
+    the next notice goes there."""
+    standin = line_app
+    today = timezone.localdate()
+    person = phone_only("線 一郎", "セン イチロウ", "090-1111-2222")
+    uid = link_line(person)
+    standin.strangers.add(uid)
+    voucher_expiring(person, today + dt.timedelta(days=10), key="ex-refused")
+
+    run(today)
+    assert standin.delivered == [] and mail.outbox == []
+    assert ExpiryNotice.objects.get(user=person).sent_at is None
+    coordinator = UserFactory(roles=["coordinator"])
+    back_office = signed_in_back_office(client.__class__(), coordinator)
+    assert "090-1111-2222" in back_office.get("/admin/aid/calls/").content.decode()
+    # A second run does not push to LINE again.
+    run(today)
+    assert standin.delivered == [] and standin.refused == [uid]
+
+    client.force_login(person)
+    home = client.get("/me/").content.decode()
+    assert "LINEにお知らせを届けられませんでした" in home
+    assert client.get("/me/line/retry/").status_code == 302  # a GET changes nothing
+    assert "LINEにお知らせを届けられませんでした" in client.get("/me/").content.decode()
+
+    standin.strangers.discard(uid)  # they added the account as a friend
+    response = client.post("/me/line/retry/", follow=True)
+    assert "もう一度LINEにお送りします" in response.content.decode()
+    assert "連携済み：お知らせがLINEで届きます。" in response.content.decode()
+    run(today)
+    (text,) = standin.texts_to(uid)
+    assert "500円" in text
+    assert "090-1111-2222" not in back_office.get("/admin/aid/calls/").content.decode()
+
+
+def test_asking_for_line_again_clears_only_ones_own_refusal(client, line_app):
+    from accounts.models import LineRefusal
+
+    standin = line_app
+    today = timezone.localdate()
+    mine, theirs = (
+        phone_only("線 一郎", "セン イチロウ", "090-1111-2222"),
+        phone_only("線 二郎", "セン ジロウ", "090-7777-8888"),
+    )
+    for person in (mine, theirs):
+        standin.strangers.add(link_line(person))
+        voucher_expiring(person, today + dt.timedelta(days=10), key=f"ex-{person.pk}")
+    run(today)
+    assert LineRefusal.objects.count() == 2
+    client.force_login(mine)
+    client.post("/me/line/retry/")
+    assert list(LineRefusal.objects.values_list("account__user", flat=True)) == [theirs.pk]

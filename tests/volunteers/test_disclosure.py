@@ -202,3 +202,76 @@ def test_city_staff_find_the_person_by_kana_and_each_shown_resident_is_logged(ci
     # One character is too little to tell people apart: a field error, nobody listed.
     short = city.post("/admin/aid/personal-data/", {"q": "甲"}).content.decode()
     assert "2 文字" in short and "甲田 花子" not in short
+
+
+def test_a_volunteers_file_holds_their_insurance_training_and_line_link(city, people, coordinator):
+    """Insurance enrolments (with the address and certificate the insurer got), training
+    attendance and a linked LINE account are personal data too: each is in the file,
+    and the other volunteer's are not."""
+    import datetime as dt
+
+    from allauth.socialaccount.models import SocialAccount
+    from django.utils import timezone
+
+    from volunteers.models import InsuranceEnrolment, TrainingAttendance, TrainingSession
+
+    me, other = people
+    for person, certificate, address in (
+        (me.helper, "A-111", "甲町保険1-1"),
+        (other.helper, "B-999", "乙町保険9-9"),
+    ):
+        for year in (2024, 2025):
+            InsuranceEnrolment.objects.create(
+                volunteer=person,
+                fiscal_year=year,
+                enrolled_on=dt.date(year, 4, 1),
+                plan="基本タイプ",
+                certificate_number=f"{certificate}-{year}",
+                address=address,
+                recorded_by=coordinator,
+                status="cancelled" if year == 2025 and person == me.helper else "enrolled",
+                cancelled_on=dt.date(2025, 9, 30) if year == 2025 else None,
+            )
+    first = TrainingSession.objects.create(
+        title="新任研修", starts_at=timezone.now() - dt.timedelta(days=30), place="市民会館"
+    )
+    second = TrainingSession.objects.create(
+        title="救命講習（AED）", starts_at=timezone.now() - dt.timedelta(days=5)
+    )
+    TrainingAttendance.objects.create(
+        session=first, volunteer=me.helper, attended=True, recorded_by=coordinator
+    )
+    TrainingAttendance.objects.create(
+        session=second, volunteer=me.helper, attended=False, recorded_by=coordinator
+    )
+    TrainingAttendance.objects.create(
+        session=second, volunteer=other.helper, attended=True, recorded_by=coordinator
+    )
+    SocialAccount.objects.create(
+        user=me.helper, provider="line", uid="U-me", extra_data={"name": "こうやま"}
+    )
+    SocialAccount.objects.create(
+        user=other.helper, provider="line", uid="U-other", extra_data={"name": "おつやま"}
+    )
+
+    sheets = workbook(
+        city.post(
+            f"/admin/aid/personal-data/volunteers/{me.helper.pk}/",
+            {"reference": "開示請求 第14号", "output": "xlsx"},
+        )
+    )
+    assert sheets["ボランティア活動保険"][0][:4] == ("年度", "加入日", "プラン", "加入者証番号")
+    insurance = body(sheets, "ボランティア活動保険")
+    assert [(r[3], r[4], r[6], r[7]) for r in insurance] == [
+        ("A-111-2024", "甲町保険1-1", "加入中", None),
+        ("A-111-2025", "甲町保険1-1", "取消", dt.datetime(2025, 9, 30)),
+    ]
+    training = body(sheets, "研修")
+    assert [(r[0], r[2], r[3]) for r in training] == [
+        ("新任研修", "市民会館", "はい"),
+        ("救命講習（AED）", None, "いいえ"),
+    ]
+    assert dict(body(sheets, "アカウント"))["連携しているLINEアカウント"] == "line: こうやま"
+    text = cells(sheets)
+    for theirs in ("B-999", "乙町保険9-9", "おつやま", "U-me"):
+        assert theirs not in text, theirs

@@ -16,6 +16,7 @@ from tests.volunteers.aid import at, category, help_request, resident, volunteer
 from volunteers.exceptions import (
     InvalidTransition,
     InvalidWindow,
+    NotReevaluable,
     OfferClosed,
     OfferTaken,
     OutsideServiceHours,
@@ -664,3 +665,173 @@ def test_a_no_show_recorded_on_the_request_page_hides_the_residents_details_agai
         resident_details_open(assignment=assignment, user=helper, via="page")
     with pytest.raises(InvalidTransition):  # recorded once
         assignment_no_show(assignment=assignment, actor=coordinator)
+
+
+def test_help_confirmed_before_training_is_credited_once_after_it_from_the_request_page(
+    client, coordinator, district, res
+):
+    """Help confirmed before the volunteer attended the training its rule requires
+    waits on the request page; re-evaluating it before the training is refused, after
+    it credits the rule for the work's day and minutes, once (a second POST adds
+    nothing, and the button goes). Only coordinators may."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from points.models import Entry
+    from tests.points.test_interfaces import signed_in_back_office
+    from volunteers.models import TrainingSession
+    from volunteers.services.insurance import training_attendance_record
+
+    rule = EarningRule.objects.create(
+        activity_kind="aid",
+        name="支えあい",
+        basis=EarningRule.Basis.PER_HOUR,
+        points=100,
+        requires_training=True,
+        rounding_minutes=30,
+    )
+    shopping = category()
+    shopping.earning_rule = rule
+    shopping.save()
+    helper = volunteer(district)
+    req = help_request(coordinator, res, start=at(10), end=at(12))
+    assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+    assignment_start(assignment=assignment, actor=coordinator, at=at(10))
+    assignment_finish(assignment=assignment, actor=coordinator, at=at(11, 30))
+    assignment_confirm(
+        assignment=assignment,
+        actor=coordinator,
+        cash_received_yen=0,
+        cash_note="後日",
+        minutes=90,
+    )
+    page = f"/admin/aid/requests/{req.pk}/"
+    url = f"{page}reevaluate/"
+
+    # A volunteer cannot credit themself.
+    as_helper = Client()
+    as_helper.force_login(helper)
+    assert as_helper.post(url).status_code in (302, 403)
+    signed_in_back_office(client, coordinator)
+    html = client.get(page).content.decode()
+    assert 'data-testid="reevaluate"' in html and "研修に出席した後" in html
+
+    response = client.post(url, follow=True)
+    assert "まだ研修に出席していません" in response.content.decode()
+    assert wallet_balance(helper) == 0
+
+    session = TrainingSession.objects.create(
+        title="傾聴研修", starts_at=timezone.now() - dt.timedelta(days=1)
+    )
+    training_attendance_record(
+        session=session, shown_ids=[helper.pk], attended_ids=[helper.pk], actor=coordinator
+    )
+    response = client.post(url, follow=True)
+    assert "再評価しました：150 pt を付与しました。" in response.content.decode()
+    assignment.refresh_from_db()
+    txn = assignment.transaction
+    assert (txn.idempotency_key, txn.activity_date, txn.requested_points) == (
+        f"assignment:{assignment.pk}",
+        at(10).date(),
+        150,  # 90 minutes at 100 an hour
+    )
+    assert txn.rule == rule and txn.actor == coordinator
+    assert wallet_balance(helper) == 150
+
+    response = client.post(url, follow=True)
+    assert "この支援は研修待ちではありません。" in response.content.decode()
+    assert wallet_balance(helper) == 150
+    assert Entry.objects.filter(transaction__reference=f"assignment:{assignment.pk}").count() == 2
+    assert 'data-testid="reevaluate"' not in client.get(page).content.decode()
+
+
+def test_only_help_waiting_for_training_can_be_reevaluated(coordinator, district, res):
+    """Not confirmed yet, already credited, or a rule without the training requirement
+    (or none): nothing to re-evaluate. Under the rule's minimum age on the work's day
+    the rule still refuses."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from points.exceptions import RuleNotApplicable
+    from volunteers.models import TrainingSession
+    from volunteers.services.help_requests import (
+        assignment_awaits_training,
+        assignment_reevaluate,
+    )
+    from volunteers.services.insurance import training_attendance_record
+
+    helper = volunteer(district)
+    session = TrainingSession.objects.create(
+        title="傾聴研修", starts_at=timezone.now() - dt.timedelta(days=1)
+    )
+    training_attendance_record(
+        session=session, shown_ids=[helper.pk], attended_ids=[helper.pk], actor=coordinator
+    )
+    shopping = category()
+
+    def confirmed(start: int, *, confirm: bool = True):
+        req = help_request(coordinator, res, start=at(start), end=at(start + 1))
+        assignment = request_assign(help_request=req, volunteer=helper, actor=coordinator)
+        assignment_start(assignment=assignment, actor=coordinator, at=at(start))
+        assignment_finish(assignment=assignment, actor=coordinator, at=at(start + 1))
+        if confirm:
+            assignment_confirm(
+                assignment=assignment, actor=coordinator, cash_received_yen=600, minutes=60
+            )
+        assignment.refresh_from_db()
+        return assignment
+
+    without_rule = confirmed(9)
+    assert not assignment_awaits_training(without_rule, None)
+    with pytest.raises(NotReevaluable):
+        assignment_reevaluate(assignment=without_rule, actor=coordinator)
+
+    plain = EarningRule.objects.create(
+        activity_kind="aid", name="支えあい", basis=EarningRule.Basis.PER_HOUR, points=100
+    )
+    shopping.earning_rule = plain
+    shopping.save()
+    credited = confirmed(11)
+    assert credited.transaction is not None
+    Assignment.objects.filter(pk=credited.pk).update(transaction=None)
+    credited.refresh_from_db()
+    assert not assignment_awaits_training(credited, plain)  # no training asked
+    with pytest.raises(NotReevaluable):
+        assignment_reevaluate(assignment=credited, actor=coordinator)
+
+    plain.requires_training = True
+    plain.save()
+    done = confirmed(13, confirm=False)
+    assert not assignment_awaits_training(done, plain)
+    with pytest.raises(NotReevaluable):
+        assignment_reevaluate(assignment=done, actor=coordinator)
+    with pytest.raises(NotPermitted):
+        assignment_reevaluate(assignment=credited, actor=helper)
+
+    # Under the minimum age on the work's day: the rule refuses, nothing credited.
+    young = volunteer(district)
+    User.objects.filter(pk=young.pk).update(birth_date=at(9).date().replace(year=2015))
+    plain.min_age = 18
+    plain.save()
+    req = help_request(coordinator, res, start=at(15), end=at(16))
+    underage = request_assign(help_request=req, volunteer=young, actor=coordinator)
+    assignment_start(assignment=underage, actor=coordinator, at=at(15))
+    assignment_finish(assignment=underage, actor=coordinator, at=at(16))
+    assignment_confirm(assignment=underage, actor=coordinator, cash_received_yen=600)
+    training_attendance_record(
+        session=session, shown_ids=[young.pk], attended_ids=[young.pk], actor=coordinator
+    )
+    underage.refresh_from_db()
+    assert assignment_awaits_training(underage, plain)
+    with pytest.raises(RuleNotApplicable):
+        assignment_reevaluate(assignment=underage, actor=coordinator)
+    underage.refresh_from_db()
+    assert underage.transaction is None
+    # Trained by now and still under age: confirming succeeds, without points.
+    req = help_request(coordinator, res, start=at(13), end=at(14))
+    later = request_assign(help_request=req, volunteer=young, actor=coordinator)
+    assignment_start(assignment=later, actor=coordinator, at=at(13))
+    assignment_finish(assignment=later, actor=coordinator, at=at(14))
+    later = assignment_confirm(assignment=later, actor=coordinator, cash_received_yen=600)
+    assert (later.status, later.transaction) == ("confirmed", None)
+    assert wallet_balance(young) == 0

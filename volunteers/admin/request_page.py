@@ -22,9 +22,11 @@ from volunteers.models import Assignment, HelpRequest
 from volunteers.selectors.consent import consent_in_force
 from volunteers.selectors.profiles import suggest
 from volunteers.services.help_requests import (
+    assignment_awaits_training,
     assignment_confirm,
     assignment_finish,
     assignment_no_show,
+    assignment_reevaluate,
     assignment_start,
     request_assign,
     request_cancel,
@@ -119,6 +121,8 @@ class RequestView(CoordinatorView, TemplateView):
             open_steps=open_steps,
             consent_missing=open_steps and not consent_in_force(req.resident),
             confirm_form=confirm_form,
+            awaits_training=assignment is not None
+            and assignment_awaits_training(assignment, req.category.earning_rule),
             cancel_form=CancelForm(),
             can_cancel=req.status in CANCELLABLE,
             **kwargs,
@@ -244,3 +248,18 @@ class AssignmentNoShowView(RequestStepView):
     def step(self, request):
         assignment_no_show(assignment=self.assignment, actor=request.user)
         messages.success(request, _("Recorded as a no-show."))
+
+
+class AssignmentReevaluateView(RequestStepView):
+    """Credit help confirmed before the volunteer attended the training its rule
+    requires, now that they have."""
+
+    needs_assignment = True
+
+    def step(self, request):
+        assignment = assignment_reevaluate(assignment=self.assignment, actor=request.user)
+        messages.success(
+            request,
+            _("Re-evaluated: %(points)s points credited.")
+            % {"points": assignment.transaction.requested_points},
+        )

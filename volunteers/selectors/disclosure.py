@@ -19,6 +19,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from allauth.socialaccount.models import SocialAccount
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -38,6 +39,7 @@ from volunteers.models import (
     AvailabilityException,
     ConsentRecord,
     HelpRequest,
+    InsuranceEnrolment,
     Offer,
     PersonalDataAccess,
     Place,
@@ -45,6 +47,7 @@ from volunteers.models import (
     Resident,
     ResidentAccessLog,
     StandingRequest,
+    TrainingAttendance,
     VolunteerProfile,
     WeeklyAvailability,
 )
@@ -257,8 +260,9 @@ def resident_disclosure(resident: Resident) -> Disclosure:
 
 
 def volunteer_disclosure(user: User) -> Disclosure:
-    """Everything held about the volunteer ``user``: their account, volunteer profile,
-    pledges, offers, help given, activities, points and vouchers, and the log of staff
+    """Everything held about the volunteer ``user``: their account (with any linked
+    LINE account), volunteer profile, pledges, offers, help given, activities,
+    insurance enrolments, training attendance, points and vouchers, and the log of staff
     who looked at their data. A volunteer who is also a resident gets that record too."""
     profile = VolunteerProfile.objects.filter(user=user).select_related("home_district").first()
     roles = dict(Role.choices)
@@ -299,6 +303,14 @@ def volunteer_disclosure(user: User) -> Disclosure:
                 (
                     _("Two-step sign-in devices"),
                     Authenticator.objects.filter(user=user).count(),
+                ),
+                (
+                    _("Linked LINE accounts"),
+                    "、".join(
+                        _line_name(a)
+                        for a in SocialAccount.objects.filter(user=user).order_by("pk")
+                    )
+                    or None,
                 ),
             ],
         ),
@@ -444,6 +456,8 @@ def volunteer_disclosure(user: User) -> Disclosure:
                 .order_by("started_at", "pk")
             ],
         ),
+        _insurance_section(user),
+        _training_section(user),
         *_points_sections(user),
         _notices_section(user),
         Section(
@@ -472,6 +486,55 @@ def volunteer_disclosure(user: User) -> Disclosure:
                     )
                 )
     return Disclosure(user.get_full_name(), timezone.now(), sections)
+
+
+def _line_name(account: SocialAccount) -> str:
+    name = (account.extra_data or {}).get("name") or (account.extra_data or {}).get("displayName")
+    return f"{account.provider}: {name}" if name else account.provider
+
+
+def _insurance_section(user: User) -> Section:
+    return Section(
+        "insurance",
+        _("Volunteer activity insurance"),
+        [
+            _("Fiscal year"),
+            _("Enrolled on"),
+            _("Plan"),
+            _("Certificate number"),
+            _("Address given to the insurer"),
+            _("Premium paid by"),
+            _("Status"),
+            _("Cancelled on"),
+        ],
+        [
+            [
+                e.fiscal_year_label,
+                e.enrolled_on,
+                e.plan or None,
+                e.certificate_number or None,
+                e.address or None,
+                e.get_paid_by_display(),
+                e.get_status_display(),
+                e.cancelled_on,
+            ]
+            for e in InsuranceEnrolment.objects.filter(volunteer=user).order_by("fiscal_year", "pk")
+        ],
+    )
+
+
+def _training_section(user: User) -> Section:
+    return Section(
+        "training",
+        _("Training"),
+        [_("Training"), _("Date and time"), pgettext("training", "Venue"), _("Attended")],
+        [
+            [t.session.title, t.session.starts_at, t.session.place or None, _yes(t.attended)]
+            for t in TrainingAttendance.objects.filter(volunteer=user)
+            .select_related("session")
+            .order_by("session__starts_at", "pk")
+        ],
+    )
 
 
 # --- Shared ----------------------------------------------------------------------------

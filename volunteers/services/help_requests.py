@@ -10,6 +10,7 @@ told by Celery tasks queued once the transaction has committed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from functools import partial
 
@@ -29,11 +30,13 @@ from volunteers.exceptions import (
     InvalidAmount,
     InvalidTransition,
     NothingToOffer,
+    NotReevaluable,
     OfferClosed,
     OfferTaken,
     OutsideAssignmentWindow,
     PledgeMissing,
     ResidentLeft,
+    TrainingStillMissing,
     VolunteerBusy,
     VolunteerUnavailable,
 )
@@ -411,23 +414,63 @@ def assignment_confirm(
         confirmed_at=timezone.now(),
     )
     # A rule that requires training credits nothing before the volunteer attended one
-    # (volunteers.selectors.training): confirmed, without points, as under age.
+    # (volunteers.selectors.training): confirmed, without points, as under age, and
+    # credited later by assignment_reevaluate.
     if category.earning_rule_id is not None and training_requirement_met(
         assignment.volunteer, category.earning_rule
     ):
-        try:
-            assignment.transaction = points_award(
-                user=assignment.volunteer,
-                rule=category.earning_rule,
-                activity_date=timezone.localtime(assignment.started_at).date(),
-                duration_minutes=minutes,
-                idempotency_key=f"assignment:{assignment.pk}",
-                actor=actor,
-                reference=f"assignment:{assignment.pk}",
-            )
-            assignment.save(update_fields=["transaction"])
-        except RuleNotApplicable:
-            pass  # e.g. under the rule's minimum age: confirmed, without points
+        # Under the rule's minimum age, say: confirmed, without points.
+        with contextlib.suppress(RuleNotApplicable):
+            _award(assignment, category.earning_rule, actor)
+    return assignment
+
+
+def _award(assignment: Assignment, rule, actor: User) -> None:
+    assignment.transaction = points_award(
+        user=assignment.volunteer,
+        rule=rule,
+        activity_date=timezone.localtime(assignment.started_at).date(),
+        duration_minutes=assignment.minutes,
+        idempotency_key=f"assignment:{assignment.pk}",
+        actor=actor,
+        reference=f"assignment:{assignment.pk}",
+    )
+    assignment.save(update_fields=["transaction"])
+
+
+def assignment_awaits_training(assignment: Assignment, rule) -> bool:
+    """Was ``assignment`` confirmed without points because ``rule`` (its category's)
+    requires training the volunteer had not attended?"""
+    return (
+        assignment.status == A.CONFIRMED
+        and assignment.transaction_id is None
+        and rule is not None
+        and rule.requires_training
+    )
+
+
+@transaction.atomic
+def assignment_reevaluate(*, assignment: Assignment, actor: User) -> Assignment:
+    """A coordinator credits help that was confirmed without points because the
+    category's rule requires training, now that the volunteer attended one: the rule
+    is applied as at confirmation (the day the work started, its minutes, the daily
+    and yearly limits of that day).
+
+    Exactly once: the assignment row is locked and must still have no credit, and the
+    credit keeps the key ``assignment:<id>``, so a double POST adds nothing.
+    Raises :class:`NotReevaluable` (not confirmed, already credited, or no rule that
+    requires training), :class:`TrainingStillMissing`, ``RuleNotApplicable`` (e.g.
+    under the rule's minimum age on that day), :class:`NotPermitted`."""
+    coordinator_check(actor)
+    assignment, help_request = assignment_lock(assignment.pk, assignment.request_id)
+    rule = help_request.category.earning_rule
+    if not assignment_awaits_training(assignment, rule):
+        raise NotReevaluable(
+            _("This help is not waiting for training: its points were already decided.")
+        )
+    if not training_requirement_met(assignment.volunteer, rule):
+        raise TrainingStillMissing()
+    _award(assignment, rule, actor)
     return assignment
 
 
