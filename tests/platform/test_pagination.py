@@ -7,9 +7,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from core.pagination import CappedCountPaginator
+from points.services.accounts import wallet_for
 from points.services.postings import points_adjust
+from points.services.vouchers import voucher_exchange
 from tests.factories import UserFactory
-from tests.points.support import new_key
+from tests.points.support import fund, new_key
 from tests.points.test_interfaces import signed_in_back_office
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +66,30 @@ def test_the_ledger_report_stops_counting_at_the_cap(client, monkeypatch):
     monkeypatch.setattr(CappedCountPaginator, "count_cap", 6)
     html = client.get("/admin/points/ledger/").content.decode()
     assert NOTE not in html
+
+
+def _voucher_for_someone_new(key: str) -> None:
+    owner = UserFactory(roles=["volunteer"])
+    fund(wallet_for(owner), 2000)
+    voucher_exchange(user=owner, count=1, idempotency_key=key)
+
+
+def test_the_voucher_list_reads_its_rows_in_queries_that_do_not_grow_and_caps_its_count(
+    client, monkeypatch
+):
+    """Each row's owner and shop come with the rows (it was one query per row), and the
+    count stops at the cap, as on the ledger."""
+    staff = UserFactory(roles=["city_staff"])
+    signed_in_back_office(client, staff)
+    _voucher_for_someone_new("v-0")
+    client.get("/admin/vouchers/")  # once, for what is cached per process
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/admin/vouchers/").status_code == 200
+    for n in range(1, 6):
+        _voucher_for_someone_new(f"v-{n}")
+    with CaptureQueriesContext(connection) as six:
+        html = client.get("/admin/vouchers/").content.decode()
+    assert len(six) == len(one)
+    assert NOTE not in html
+    monkeypatch.setattr(CappedCountPaginator, "count_cap", 5)
+    assert NOTE in client.get("/admin/vouchers/").content.decode()
