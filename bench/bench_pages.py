@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import math
 import os
 import socket
 import subprocess
@@ -245,7 +246,7 @@ def run_wrk(port: int, op: dict, requests: list, seconds: float) -> Result:
             listing.write("\t".join(cells) + "\n")
         listing.flush()
         command = [
-            *(WRK, "-t", str(WRK_THREADS), "-c", str(CLIENTS), "-d", f"{max(1, round(seconds))}s"),
+            *(WRK, "-t", str(WRK_THREADS), "-c", str(CLIENTS), "-d", f"{math.ceil(seconds)}s"),
             *("--timeout", "120s", "-s", str(LUA), f"http://127.0.0.1:{port}"),
             *("--", listing.name, str(WRK_THREADS)),
         ]
@@ -316,15 +317,15 @@ def measure(ports: dict, seeded: dict, copies: dict) -> tuple[dict, Counter]:
                 requests, seconds = op["requests"][WARM_WRITES:], SECONDS
             else:
                 requests = op["requests"]
-                seconds = max(2.0, phases[scale] / 2)
+                seconds = max(3.0, phases[scale] / 2)
             result = run_wrk(ports[scale], op, requests, seconds)
-            if result.ok == 0:
-                errors[f"{name} {scale:g}: no answer within {seconds:.0f} s"] += 1
             errors.update({f"{name} {scale:g}: {k}": v for k, v in result.errors.items()})
             timed[scale].append(result)
         for scale in SCALES:
             result = merged(timed[scale])
             results[name][scale] = result
+            if result.ok == 0:
+                errors[f"{name} {scale:g}: no answer within {result.seconds:.0f} s"] += 1
             print(
                 f"  {name:<18} S={scale:<5g} p50 {result.p50_ms or 0:8.1f} ms  p95 "
                 f"{result.p95_ms or 0:8.1f} ms  {result.ok:5d} ok  queries {result.query_range}",
