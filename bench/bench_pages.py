@@ -317,15 +317,16 @@ def measure(ports: dict, seeded: dict, copies: dict) -> tuple[dict, Counter]:
                 requests, seconds = op["requests"][WARM_WRITES:], SECONDS
             else:
                 requests = op["requests"]
-                seconds = max(3.0, phases[scale] / 2)
+                # Half a phase per turn; a page of seconds keeps whole phases, since at
+                # 8 connections its answers come only after several times its own time.
+                slow = phases[scale] > SECONDS
+                seconds = phases[scale] if slow else max(3.0, phases[scale] / 2)
             result = run_wrk(ports[scale], op, requests, seconds)
             errors.update({f"{name} {scale:g}: {k}": v for k, v in result.errors.items()})
             timed[scale].append(result)
         for scale in SCALES:
             result = merged(timed[scale])
             results[name][scale] = result
-            if result.ok == 0:
-                errors[f"{name} {scale:g}: no answer within {result.seconds:.0f} s"] += 1
             print(
                 f"  {name:<18} S={scale:<5g} p50 {result.p50_ms or 0:8.1f} ms  p95 "
                 f"{result.p95_ms or 0:8.1f} ms  {result.ok:5d} ok  queries {result.query_range}",
@@ -408,7 +409,9 @@ def print_report(version: str, results: dict, seeded: dict, load: float) -> list
         same = a.query_mode == b.query_mode
         verdict = "ok" if ratio <= TARGET else "MISSED"
         if ratio > TARGET:
-            missed.append(f"{name}: ratio {ratio:.2f}" if answered else f"{name}: no answer")
+            missed.append(
+                f"{name}: ratio {ratio:.2f}" if answered else f"{name}: no answer in its phase"
+            )
         queries = f"{a.query_range} / {b.query_range}"
         if not same:
             queries += " MISSED"
