@@ -55,7 +55,7 @@ def database_url(name: str) -> str:
 
 def fingerprint(scale: float, seed: int = SEED) -> str:
     """What the kept database must match to be reused."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(VOUCHER_CODE_KEY.encode())
     platform = ROOT / "platform"
     files = sorted(
         [
@@ -79,6 +79,12 @@ def _comment(conn, name: str) -> str | None:
     return None if row is None else (row[0] or "")
 
 
+#: The key voucher codes are sealed with in every generated city, the same in every
+#: checkout (else it falls back to the generating checkout's var/dev-secret-key and
+#: another checkout cannot open a kept city's codes). Part of the fingerprint.
+VOUCHER_CODE_KEY = "bench-city-voucher-code-key-not-a-secret-0123456789"
+
+
 def django_env(database: str, settings: str = "config.settings", **extra: str) -> dict:
     env = dict(os.environ)
     env.update(
@@ -90,8 +96,9 @@ def django_env(database: str, settings: str = "config.settings", **extra: str) -
         DEBUG="0",
         CELERY_TASK_ALWAYS_EAGER="1",
         LOG_LEVEL="WARNING",
-        **extra,
+        VOUCHER_CODE_KEY=VOUCHER_CODE_KEY,
     )
+    env.update(extra)
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_REPLICA_URL", None)
     return env

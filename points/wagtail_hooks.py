@@ -17,6 +17,7 @@ from accounts.models import Role
 from core.admin import PermissionMenuItem
 from core.admin_views import ModelViewSet
 from core.exports import LocalisedIndexView
+from core.pagination import CappedCountPaginator
 from points.admin.adjustment import AdjustmentView
 from points.admin.ledger import LedgerReportView
 from points.admin.passbook import PassbookForView
@@ -127,11 +128,21 @@ def _void_link(voucher: Voucher):
     return format_html('<a href="{}">{}</a>', url, _("Void"))
 
 
+class VoucherIndexView(LocalisedIndexView):
+    """Half a million vouchers at a city's ten years: the page reads its 20 rows with
+    their owner and shop (one query, not one per row) and never counts past the cap."""
+
+    paginator_class = CappedCountPaginator
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("owner", "shop")
+
+
 class VoucherViewSet(ModelViewSet):
     """Read-only for everyone but superusers: vouchers change through services only."""
 
     model = Voucher
-    index_view_class = LocalisedIndexView
+    index_view_class = VoucherIndexView
     icon = "tag"
     menu_label = pgettext_lazy("admin menu", "Vouchers")
     list_display = [

@@ -12,6 +12,7 @@ from wagtail.admin.views.reports import ReportView
 from core.db import ReplicaReadsMixin
 from core.exports import LocalisedExportMixin
 from core.formats import local_datetime
+from core.pagination import CappedCountPaginator
 from points.models import AccountKind, Entry, TransactionKind
 from points.selectors import ledger_entries
 
@@ -50,6 +51,8 @@ class LedgerReportView(ReplicaReadsMixin, LocalisedExportMixin, ReportView):
     index_results_url_name = "points_ledger_results"
     filterset_class = LedgerFilterSet
     paginate_by = 50
+    # Five million entries at a city's ten years: never counted to the end.
+    paginator_class = CappedCountPaginator
     columns = [
         Column("transaction_id", label=_("Transaction")),
         Column(

@@ -174,6 +174,9 @@ class Voucher(models.Model):
         indexes = [
             models.Index(fields=["shop", "redeemed_at"], name="points_voucher_shop_time_idx"),
             models.Index(fields=["status", "expires_on"], name="points_voucher_expiry_idx"),
+            # The default order (the back office's voucher list: newest 20 of 540,000 at
+            # a city's ten years) read from an index instead of sorting every voucher.
+            models.Index(fields=["-issued_at", "-id"], name="points_voucher_issued_idx"),
         ]
         constraints = [
             models.CheckConstraint(
