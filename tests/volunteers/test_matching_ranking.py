@@ -289,7 +289,10 @@ def test_more_suggestions_than_a_pass_takes_rank_everyone_at_once(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_copies_what_the_ranking_weighs_onto_existing_rows():
+def test_the_migration_copies_what_the_ranking_weighs_onto_existing_rows(reference_data):
+    """(``reference_data``: an earlier transactional test's flush may have emptied the
+    help categories the migrations made.) Whatever happens, the database ends fully
+    migrated again: a test left at 0014 would break every test after it."""
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -297,25 +300,28 @@ def test_the_migration_copies_what_the_ranking_weighs_onto_existing_rows():
     after = [("volunteers", "0015_matching_slot_preferences")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    here, there = DistrictFactory(), DistrictFactory()  # accounts' tables: current
-    shopping = old.get_model("volunteers", "HelpCategory").objects.get(code="shopping")
-    profile = old.get_model("volunteers", "VolunteerProfile").objects.create(
-        user_id=UserFactory().pk, home_district_id=here.pk, gender="male", has_car=True
-    )
-    for district in (here, there):
-        old.get_model("volunteers", "MatchingSlot").objects.create(
-            profile_id=profile.pk,
-            district_id=district.pk,
-            category_id=shopping.pk,
-            day_key=1,
-            starts=dt.time(9),
-            ends=dt.time(12),
+    try:
+        old = executor.loader.project_state(before).apps
+        here, there = DistrictFactory(), DistrictFactory()  # accounts' tables: current
+        shopping = old.get_model("volunteers", "HelpCategory").objects.get(code="shopping")
+        profile = old.get_model("volunteers", "VolunteerProfile").objects.create(
+            user_id=UserFactory().pk, home_district_id=here.pk, gender="male", has_car=True
         )
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
+        for district in (here, there):
+            old.get_model("volunteers", "MatchingSlot").objects.create(
+                profile_id=profile.pk,
+                district_id=district.pk,
+                category_id=shopping.pk,
+                day_key=1,
+                starts=dt.time(9),
+                ends=dt.time(12),
+            )
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
     assert set(MatchingSlot.objects.values_list("district_id", "home", "gender", "has_car")) == {
         (here.pk, True, "male", True),
         (there.pk, False, "male", True),
