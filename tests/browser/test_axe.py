@@ -83,6 +83,7 @@ OWN_PAGES = {
     "my-away-remove": "skipped: POST only, answers with a redirect",
     "my-proposal-withdraw": "skipped: POST only, answers with a redirect",
     "my-points-notices": "skipped: the expiry notices box's POST target (a GET goes to my-points)",
+    "my-line-retry": "skipped: the LINE card's POST target on /me/ (a GET goes back to my-home)",
     "shop-statement-export": "skipped: a CSV or XLSX download, not a page",
 }
 OWN_PREFIXES = ("me/", "shop/", "places/", "scan/")
