@@ -59,7 +59,7 @@ class LineChannel:
     derived from the message's key, so a retry is never delivered twice. A refusal for
     good raises :class:`Undeliverable`; when LINE refused this recipient (not the
     channel as a whole: a wrong token is 401/403), it is recorded
-    (:class:`accounts.models.LineRefusal`) and LINE stops reaching them until they ask
+    (:class:`core.models.LineRefusal`) and LINE stops reaching them until they ask
     for it again (:func:`line_retry`), so that they are emailed or phoned instead."""
 
     def _account(self, user: User):
@@ -105,7 +105,7 @@ def line_refusal_record(account, *, status: int) -> None:
     good. Idempotent: the first refusal's time is kept."""
     from django.utils import timezone
 
-    from accounts.models import LineRefusal
+    from core.models import LineRefusal
 
     LineRefusal.objects.get_or_create(
         account=account, defaults={"refused_at": timezone.now(), "status": status}
@@ -115,7 +115,7 @@ def line_refusal_record(account, *, status: int) -> None:
 def line_refused_since(user: User):
     """When LINE refused to reach ``user``'s linked account, or None (not linked, or
     not refused)."""
-    from accounts.models import LineRefusal
+    from core.models import LineRefusal
 
     return (
         LineRefusal.objects.filter(account__user=user, account__provider=LINE_PROVIDER)
@@ -128,7 +128,7 @@ def line_refused_since(user: User):
 def line_retry(user: User) -> int:
     """``user`` asks to be told on LINE again (having added the official account as a
     friend): their refusals are forgotten. Returns how many were."""
-    from accounts.models import LineRefusal
+    from core.models import LineRefusal
 
     deleted, _ = LineRefusal.objects.filter(
         account__user=user, account__provider=LINE_PROVIDER

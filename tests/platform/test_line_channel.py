@@ -306,7 +306,7 @@ def test_a_recipient_line_refuses_is_no_longer_reached_there_but_a_wrong_token_i
     """LINE's 400 for one recipient (not a friend of the official account) is recorded:
     LINE stops reaching them (a LINE-only person becomes unreachable, for the call
     list) and is not tried again. A 401 is the channel's own fault: nobody is marked."""
-    from accounts.models import LineRefusal
+    from core.models import LineRefusal
 
     user, uid = linked
     line_only = UserFactory(email=None, roles=["volunteer"])

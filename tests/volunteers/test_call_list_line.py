@@ -139,7 +139,7 @@ def test_who_line_refuses_is_phoned_told_on_their_page_and_can_ask_for_line_agai
 
 
 def test_asking_for_line_again_clears_only_ones_own_refusal(client, line_app):
-    from accounts.models import LineRefusal
+    from core.models import LineRefusal
 
     standin = line_app
     today = timezone.localdate()
